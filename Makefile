@@ -1,0 +1,65 @@
+# The two set-up commands (README): `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test vendor system-deps migrate demo lint test-sqlite test-postgres bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Stamps keep re-runs quick; a changed pyproject.toml reinstalls.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed vendor
+
+install-test: $(VENV)/.installed-test vendor
+
+vendor:
+	scripts/vendor.sh
+
+system-deps:
+	scripts/system-deps.sh
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo-data
+
+## make run — install everything, migrate, load demo data, serve with the scheduler in-process.
+run: demo
+	@echo "Portal: http://127.0.0.1:$(PORT)/  (demo logins above; Ctrl-C stops)"
+	SCHEDULER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test-sqlite: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite again on a private PostgreSQL server started and stopped by the script.
+test-postgres: install-test
+	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+## make test — system packages, Python and npm dependencies, ruff, the suite on SQLite and PostgreSQL.
+test: system-deps install-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) frontend/node_modules portal/static/vendor/htmx.min.js

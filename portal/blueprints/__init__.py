@@ -1,0 +1,15 @@
+"""One blueprint per audience."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auditor import bp as auditor_bp
+    from .auth import bp as auth_bp
+    from .coordinator import bp as coordinator_bp
+    from .insured import bp as insured_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(insured_bp, url_prefix="/me")
+    app.register_blueprint(coordinator_bp, url_prefix="/staff")
+    app.register_blueprint(auditor_bp, url_prefix="/audit")

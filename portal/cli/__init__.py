@@ -1,0 +1,10 @@
+"""Command-line contract (SPEC §8): `flask --app wsgi <command>`."""
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from . import data, ops
+
+    for command in (*data.COMMANDS, *ops.COMMANDS):
+        app.cli.add_command(command)

@@ -1,0 +1,57 @@
+"""Holiday overrides in the database ↔ the in-memory calendar (SPEC §5)."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from .. import calendar
+from ..extensions import db
+from ..holiday_notice import Notice
+from ..models import HolidayOverride
+
+
+def reload_calendar(*, missing_ok: bool = False) -> None:
+    """Load every override into portal.calendar; tolerate a not-yet-migrated schema at start-up."""
+    try:
+        rows = db.session.execute(select(HolidayOverride.day, HolidayOverride.is_off_day,
+                                         HolidayOverride.source, HolidayOverride.year)).all()
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        if not missing_ok:
+            raise
+        return
+    calendar.load_overrides(((r.day, r.is_off_day) for r in rows),
+                            official_years={r.year for r in rows if r.source == "notice"})
+
+
+def import_notice(notice: Notice, *, actor=None) -> int:
+    """Store an official notice's days (upsert by date), reload the calendar, recompute deadlines.
+
+    Returns the number of open clocks whose deadline was recomputed. The caller commits.
+    """
+    existing = {o.day: o for o in db.session.scalars(select(HolidayOverride).where(
+        HolidayOverride.day.in_([d for d, _, _ in notice.days])))}
+    for day, name, is_off in notice.days:
+        row = existing.get(day) or HolidayOverride(day=day)
+        row.is_off_day, row.name, row.source, row.year = is_off, name, "notice", notice.year
+        row.created_by_id = getattr(actor, "id", None)
+        db.session.add(row)
+    db.session.flush()
+    reload_calendar()
+    from .sla import recompute_provisional
+
+    return recompute_provisional()
+
+
+def add_manual_day(day, *, is_off_day: bool, name: str, actor=None) -> HolidayOverride:
+    """A supervisor enters one day by hand; it wins over the library but does not make the year official."""
+    row = db.session.scalar(select(HolidayOverride).where(HolidayOverride.day == day)) or HolidayOverride(day=day)
+    row.is_off_day, row.name, row.year = is_off_day, name, day.year
+    row.source = row.source if row.source == "notice" else "manual"
+    row.created_by_id = getattr(actor, "id", None)
+    db.session.add(row)
+    db.session.flush()
+    reload_calendar()
+    from .sla import recompute_provisional
+
+    recompute_provisional()
+    return row

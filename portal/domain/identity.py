@@ -1,0 +1,45 @@
+"""ID numbers: GB 11643 check digit for 居民身份证, masking for lists (SPEC §3, §7)."""
+
+import re
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_ID_CARD = re.compile(r"^\d{17}[\dX]$")
+
+
+def normalize_id(number: str) -> str:
+    """Strip spaces and upper-case the trailing x of a 身份证 number."""
+    return re.sub(r"\s+", "", number or "").upper()
+
+
+def id_card_valid(number: str) -> bool:
+    """True when an 18-digit 身份证 number has the right GB 11643 check digit."""
+    number = normalize_id(number)
+    if not _ID_CARD.match(number):
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(number[:17], _WEIGHTS, strict=True))
+    return _CHECK[total % 11] == number[17]
+
+
+def id_number_problem(id_type: str, number: str) -> str | None:
+    """A Chinese message when the number cannot be valid for its type, else None."""
+    number = normalize_id(number)
+    if not number:
+        return "请填写证件号码。"
+    if id_type == "id_card":
+        if not _ID_CARD.match(number):
+            return "居民身份证号码应为 18 位（最后一位可以是 X）。"
+        if not id_card_valid(number):
+            return "居民身份证号码校验位不正确，请核对后重新输入。"
+    elif not re.fullmatch(r"[A-Z0-9]{5,20}", number):
+        return "证件号码只能包含字母和数字，长度 5–20 位。"
+    return None
+
+
+def mask_id(number: str | None) -> str:
+    """110101********1234 style: keep the first 6 and the last 4 characters."""
+    if not number:
+        return ""
+    if len(number) <= 8:
+        return number[:2] + "*" * (len(number) - 2)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]

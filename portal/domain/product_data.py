@@ -1,0 +1,96 @@
+"""The demo product 重疾就医保 as data (SPEC §2); an insurer changes these per product."""
+
+GREEN_CITIES = (
+    "北京 天津 石家庄 秦皇岛 唐山 上海 重庆 福州 厦门 泉州 济南 青岛 威海 烟台 南京 扬州 苏州 常州 无锡 镇江 "
+    "昆山 太原 海口 三亚 贵阳 广州 深圳 珠海 中山 武汉 宜昌 南宁 桂林 南昌 西安 宝鸡 长沙 兰州 乌鲁木齐 拉萨 "
+    "郑州 洛阳 西宁 银川 成都 昆明 大理 吉林 长春 呼和浩特 包头 哈尔滨 沈阳 大连 杭州 宁波 温州 台州 合肥"
+).split()
+
+ESCORT_CITIES = (
+    "北京 上海 广州 深圳 桂林 南京 苏州 杭州 宁波 合肥 厦门 福州 济南 青岛 太原 石家庄 郑州 天津 沈阳 大连 "
+    "成都 重庆 哈尔滨 武汉 长沙 西安 兰州 昆明 海口 三亚 乌鲁木齐"
+).split()
+
+EXPERT_CITIES = ["北京", "上海", "广州"]
+COUNTRIES = ["美国", "德国", "日本", "新加坡", "英国"]
+
+COVERED_ILLNESSES = [
+    "恶性肿瘤——重度", "较重急性心肌梗死", "严重脑中风后遗症", "重大器官移植术或造血干细胞移植术", "冠状动脉搭桥术",
+    "严重慢性肾衰竭", "多个肢体缺失", "急性重症肝炎或亚急性重症肝炎", "严重非恶性颅内肿瘤", "严重慢性肝衰竭",
+    "严重脑炎后遗症或严重脑膜炎后遗症", "深度昏迷", "双耳失聪", "双目失明", "瘫痪", "心脏瓣膜手术",
+    "严重阿尔茨海默病", "严重脑损伤", "严重原发性帕金森病", "严重Ⅲ度烧伤", "严重特发性肺动脉高压",
+    "严重运动神经元病", "语言能力丧失", "重型再生障碍性贫血", "主动脉手术", "严重慢性呼吸衰竭",
+    "严重克罗恩病", "严重溃疡性结肠炎",
+]
+
+#: document kinds an insured can upload, in the order shown on the phone
+DOCUMENT_KINDS = {
+    "medical_record": "门诊病历",
+    "discharge_summary": "出院小结",
+    "blood_test": "血液检测报告",
+    "ct": "CT 报告",
+    "mri": "MRI 报告",
+    "pathology": "病理报告",
+    "admission_slip": "住院条",
+    "id_document": "身份证件",
+    "other": "其他",
+}
+#: documents 英仕 issues; delivered to the insured and 史带 (SPEC §6)
+REPORT_KINDS = {
+    "report": "第二诊疗意见报告",
+    "report_translation": "报告中文译本",
+    "service_report": "海外就医服务报告",
+    "bills": "医疗账单汇总",
+}
+
+LINES = [
+    {
+        "code": "green_outpatient", "name": "就医绿通·门诊预约", "short_name": "门诊绿通", "entitlement": 1,
+        "cities": GREEN_CITIES, "overseas": False,
+        "clocks": [{"kind": "arrange", "days": 5, "start": "submitted", "stop": "arranged"}],
+        "required_documents": ["medical_record", "id_document"],
+    },
+    {
+        "code": "green_inpatient", "name": "就医绿通·住院预约", "short_name": "住院绿通", "entitlement": 1,
+        "cities": GREEN_CITIES, "overseas": False,
+        "clocks": [{"kind": "arrange", "days": 10, "start": "admission_slip", "stop": "arranged"}],
+        "required_documents": ["admission_slip", "medical_record", "id_document"],
+    },
+    {
+        "code": "domestic_second_opinion", "name": "国内第二诊疗意见", "short_name": "国内二诊", "entitlement": 1,
+        "cities": None, "overseas": False,
+        "clocks": [{"kind": "report", "days": 10, "start": "materials_complete", "stop": "delivered"}],
+        "required_documents": ["medical_record", "pathology", "id_document"],
+    },
+    {
+        "code": "domestic_escort", "name": "国内就医陪诊", "short_name": "陪诊", "entitlement": 2,
+        "cities": ESCORT_CITIES, "overseas": False,
+        "clocks": [{"kind": "arrange", "days": 5, "start": "submitted", "stop": "arranged"}],
+        "required_documents": ["id_document"],
+    },
+    {
+        "code": "overseas_second_opinion", "name": "海外第二诊疗意见", "short_name": "海外二诊", "entitlement": 1,
+        "cities": None, "overseas": True,
+        "clocks": [
+            {"kind": "decision", "days": 2, "start": "submitted", "stop": "decision"},
+            {"kind": "report", "days": 20, "start": "materials_complete", "stop": "delivered"},
+        ],
+        "required_documents": ["medical_record", "pathology", "id_document"],
+    },
+    {
+        "code": "overseas_treatment", "name": "海外就医综合服务", "short_name": "海外就医", "entitlement": 1,
+        "cities": None, "overseas": True,
+        "clocks": [
+            {"kind": "decision", "days": 3, "start": "submitted", "stop": "decision"},
+            {"kind": "treatment", "days": 40, "start": "materials_complete", "stop": "arranged"},
+        ],
+        "required_documents": ["medical_record", "pathology", "discharge_summary", "id_document"],
+    },
+]
+
+CLOCK_LABELS = {"arrange": "安排时限", "decision": "启动决定时限", "report": "报告时限", "treatment": "安排就医时限"}
+
+PRODUCT = {
+    "code": "ZJJYB", "name": "重疾就医保", "waiting_days": 90,
+    "covered_illnesses": COVERED_ILLNESSES, "countries": COUNTRIES, "expert_cities": EXPERT_CITIES,
+}

@@ -1,0 +1,93 @@
+"""Operations: alerts, weekly reports, holiday overrides, audit log and scheduler leases."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .cases import _refuse
+
+
+class Alert(db.Model):
+    """A due-soon / breached / system alert; `key` makes raising it idempotent."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. "clock:42:due_soon" — one alert per case, clock and kind, ever
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clock.id"))
+    #: the coordinator it is for; null = all supervisors
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    message: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WeeklyReport(db.Model):
+    """An immutable snapshot of one ISO week; a rebuild adds a version."""
+
+    __table_args__ = (UniqueConstraint("week", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ISO week, e.g. 2026-W47
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: "scheduler", "cli" or a username
+    built_by: Mapped[str] = mapped_column(String(60))
+    data: Mapped[dict] = mapped_column(db.JSON)
+
+
+class HolidayOverride(db.Model):
+    """A day from an imported State Council notice or entered by hand; beats chinese-calendar."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    is_off_day: Mapped[bool]
+    name: Mapped[str] = mapped_column(String(60))
+    #: notice (imported official notice for `year`) | manual
+    source: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLog(db.Model):
+    """Append-only log of reads of sensitive data and of changes outside case history (SPEC §7)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    #: e.g. document.view, case.export, auditor.write_refused, hospital.update
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(30))
+    object_id: Mapped[int | None]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    detail: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class JobLease(db.Model):
+    """A lease that lets one process at a time run a scheduled job."""
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobRun(db.Model):
+    """When each scheduled job last covered; lets a restarted scheduler catch up once."""
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_business_date: Mapped[date | None]
+
+
+event.listen(AuditLog, "before_update", _refuse)
+event.listen(AuditLog, "before_delete", _refuse)

@@ -1,0 +1,94 @@
+"""What a case arranges: appointments, escorts, visas, bills and escort hours (SPEC §4)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Appointment(db.Model):
+    """A green-channel appointment booked at a directory hospital."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospital.id"))
+    department: Mapped[str] = mapped_column(String(60))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(String(300))
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: visited | no_show, once known
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    #: a rebooking cancels the earlier row instead of deleting it
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    hospital = relationship("Hospital")
+
+
+class EscortAssignment(db.Model):
+    """An escort booked for a time window; windows of one escort never overlap."""
+
+    __table_args__ = (Index("ix_escort_assignment_escort_window", "escort_id", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    escort_id: Mapped[int] = mapped_column(ForeignKey("escort.id"))
+    hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
+    department: Mapped[str | None] = mapped_column(String(60))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: escorted | no_show, once known
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    escort = relationship("Escort")
+    hospital = relationship("Hospital")
+
+
+class VisaApplication(db.Model):
+    """The medical visa of an overseas-treatment case."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    country: Mapped[str] = mapped_column(String(30))
+    applied_on: Mapped[date]
+    #: applied | granted | refused
+    status: Mapped[str] = mapped_column(String(10), default="applied")
+    decided_on: Mapped[date | None]
+    notes: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Bill(db.Model):
+    """An overseas medical bill monitored (never paid) by 英仕."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    hospital_name: Mapped[str] = mapped_column(String(120))
+    bill_date: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    #: received | verified | disputed | settled (by the insured or the insurer, never by 英仕)
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    notes: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EscortHourLog(db.Model):
+    """Hours of local escort abroad; the total per case is capped at 40 h (SPEC §4)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    day: Mapped[date]
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    escort_name: Mapped[str] = mapped_column(String(60))
+    notes: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

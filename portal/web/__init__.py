@@ -1,0 +1,73 @@
+"""Web plumbing shared by every blueprint: headers, errors, filters, health check."""
+
+from flask import Flask, jsonify, render_template
+from sqlalchemy import text
+
+from ..extensions import db, login_manager
+from . import filters
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+
+
+def init_web(app: Flask) -> None:
+    """Register headers, error pages, the user loader, template filters and /healthz."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    filters.register(app)
+
+    app.after_request(_security_headers)
+    for code in (400, 403, 404, 405, 413, 422, 500):
+        app.register_error_handler(code, _error_page)
+    app.add_url_rule("/healthz", "healthz", healthz)
+
+
+def _load_user(user_id: str):
+    from ..models import User
+
+    user = db.session.get(User, int(user_id))
+    return user if user and user.active else None
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+    if response.mimetype == "text/html":
+        # pages carry personal data: never keep them in shared caches
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+ERROR_TEXT = {
+    400: "请求有误，请返回重试。",
+    403: "您没有权限执行此操作。",
+    404: "没有找到您要的页面或记录。",
+    405: "不支持此操作。",
+    413: "上传的文件太大。",
+    422: "提交的内容有误，请检查后重试。",
+    500: "系统出现问题，请稍后重试；如持续出现请致电 400-606-5033。",
+}
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    if code == 500:
+        db.session.rollback()
+    return render_template("error.html", code=code, message=ERROR_TEXT.get(code, ERROR_TEXT[500])), code
+
+
+def healthz():
+    """Liveness for load balancers and outside checks: 200 when the database answers (SPEC §8)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "not healthy"
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable", detail=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok")

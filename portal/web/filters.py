@@ -1,0 +1,35 @@
+"""Jinja filters: dates in business time and Chinese, masked ID numbers, money."""
+
+from datetime import date, datetime
+
+from flask import Flask
+
+from .. import calendar
+from ..domain.identity import mask_id
+
+
+def cn_date(value: date | datetime | None) -> str:
+    """11月28日（周五）; datetimes are first converted to Asia/Shanghai."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = calendar.to_business_date(value)
+    return calendar.format_cn_date(value)
+
+
+def cn_datetime(value: datetime | None) -> str:
+    """2026-11-28 14:30 in Asia/Shanghai."""
+    if value is None:
+        return ""
+    return value.astimezone(calendar.BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def money(value) -> str:
+    return f"{value:,.2f}"
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(cn_date)
+    app.add_template_filter(cn_datetime)
+    app.add_template_filter(mask_id)
+    app.add_template_filter(money)
