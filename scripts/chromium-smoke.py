@@ -43,7 +43,7 @@ PAGE = f"""<!doctype html>
 </head>
 <body><h1 id="greeting">{TEXT}</h1><p>Chromium smoke test</p></body>
 </html>
-""".encode("utf-8")
+""".encode()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

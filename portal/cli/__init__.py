@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    from . import data, ops
+    from . import audit, data, ops
 
-    for command in (*data.COMMANDS, *ops.COMMANDS):
+    for command in (*data.COMMANDS, *audit.COMMANDS, *ops.COMMANDS):
         app.cli.add_command(command)

@@ -16,7 +16,7 @@ def demo_data():
 
     result = load_demo_data()
     db.session.commit()
-    click.echo("演示数据已就绪。Demo logins (password for all: %s):" % result["password"])
+    click.echo(f"演示数据已就绪。Demo logins (password for all: {result['password']}):")
     for username, role, name in result["logins"]:
         click.echo(f"  {role:<12} {username:<12} {name}")
 

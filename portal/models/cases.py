@@ -55,6 +55,8 @@ class Case(db.Model):
     #: launch decision of the overseas lines: None until told, then True/False
     launch_decision: Mapped[bool | None]
     termination_reason: Mapped[str | None] = mapped_column(String(40))
+    #: the status to return to when the insured has supplied what was asked (awaiting_documents)
+    resume_status: Mapped[str | None] = mapped_column(String(30))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: first day of the policy year the entitlement was taken from
@@ -141,6 +143,8 @@ class SlaClock(db.Model):
     #: the due date touches a year without official holiday data
     provisional: Mapped[bool] = mapped_column(default=False)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: met | breached | void (case ended before the milestone) — set when stopped
+    outcome: Mapped[str | None] = mapped_column(String(10))
     #: once True never reset (SPEC §5: the breach is recorded forever)
     breached: Mapped[bool] = mapped_column(default=False)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7d464b4f5774
+Revision ID: aad54486ddf2
 Revises:
-Create Date: 2026-11-25 09:41:14.507047
+Create Date: 2026-11-25 09:42:58.973769
 
 """
 
@@ -12,7 +12,7 @@ import portal.models.base  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = "7d464b4f5774"
+revision = "aad54486ddf2"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -103,9 +103,7 @@ def upgrade():
         sa.Column("hospital_name", sa.String(length=120), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("updated_at", portal.models.base.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["hospital_id"], ["hospital.id"], name=op.f("fk_expert_hospital_id_hospital")
-        ),
+        sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_expert_hospital_id_hospital")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_expert")),
     )
     op.create_table(
@@ -137,9 +135,7 @@ def upgrade():
         sa.Column("overseas", sa.Boolean(), nullable=False),
         sa.Column("clocks", sa.JSON(), nullable=False),
         sa.Column("required_documents", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["product.id"], name=op.f("fk_service_line_product_id_product")
-        ),
+        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_service_line_product_id_product")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_service_line")),
         sa.UniqueConstraint("product_id", "code", name=op.f("uq_service_line_product_id")),
     )
@@ -152,9 +148,7 @@ def upgrade():
         sa.Column("id_number", sa.String(length=40), nullable=False),
         sa.Column("phone", sa.String(length=30), nullable=True),
         sa.Column("email", sa.String(length=120), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["policy_id"], ["policy.id"], name=op.f("fk_insured_person_policy_id_policy")
-        ),
+        sa.ForeignKeyConstraint(["policy_id"], ["policy.id"], name=op.f("fk_insured_person_policy_id_policy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_insured_person")),
         sa.UniqueConstraint("policy_id", "id_type", "id_number", name=op.f("uq_insured_person_policy_id")),
     )
@@ -199,9 +193,7 @@ def upgrade():
         sa.Column("locked_until", portal.models.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", portal.models.base.UTCDateTime(), nullable=False),
         sa.Column("last_login_at", portal.models.base.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["insured_id"], ["insured_person.id"], name=op.f("fk_user_insured_id_insured_person")
-        ),
+        sa.ForeignKeyConstraint(["insured_id"], ["insured_person.id"], name=op.f("fk_user_insured_id_insured_person")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user")),
         sa.UniqueConstraint("insured_id", name=op.f("uq_user_insured_id")),
         sa.UniqueConstraint("username", name=op.f("uq_user_username")),
@@ -232,6 +224,7 @@ def upgrade():
         sa.Column("eligibility", sa.JSON(), nullable=False),
         sa.Column("launch_decision", sa.Boolean(), nullable=True),
         sa.Column("termination_reason", sa.String(length=40), nullable=True),
+        sa.Column("resume_status", sa.String(length=30), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("policy_year_start", sa.Date(), nullable=True),
@@ -243,9 +236,7 @@ def upgrade():
         sa.ForeignKeyConstraint(["created_by_id"], ["user.id"], name=op.f("fk_case_created_by_id_user")),
         sa.ForeignKeyConstraint(["expert_id"], ["expert.id"], name=op.f("fk_case_expert_id_expert")),
         sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_case_hospital_id_hospital")),
-        sa.ForeignKeyConstraint(
-            ["insured_id"], ["insured_person.id"], name=op.f("fk_case_insured_id_insured_person")
-        ),
+        sa.ForeignKeyConstraint(["insured_id"], ["insured_person.id"], name=op.f("fk_case_insured_id_insured_person")),
         sa.ForeignKeyConstraint(["policy_id"], ["policy.id"], name=op.f("fk_case_policy_id_policy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case")),
         sa.UniqueConstraint("ref", name=op.f("uq_case_ref")),
@@ -268,9 +259,7 @@ def upgrade():
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", portal.models.base.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"], ["user.id"], name=op.f("fk_holiday_override_created_by_id_user")
-        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["user.id"], name=op.f("fk_holiday_override_created_by_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_holiday_override")),
         sa.UniqueConstraint("day", name=op.f("uq_holiday_override_day")),
     )
@@ -291,9 +280,7 @@ def upgrade():
         sa.Column("cancelled_at", portal.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["booked_by_id"], ["user.id"], name=op.f("fk_appointment_booked_by_id_user")),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_appointment_case_id_case")),
-        sa.ForeignKeyConstraint(
-            ["hospital_id"], ["hospital.id"], name=op.f("fk_appointment_hospital_id_hospital")
-        ),
+        sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_appointment_hospital_id_hospital")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appointment")),
     )
     with op.batch_alter_table("appointment", schema=None) as batch_op:
@@ -381,12 +368,8 @@ def upgrade():
         sa.Column("delivered_at", portal.models.base.UTCDateTime(), nullable=True),
         sa.Column("withdrawn_at", portal.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_document_case_id_case")),
-        sa.ForeignKeyConstraint(
-            ["reviewed_by_id"], ["user.id"], name=op.f("fk_document_reviewed_by_id_user")
-        ),
-        sa.ForeignKeyConstraint(
-            ["uploaded_by_id"], ["user.id"], name=op.f("fk_document_uploaded_by_id_user")
-        ),
+        sa.ForeignKeyConstraint(["reviewed_by_id"], ["user.id"], name=op.f("fk_document_reviewed_by_id_user")),
+        sa.ForeignKeyConstraint(["uploaded_by_id"], ["user.id"], name=op.f("fk_document_uploaded_by_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_document")),
         sa.UniqueConstraint("stored_name", name=op.f("uq_document_stored_name")),
     )
@@ -423,17 +406,13 @@ def upgrade():
         sa.ForeignKeyConstraint(["actor_id"], ["user.id"], name=op.f("fk_entitlement_entry_actor_id_user")),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_entitlement_entry_case_id_case")),
         sa.ForeignKeyConstraint(
-            ["entitlement_id"],
-            ["entitlement.id"],
-            name=op.f("fk_entitlement_entry_entitlement_id_entitlement"),
+            ["entitlement_id"], ["entitlement.id"], name=op.f("fk_entitlement_entry_entitlement_id_entitlement")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entitlement_entry")),
     )
     with op.batch_alter_table("entitlement_entry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_entitlement_entry_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_entitlement_entry_entitlement_id"), ["entitlement_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_entitlement_entry_entitlement_id"), ["entitlement_id"], unique=False)
 
     op.create_table(
         "escort_assignment",
@@ -448,13 +427,9 @@ def upgrade():
         sa.Column("assigned_at", portal.models.base.UTCDateTime(), nullable=False),
         sa.Column("outcome", sa.String(length=10), nullable=True),
         sa.Column("cancelled_at", portal.models.base.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["assigned_by_id"], ["user.id"], name=op.f("fk_escort_assignment_assigned_by_id_user")
-        ),
+        sa.ForeignKeyConstraint(["assigned_by_id"], ["user.id"], name=op.f("fk_escort_assignment_assigned_by_id_user")),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_escort_assignment_case_id_case")),
-        sa.ForeignKeyConstraint(
-            ["escort_id"], ["escort.id"], name=op.f("fk_escort_assignment_escort_id_escort")
-        ),
+        sa.ForeignKeyConstraint(["escort_id"], ["escort.id"], name=op.f("fk_escort_assignment_escort_id_escort")),
         sa.ForeignKeyConstraint(
             ["hospital_id"], ["hospital.id"], name=op.f("fk_escort_assignment_hospital_id_hospital")
         ),
@@ -462,9 +437,7 @@ def upgrade():
     )
     with op.batch_alter_table("escort_assignment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_escort_assignment_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(
-            "ix_escort_assignment_escort_window", ["escort_id", "starts_at", "ends_at"], unique=False
-        )
+        batch_op.create_index("ix_escort_assignment_escort_window", ["escort_id", "starts_at", "ends_at"], unique=False)
 
     op.create_table(
         "escort_hour_log",
@@ -477,9 +450,7 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", portal.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_escort_hour_log_case_id_case")),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"], ["user.id"], name=op.f("fk_escort_hour_log_created_by_id_user")
-        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["user.id"], name=op.f("fk_escort_hour_log_created_by_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escort_hour_log")),
     )
     with op.batch_alter_table("escort_hour_log", schema=None) as batch_op:
@@ -522,6 +493,7 @@ def upgrade():
         sa.Column("deadline", portal.models.base.UTCDateTime(), nullable=True),
         sa.Column("provisional", sa.Boolean(), nullable=False),
         sa.Column("stopped_at", portal.models.base.UTCDateTime(), nullable=True),
+        sa.Column("outcome", sa.String(length=10), nullable=True),
         sa.Column("breached", sa.Boolean(), nullable=False),
         sa.Column("breached_at", portal.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_sla_clock_case_id_case")),
