@@ -6,6 +6,7 @@ import os
 from datetime import date
 
 import pytest
+from helpers import valid_id_card
 from sqlalchemy import text
 
 from portal import calendar, create_app
@@ -116,13 +117,6 @@ def make_policy(product):
         return person
 
     return make
-
-
-def valid_id_card(n: int, prefix: str = "1101051980") -> str:
-    """A syntactically valid 18-digit 身份证 number with the right check digit."""
-    body = f"{prefix}{n % 10**7:07d}"[:17]
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 @pytest.fixture

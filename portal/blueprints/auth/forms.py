@@ -24,7 +24,3 @@ class RegisterForm(FlaskForm):
     email = EmailField("电子邮箱（选填，用于接收进度通知）",
                        validators=[Optional(), Email("邮箱格式不正确。")])
     phone = StringField("手机号（选填）", validators=[Optional(), Length(max=30)])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for POST buttons."""

@@ -7,7 +7,8 @@ from ...domain import accounts
 from ...domain.errors import DomainError
 from ...extensions import db
 from . import bp
-from .forms import EmptyForm, LoginForm, RegisterForm
+from ...web.forms import EmptyForm
+from .forms import LoginForm, RegisterForm
 
 HOME_BY_ROLE = {
     "insured": "insured.home",

@@ -1,0 +1,134 @@
+"""Uploaded files: checked by content, stored outside static under random names with SHA-256 (issue 4)."""
+
+import hashlib
+import os
+import secrets
+import unicodedata
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Document
+from .errors import DomainError
+from .product_data import DOCUMENT_KINDS, REPORT_KINDS
+
+#: content type → extension; anything else is refused
+ACCEPTED = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic", "application/pdf": "pdf"}
+ACCEPTED_LABEL = "JPG、PNG、HEIC 照片或 PDF"
+_HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_CHUNK = 64 * 1024
+MAX_NAME = 120
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type told by the file's first bytes, never by its name."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS:
+        return "image/heic"
+    return None
+
+
+def name_problem(filename: str) -> str | None:
+    """Refuse names that hide a path, control or direction-override characters, or run too long."""
+    if not filename or not filename.strip():
+        return "文件名为空，请重新选择文件。"
+    if "/" in filename or "\\" in filename or filename.strip(". ") == "" or ".." in filename:
+        return "文件名不能包含路径（如 / \\ ..），请重命名后再上传。"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in filename):
+        return "文件名含有不可见或特殊控制字符，请重命名后再上传。"
+    if len(filename) > MAX_NAME:
+        return f"文件名太长（超过 {MAX_NAME} 个字符），请重命名后再上传。"
+    return None
+
+
+def save_upload(case, file_storage, *, kind: str, actor) -> Document:
+    """Check and store one uploaded file for `case`; raises DomainError (nothing written) if refused."""
+    if kind not in DOCUMENT_KINDS and kind not in REPORT_KINDS:
+        raise DomainError("请选择资料类型。", "kind")
+    filename = unicodedata.normalize("NFC", file_storage.filename or "")
+    label = filename or "文件"
+    if problem := name_problem(filename):
+        raise DomainError(f"“{label[:40]}”：{problem}", "files")
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    stream = file_storage.stream
+    head = stream.read(_CHUNK)
+    if not head:
+        raise DomainError(f"“{label}”是空文件，请重新选择。", "files")
+    content_type = sniff(head)
+    if content_type is None:
+        raise DomainError(f"“{label}”不是可接受的文件类型（仅支持 {ACCEPTED_LABEL}）。", "files")
+    if kind in REPORT_KINDS and content_type != "application/pdf":
+        raise DomainError(f"“{label}”：报告须为 PDF 文件。", "files")
+    stored_name = f"{secrets.token_hex(16)}.{ACCEPTED[content_type]}"
+    target = upload_root() / stored_name[:2] / stored_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    partial = target.with_suffix(".part")
+    try:
+        with open(partial, "wb") as out:
+            chunk = head
+            while chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise DomainError(f"“{label}”超过单个文件 {limit // (1024 * 1024)} MB 的上限。", "files")
+                digest.update(chunk)
+                out.write(chunk)
+                chunk = stream.read(_CHUNK)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    _remove_on_rollback(db.session, target)
+    document = Document(case_id=case.id, kind=kind, original_name=filename, stored_name=stored_name,
+                        content_type=content_type, size=size, sha256=digest.hexdigest(),
+                        uploaded_by_id=getattr(actor, "id", None))
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def path_of(document: Document) -> Path:
+    """Where the file of `document` lives on disk."""
+    return upload_root() / document.stored_name[:2] / document.stored_name
+
+
+def kind_label(kind: str) -> str:
+    return DOCUMENT_KINDS.get(kind) or REPORT_KINDS.get(kind, kind)
+
+
+def active_documents(case) -> list[Document]:
+    return [d for d in case.documents if d.withdrawn_at is None]
+
+
+def missing_kinds(case) -> list[str]:
+    """Required kinds of the case's line with no upload that is pending or accepted (the checklist)."""
+    line = case.policy.product.line(case.line_code)
+    have = {d.kind for d in active_documents(case) if d.review_status != "rejected"}
+    return [kind for kind in (line.required_documents if line else []) if kind not in have]
+
+
+def _remove_on_rollback(session, path: Path) -> None:
+    session.info.setdefault("written_files", []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session):
+    session.info.pop("written_files", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_files(session):
+    # the row never landed, so the file must not stay behind
+    for path in session.info.pop("written_files", []):
+        Path(path).unlink(missing_ok=True)
