@@ -19,6 +19,6 @@ def document_response(document, *, download: bool = False):
         f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(document.original_name)}"
     )
     # a stored file must never run script, even if a browser second-guesses its type
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response

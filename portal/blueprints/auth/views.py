@@ -6,8 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ...domain import accounts
 from ...domain.errors import DomainError
 from ...extensions import db
-from . import bp
 from ...web.forms import EmptyForm
+from . import bp
 from .forms import LoginForm, RegisterForm
 
 HOME_BY_ROLE = {

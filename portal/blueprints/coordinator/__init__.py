@@ -7,4 +7,4 @@ from ...web.access import role_gate
 bp = Blueprint("coordinator", __name__)
 bp.before_request(role_gate({"coordinator", "supervisor"}))
 
-from . import views  # noqa: E402,F401
+from . import admin, views  # noqa: E402,F401  (casework in views, supervisor screens in admin)

@@ -1,0 +1,1 @@
+"""Supervisor screens: assignment, directories, staff, policies, holiday calendar."""
