@@ -19,6 +19,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _ensure_secret_key(app)
+    _engine_options(app)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -51,6 +52,14 @@ def _ensure_secret_key(app: Flask) -> None:
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _engine_options(app: Flask) -> None:
+    """SQLite: wait for a lock instead of failing at once (several workers, scheduler, tests with threads)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _load_calendar(app: Flask) -> None:

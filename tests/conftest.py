@@ -6,11 +6,10 @@ import os
 from datetime import date
 
 import pytest
-from helpers import valid_id_card
+from helpers import test_config, valid_id_card
 from sqlalchemy import text
 
 from portal import calendar, create_app
-from portal.config import TestConfig
 from portal.extensions import db
 from portal.models import InsuredPerson, Policy, User
 
@@ -21,7 +20,7 @@ _ids = itertools.count(1)
 def database_url(tmp_path_factory):
     """One database per run, migrated from empty to head by Alembic (proves the migrations)."""
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({**test_config(), "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         from flask_migrate import downgrade, upgrade
 
@@ -34,10 +33,6 @@ def database_url(tmp_path_factory):
             upgrade()
         db.engine.dispose()
     return url
-
-
-def _config_dict() -> dict:
-    return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
 
 
 def _truncate() -> None:
@@ -54,7 +49,7 @@ def _truncate() -> None:
 def app(database_url, tmp_path):
     """A fresh app over an emptied database; the calendar back to library data."""
     calendar.reset()
-    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url,
+    app = create_app({**test_config(), "SQLALCHEMY_DATABASE_URI": database_url,
                       "UPLOAD_DIR": str(tmp_path / "uploads")})
     with app.app_context():
         _truncate()
