@@ -32,3 +32,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint(connection, name):
+    """pysqlite opens its transaction only at the first INSERT/UPDATE/DELETE (so reads never hold a snapshot
+    and writers queue on the busy timeout); a SAVEPOINT before any write would run outside it and its RELEASE
+    would commit for good. Open the transaction first."""
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")

@@ -52,10 +52,14 @@ def send_after_commit(session, to: str, subject: str, body: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _flush_outgoing(session):
+    if session.in_nested_transaction():  # a released savepoint is not the real commit
+        return
     for to, subject, body in session.info.pop("outgoing_mail", []):
         send(to, subject, body)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_outgoing(session):
+    if session.in_nested_transaction():  # a savepoint rolled back: what came before it still stands
+        return
     session.info.pop("outgoing_mail", None)

@@ -6,6 +6,7 @@ import os
 from datetime import date
 
 import pytest
+from flask import g, request_started
 from helpers import test_config, valid_id_card
 from sqlalchemy import text
 
@@ -51,12 +52,18 @@ def app(database_url, tmp_path):
     calendar.reset()
     app = create_app({**test_config(), "SQLALCHEMY_DATABASE_URI": database_url,
                       "UPLOAD_DIR": str(tmp_path / "uploads")})
+    # requests reuse the test's app context: forget the cached user so each request loads its own
+    request_started.connect(_forget_login_user, app)
     with app.app_context():
         _truncate()
         yield app
         db.session.remove()
         db.engine.dispose()
     calendar.reset()
+
+
+def _forget_login_user(sender, **extra):
+    g.pop("_login_user", None)
 
 
 @pytest.fixture

@@ -91,9 +91,9 @@ POLICIES = [
 ]
 
 STAFF = [
-    ("coord1", "coordinator", "陈晓（协调员）"),
-    ("coord2", "coordinator", "刘洋（协调员）"),
-    ("supervisor", "supervisor", "何静（主管）"),
+    ("coord1", "coordinator", "陈晓"),
+    ("coord2", "coordinator", "刘洋"),
+    ("supervisor", "supervisor", "何静"),
     ("auditor", "auditor", "史带审计 · 王审"),
 ]
 
@@ -126,7 +126,8 @@ def load_demo_data() -> dict:
     """Create or refresh every demo row; running it twice changes nothing. Returns the logins."""
     product = ensure_product()
     for name, city, address in DOMESTIC_HOSPITALS:
-        _get_or_add(Hospital, {"name": name, "overseas": False}, city=city, address=address, country="中国")
+        _get_or_add(Hospital, {"name": name, "overseas": False}, city=city, address=address, country="中国",
+                    level="三甲")
     for name, city, country in OVERSEAS_HOSPITALS:
         _get_or_add(Hospital, {"name": name, "overseas": True}, city=city, country=country, level=None)
     for name, phone, city in ESCORTS:

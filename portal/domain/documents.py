@@ -78,7 +78,7 @@ def save_upload(case, file_storage, *, kind: str, actor) -> Document:
             while chunk:
                 size += len(chunk)
                 if size > limit:
-                    raise DomainError(f"“{label}”超过单个文件 {limit // (1024 * 1024)} MB 的上限。", "files")
+                    raise DomainError(f"“{label}”超过单个文件 {size_label(limit)} 的上限。", "files")
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = stream.read(_CHUNK)
@@ -92,6 +92,13 @@ def save_upload(case, file_storage, *, kind: str, actor) -> Document:
     db.session.add(document)
     db.session.flush()
     return document
+
+
+def size_label(limit: int) -> str:
+    """10 MB, 1.5 MB, 500 KB: the limit as people read it."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    return f"{max(1, limit // 1024)} KB"
 
 
 def upload_root() -> Path:
@@ -124,11 +131,15 @@ def _remove_on_rollback(session, path: Path) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _keep_files(session):
+    if session.in_nested_transaction():  # only the real commit makes the rows (and so the files) final
+        return
     session.info.pop("written_files", None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_files(session):
+    if session.in_nested_transaction():
+        return
     # the row never landed, so the file must not stay behind
     for path in session.info.pop("written_files", []):
         Path(path).unlink(missing_ok=True)

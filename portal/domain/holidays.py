@@ -1,6 +1,8 @@
 """Holiday overrides in the database ↔ the in-memory calendar (SPEC §5)."""
 
-from sqlalchemy import select
+import time
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .. import calendar
@@ -8,12 +10,21 @@ from ..extensions import db
 from ..holiday_notice import Notice
 from ..models import HolidayOverride
 
+#: how often a process checks whether another process changed the overrides (gunicorn workers, scheduler)
+CHECK_EVERY_SECONDS = 30.0
+_loaded = {"marker": None, "checked": 0.0}
+
+
+def _marker():
+    return tuple(db.session.execute(select(func.count(HolidayOverride.id), func.max(HolidayOverride.updated_at))).one())
+
 
 def reload_calendar(*, missing_ok: bool = False) -> None:
     """Load every override into portal.calendar; tolerate a not-yet-migrated schema at start-up."""
     try:
         rows = db.session.execute(select(HolidayOverride.day, HolidayOverride.is_off_day,
                                          HolidayOverride.source, HolidayOverride.year)).all()
+        marker = _marker()
     except (OperationalError, ProgrammingError):
         db.session.rollback()
         if not missing_ok:
@@ -21,6 +32,16 @@ def reload_calendar(*, missing_ok: bool = False) -> None:
         return
     calendar.load_overrides(((r.day, r.is_off_day) for r in rows),
                             official_years={r.year for r in rows if r.source == "notice"})
+    _loaded.update(marker=marker, checked=time.monotonic())
+
+
+def refresh_if_changed() -> None:
+    """At most every CHECK_EVERY_SECONDS: reload when another process imported or entered days."""
+    if time.monotonic() - _loaded["checked"] < CHECK_EVERY_SECONDS:
+        return
+    _loaded["checked"] = time.monotonic()
+    if _marker() != _loaded["marker"]:
+        reload_calendar()
 
 
 def import_notice(notice: Notice, *, actor=None) -> int:

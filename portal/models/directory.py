@@ -20,7 +20,7 @@ class Hospital(db.Model):
     city: Mapped[str] = mapped_column(String(40))
     country: Mapped[str] = mapped_column(String(30), default="中国")
     address: Mapped[str | None] = mapped_column(String(200))
-    level: Mapped[str | None] = mapped_column(String(20), default="三甲")
+    level: Mapped[str | None] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(40))
     #: deactivated hospitals stay for history but are no longer offered
     active: Mapped[bool] = mapped_column(default=True)

@@ -54,6 +54,8 @@ class HolidayOverride(db.Model):
     year: Mapped[int] = mapped_column(index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: lets every process notice an import made by another one (portal.domain.holidays.refresh_if_changed)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class AuditLog(db.Model):
@@ -89,5 +91,7 @@ class JobRun(db.Model):
     last_business_date: Mapped[date | None]
 
 
-event.listen(AuditLog, "before_update", _refuse)
-event.listen(AuditLog, "before_delete", _refuse)
+# append-only: the audit log and the weekly snapshots (a rebuild adds a version)
+for _model in (AuditLog, WeeklyReport):
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)

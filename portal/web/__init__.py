@@ -20,6 +20,7 @@ def init_web(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     filters.register(app)
 
+    app.before_request(_fresh_calendar)
     app.after_request(_security_headers)
     for code in (400, 403, 404, 405, 413, 422, 500):
         app.register_error_handler(code, _error_page)
@@ -31,6 +32,12 @@ def _load_user(user_id: str):
 
     user = db.session.get(User, int(user_id))
     return user if user and user.active else None
+
+
+def _fresh_calendar():
+    from ..domain.holidays import refresh_if_changed
+
+    refresh_if_changed()
 
 
 def _security_headers(response):

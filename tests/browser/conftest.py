@@ -33,16 +33,26 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url, tmp_path_factory):
-    """Base URL of the portal served on a free loopback port for the whole session."""
-    app = create_app({**test_config(), "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True,
-                      "UPLOAD_DIR": str(tmp_path_factory.mktemp("live-uploads"))})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def live_app(database_url):
+    """The app behind the live server (CSRF on); its upload folder follows each test's `app`."""
+    return create_app({**test_config(), "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+
+
+@pytest.fixture(scope="session")
+def _live_server_url(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app, live_app, _live_server_url):
+    """Base URL of the portal served on a free loopback port; files seeded by the test are served too."""
+    live_app.config["UPLOAD_DIR"] = app.config["UPLOAD_DIR"]
+    return _live_server_url
 
 
 @pytest.fixture

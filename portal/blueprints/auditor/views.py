@@ -1,11 +1,94 @@
-"""Auditor views (GET only)."""
+"""Auditor views (GET only): dashboard, cases, documents, delivered reports, audit log."""
 
-from flask import render_template
+from flask import abort, request, send_file
+from flask_login import current_user
 
-from . import bp
+from ...domain import documents, history
+from ...domain.auditlog import record
+from ...extensions import db
+from ...models import utcnow
+from ...web.files import document_response
+from ...web.render import render
+from . import bp, exports, queries
+from .forms import CaseFilterForm, LogFilterForm, ReportFilterForm
+from .overview import overview
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
 
 
 @bp.get("/")
 def dashboard():
-    """The oversight dashboard."""
-    return render_template("auditor/dashboard.html")
+    """Per-line volumes, SLA compliance, breaches, at-risk cases and trends; auditors only."""
+    return render("auditor/dashboard.html", view=overview(utcnow()), latest=queries.latest_report())
+
+
+@bp.get("/cases")
+def case_list():
+    """Search and list every case, ID numbers masked; htmx swaps the results only."""
+    form = CaseFilterForm()
+    if not form.validate():
+        return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None), 422
+    cases = queries.search_cases(**form.args(), page=_page())
+    return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases)
+
+
+@bp.get("/cases/<int:case_id>")
+def case_detail(case_id):
+    """One case: facts, clocks, services, documents, full timeline and its audit-chain status."""
+    case = queries.get_case_or_404(case_id)
+    record("case.view", obj=case, case_id=case.id)
+    db.session.commit()
+    return render("auditor/case_detail.html", case=case,
+                  events=history.timeline(case, include_internal=True),
+                  chain=history.verify(case_id=case.id), services=queries.case_services(case))
+
+
+@bp.get("/cases/<int:case_id>/export.zip")
+def case_export(case_id):
+    """The case file as a ZIP (history CSV, clocks, bills, documents, reports); logged case.export."""
+    case = queries.get_case_or_404(case_id)
+    now = utcnow()
+    archive, included = exports.case_zip(
+        case, events=history.timeline(case, include_internal=True), services=queries.case_services(case),
+        chain=history.verify(case_id=case.id), exported_by=current_user.display_name, now=now)
+    record("case.export", obj=case, case_id=case.id, detail={"files": included})
+    db.session.commit()
+    return send_file(archive, mimetype="application/zip", as_attachment=True,
+                     download_name=f"case-{case.ref}.zip", max_age=0)
+
+
+@bp.get("/documents/<int:document_id>")
+def document_view(document_id):
+    """Open a document or report in the browser; every view is written to the audit log."""
+    document = queries.get_document_or_404(document_id)
+    download = request.args.get("download") == "1"
+    if not documents.path_of(document).is_file():
+        abort(404)
+    record("document.view", obj=document, detail={"kind": document.kind, "download": download})
+    db.session.commit()
+    return document_response(document, download=download)
+
+
+@bp.get("/reports")
+def report_list():
+    """Second-opinion and overseas-treatment reports (with bills) delivered to 史带 (SPEC §6)."""
+    form = ReportFilterForm()
+    if not form.validate():
+        return render("auditor/report_list.html", "auditor/_report_results.html", form=form, reports=None), 422
+    reports = queries.delivered_reports(**form.args(), page=_page())
+    bills = queries.bills_by_case([d.case_id for d in reports.items if d.case.line_code == "overseas_treatment"])
+    return render("auditor/report_list.html", "auditor/_report_results.html", form=form, reports=reports,
+                  bills=bills)
+
+
+@bp.get("/log")
+def log_list():
+    """The audit log: who read or exported what, and refused write attempts."""
+    form = LogFilterForm()
+    if not form.validate():
+        return render("auditor/log_list.html", "auditor/_log_results.html", form=form, entries=None), 422
+    entries, names, refs = queries.audit_entries(**form.args(), page=_page())
+    return render("auditor/log_list.html", "auditor/_log_results.html", form=form, entries=entries,
+                  names=names, refs=refs)

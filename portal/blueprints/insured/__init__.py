@@ -7,4 +7,5 @@ from ...web.access import role_gate
 bp = Blueprint("insured", __name__)
 bp.before_request(role_gate({"insured"}))
 
-from . import views  # noqa: E402,F401
+# home and inbox in views, the request form in apply, tracking in cases, files in documents
+from . import apply, cases, documents, views  # noqa: E402,F401

@@ -1,11 +1,54 @@
-"""Insured views."""
+"""Insured views: 我的服务 (home) and the inbox of updates."""
 
-from flask import render_template
+from flask import redirect, request, url_for
+from sqlalchemy import update
 
+from ... import calendar
+from ...domain import ledger, sla
+from ...extensions import db
+from ...models import Notification, utcnow
+from ...web.forms import EmptyForm
+from ...web.render import render
 from . import bp
+from .queries import inbox_page, my_cases_page, my_insured, unread_count
+
+
+@bp.context_processor
+def _navigation():
+    # a callable, so only full pages (the layout's menu) pay for the count, never fragments
+    return {"unread_count": unread_count}
 
 
 @bp.get("/")
 def home():
-    """我的服务: the policy, entitlements and cases of the logged-in insured."""
-    return render_template("insured/home.html")
+    """我的服务: the policy, entitlements left per line and every case with its promise; the insured only."""
+    insured = my_insured()
+    policy = insured.policy
+    today = calendar.business_today()
+    cases = my_cases_page(request.args.get("page", 1, type=int))
+    response = render("insured/home.html", insured=insured, policy=policy, year=ledger.policy_year(policy, today),
+                      balances=ledger.balances(insured, today),
+                      lines={line.code: line for line in policy.product.lines}, cases=cases,
+                      promise_for=sla.promise_text)
+    db.session.commit()  # keep the year's ledger rows balances() created, instead of making them each visit
+    return response
+
+
+@bp.get("/inbox")
+def inbox_list():
+    """消息: the updates sent to the insured, newest first; the insured only."""
+    my_insured()
+    return render("insured/inbox_list.html", notes=inbox_page(request.args.get("page", 1, type=int)),
+                  form=EmptyForm())
+
+
+@bp.post("/inbox/read")
+def inbox_read():
+    """Mark every update in the insured's inbox as read; the insured only."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        db.session.execute(update(Notification)
+                           .where(Notification.insured_id == my_insured().id, Notification.read_at.is_(None))
+                           .values(read_at=utcnow()))
+        db.session.commit()
+    return redirect(url_for("insured.inbox_list"), code=303)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: aad54486ddf2
+Revision ID: 09f11348164d
 Revises:
-Create Date: 2026-11-25 09:42:58.973769
+Create Date: 2026-11-25 10:40:27.802294
 
 """
 
@@ -12,7 +12,7 @@ import portal.models.base  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = "aad54486ddf2"
+revision = "09f11348164d"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -259,6 +259,7 @@ def upgrade():
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", portal.models.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", portal.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["created_by_id"], ["user.id"], name=op.f("fk_holiday_override_created_by_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_holiday_override")),
         sa.UniqueConstraint("day", name=op.f("uq_holiday_override_day")),

@@ -1,0 +1,109 @@
+"""Serve the portal and a bare Flask app with gunicorn (2 workers each) and load both with wrk.
+
+Same tool, same settings, same run: p50/p95 of each page are reported as ratios of the bare page.
+"""
+
+import contextlib
+import html
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT p50=%d p95=%d p99=%d requests=%d errors=%d non2xx=%d\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), summary.requests,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(target: str, env: dict, workers: int = 2):
+    """gunicorn on a free loopback port; yields the base URL and stops it afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         target], cwd=ROOT, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/healthz" if target == "wsgi:app" else base + "/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn {target} did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def session_cookie(base: str, username: str, password: str) -> str:
+    """Log in through the real form (CSRF included) and return the Cookie header value."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = html.unescape(re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1))
+    body = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": password}).encode()
+    opener.open(base + "/login", data=body)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def wrk(url: str, *, cookie: str | None = None, seconds: int = 10, connections: int = 16) -> dict:
+    """One wrk run; latencies in milliseconds."""
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (make bench installs it as root)")
+    script = ROOT / "bench" / "out" / "percentiles.lua"
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(LUA)
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"RESULT p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) errors=(\d+) non2xx=(\d+)", out)
+    p50, p95, p99, requests, errors, non2xx = map(int, match.groups())
+    return {"p50_ms": p50 / 1000, "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "requests": requests,
+            "errors": errors, "non2xx": non2xx, "rps": round(requests / seconds)}
+
+
+def run(database_url: str, pages: dict[str, tuple[str, str]], *, seconds: int = 10) -> dict:
+    """pages: label → (path, username). Returns per page its figures and ratios to the bare page."""
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "SCHEDULER_IN_PROCESS": "0",
+           "MAIL_BACKEND": "none", "PYTHONPATH": str(ROOT)}
+    results = {}
+    with gunicorn("bench.bare_app:app", {"PYTHONPATH": str(ROOT)}) as bare:
+        results["bare"] = wrk(bare + "/", seconds=seconds)
+    with gunicorn("wsgi:app", env) as base:
+        for label, (path, username) in pages.items():
+            cookie = session_cookie(base, username, "demo1234")
+            figures = wrk(base + path, cookie=cookie, seconds=seconds)
+            figures["p50_ratio"] = round(figures["p50_ms"] / max(results["bare"]["p50_ms"], 0.001), 2)
+            figures["p95_ratio"] = round(figures["p95_ms"] / max(results["bare"]["p95_ms"], 0.001), 2)
+            results[label] = figures
+    # the bare page again at the end: drift over the run shows in the two bare figures
+    with gunicorn("bench.bare_app:app", {"PYTHONPATH": str(ROOT)}) as bare:
+        results["bare_after"] = wrk(bare + "/", seconds=seconds)
+    return results
+
+
+if __name__ == "__main__":
+    print(run(sys.argv[1], {"login": ("/login", "coord1")}, seconds=5))

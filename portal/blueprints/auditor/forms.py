@@ -1,0 +1,68 @@
+"""GET filter forms of the auditor lists (no CSRF: they change nothing)."""
+
+from flask import request
+from sqlalchemy import select
+from wtforms import Form, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from ...domain import reports
+from ...extensions import db
+from ...models import STATUSES, AuditLog
+from .labels import AUDIT_ACTIONS
+
+ALL = [("", "全部")]
+
+
+class FilterForm(Form):
+    """Read from the query string; `args()` gives the validated filters for the query."""
+
+    def __init__(self):
+        super().__init__(request.args)
+
+    def args(self) -> dict:
+        return {name: field.data or "" for name, field in self._fields.items()}
+
+
+class Choice(SelectField):
+    """A select defaulting to "" (全部) whose unknown value gets a Chinese message."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, default="", **kwargs)
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _ in self.choices}:
+            raise ValidationError("请从列表中选择。")
+
+
+def _line_choices():
+    return ALL + reports.service_lines()
+
+
+class CaseFilterForm(FilterForm):
+    q = StringField("搜索", validators=[Optional(), Length(max=60, message="搜索内容不能超过 60 个字符。")],
+                    description="案件编号、被保险人姓名、保单号或完整证件号码")
+    line = Choice("服务项目")
+    status = Choice("状态", choices=ALL + list(STATUSES.items()))
+    sla = Choice("时效", choices=ALL + [("overdue", "当前超时"), ("at_risk", "临近时限")])
+
+    def __init__(self):
+        super().__init__()
+        self.line.choices = _line_choices()
+
+
+class ReportFilterForm(FilterForm):
+    line = Choice("服务项目")
+
+    def __init__(self):
+        super().__init__()
+        self.line.choices = _line_choices()
+
+
+class LogFilterForm(FilterForm):
+    action = Choice("操作")
+    ref = StringField("案件编号", validators=[Optional(), Length(max=30, message="案件编号不能超过 30 个字符。")])
+
+    def __init__(self):
+        super().__init__()
+        logged = db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action))
+        self.action.choices = ALL + [(a, AUDIT_ACTIONS.get(a, a)) for a in dict.fromkeys([*AUDIT_ACTIONS, *logged])]

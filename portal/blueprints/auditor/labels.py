@@ -1,0 +1,51 @@
+"""Chinese labels the auditor pages show for stored codes (the codes stay in exports as data)."""
+
+from flask import g
+
+from ...domain.lines import ACTIONS, BILL_STATUSES, TERMINATION_REASONS, milestone_label
+from ...domain.product_data import CLOCK_LABELS, DOCUMENT_KINDS, REPORT_KINDS
+from ...models import CHANNELS, STATUSES
+
+ROLES = {"insured": "被保险人", "coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计",
+         "system": "系统"}
+#: history actions written outside the lifecycle table (intake, deadline sweep)
+OTHER_ACTIONS = {
+    "submit": "提交申请", "breached": "时限已超期", "document_uploaded": "上传资料", "documents_uploaded": "上传资料",
+    "document_accepted": "资料审核通过", "document_rejected": "资料被退回",
+}
+AUDIT_ACTIONS = {
+    "document.view": "查看文件",
+    "case.view": "查看案件",
+    "case.export": "导出案件档案",
+    "weekly_report.view": "查看周报",
+    "weekly_report.download": "下载周报",
+    "auditor.write_refused": "拒绝审计员的写操作",
+}
+CLOCK_STATES = {"pending": "未开始", "running": "计时中", "paused": "暂停（等待客户）", "stopped": "已停止"}
+CLOCK_OUTCOMES = {"met": "按时", "breached": "超时", "void": "未用（案件结束）"}
+REVIEW = {"pending": "待审核", "accepted": "已接收", "rejected": "已退回"}
+
+
+def action_label(code: str) -> str:
+    spec = ACTIONS.get(code)
+    return spec.label if spec else OTHER_ACTIONS.get(code, code)
+
+
+def line_name(code: str) -> str:
+    """Name of a service line; the table is read once per request."""
+    from ...domain.reports import service_lines
+
+    if "auditor_lines" not in g:
+        g.auditor_lines = dict(service_lines())
+    return g.auditor_lines.get(code, code)
+
+
+def labels() -> dict:
+    """Everything templates need to turn codes into words."""
+    return {
+        "statuses": STATUSES, "roles": ROLES, "channels": CHANNELS, "clocks": CLOCK_LABELS,
+        "clock_states": CLOCK_STATES, "outcomes": CLOCK_OUTCOMES, "review": REVIEW,
+        "documents": {**DOCUMENT_KINDS, **REPORT_KINDS}, "bills": BILL_STATUSES,
+        "reasons": {code: r.label for code, r in TERMINATION_REASONS.items()},
+        "audit": AUDIT_ACTIONS, "action": action_label, "line": line_name, "milestone": milestone_label,
+    }

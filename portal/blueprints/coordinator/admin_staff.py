@@ -1,0 +1,130 @@
+"""Staff accounts: coordinators, supervisors and 史带 auditors (supervisors; SPEC §1)."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from ...domain import accounts, auditlog
+from ...domain.errors import DomainError
+from ...extensions import db
+from ...models import OPEN_STATUSES, Case, User, utcnow
+from ...web.render import redirect_after_post, render, wants_fragment
+from . import bp
+from .admin import PER_PAGE, page_number, safe_next, supervisor_required
+from .admin_forms import STAFF_ROLE_LABELS, PasswordResetForm, StaffForm
+
+ROW = "coordinator/admin/_staff_row.html"
+
+
+def staff_or_404(user_id: int) -> User:
+    """A staff or auditor account; insured logins are not managed here."""
+    user = db.session.get(User, user_id)
+    if user is None or user.role not in STAFF_ROLE_LABELS:
+        abort(404)
+    return user
+
+
+def open_case_counts(user_ids) -> dict[int, int]:
+    """Open cases per assignee, in one query."""
+    rows = db.session.execute(select(Case.assignee_id, func.count()).where(
+        Case.assignee_id.in_(user_ids), Case.status.in_(OPEN_STATUSES)).group_by(Case.assignee_id))
+    return dict(rows.all())
+
+
+@bp.get("/admin/users")
+@supervisor_required
+def staff_list():
+    """Staff and auditor accounts with their open case counts, filterable; supervisors only."""
+    role, active, q = request.args.get("role", ""), request.args.get("active", "1"), request.args.get("q", "").strip()
+    stmt = select(User).where(User.role.in_(STAFF_ROLE_LABELS))
+    if role in STAFF_ROLE_LABELS:
+        stmt = stmt.where(User.role == role)
+    if active in ("1", "0"):
+        stmt = stmt.where(User.active.is_(active == "1"))
+    if q:
+        stmt = stmt.where(or_(User.username.ilike(f"%{q}%"), User.display_name.ilike(f"%{q}%")))
+    pagination = db.paginate(stmt.order_by(User.role, User.username), page=page_number(), per_page=PER_PAGE,
+                             error_out=False)
+    return render("coordinator/admin/staff_list.html", "coordinator/admin/_staff_results.html",
+                  pagination=pagination, role=role, active=active, q=q, roles=STAFF_ROLE_LABELS,
+                  open_cases=open_case_counts([u.id for u in pagination.items]), now=utcnow(),
+                  next_url=request.full_path.rstrip("?"))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@supervisor_required
+def staff_new():
+    """Create a coordinator, supervisor or auditor login; supervisors only."""
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_staff(username=form.username.data.strip(), password=form.password.data,
+                                         role=form.role.data, display_name=form.display_name.data.strip(),
+                                         email=form.email.data or None, phone=form.phone.data or None)
+        except DomainError as error:
+            db.session.rollback()
+            getattr(form, error.field or "username").errors.append(error.message)
+        else:
+            auditlog.record("user.create", obj=user, detail={"username": user.username, "role": user.role})
+            db.session.commit()
+            flash(f"已创建{STAFF_ROLE_LABELS[user.role]}账号 {user.username}。", "success")
+            return redirect(url_for("coordinator.staff_list"), code=303)
+    return render("coordinator/admin/staff_form.html", form=form, status=422 if form.is_submitted() else 200)
+
+
+@bp.post("/admin/users/<int:user_id>/deactivate")
+@supervisor_required
+def staff_deactivate(user_id):
+    """Deactivate a login (it can no longer sign in; nothing is deleted); never one's own; supervisors only."""
+    user = staff_or_404(user_id)
+    if user.id == current_user.id:
+        return _row_response(user, error="不能停用您自己的账号。", status=422)
+    if user.active:
+        user.active = False
+        auditlog.record("user.deactivate", obj=user, detail={"username": user.username})
+        db.session.commit()
+    still_open = open_case_counts([user.id]).get(user.id, 0)
+    message = f"已停用 {user.username}。" + (f"该账号仍有 {still_open} 个在办案件，请重新分派。" if still_open else "")
+    return _row_response(user, message=message)
+
+
+@bp.post("/admin/users/<int:user_id>/reactivate")
+@supervisor_required
+def staff_reactivate(user_id):
+    """Let a deactivated login sign in again; supervisors only."""
+    user = staff_or_404(user_id)
+    if not user.active:
+        user.active = True
+        auditlog.record("user.reactivate", obj=user, detail={"username": user.username})
+        db.session.commit()
+    return _row_response(user, message=f"已恢复 {user.username}。")
+
+
+def _row_response(user: User, *, message: str = "", error: str = "", status: int = 200):
+    """The updated row for htmx; for a plain post a flash and back to the list."""
+    next_url = safe_next(url_for("coordinator.staff_list"))
+    if wants_fragment():
+        return render(ROW, status=status, user=user, roles=STAFF_ROLE_LABELS, next_url=next_url,
+                      open_cases=open_case_counts([user.id]), now=utcnow(), row_message=message, row_error=error)
+    flash(error or message, "error" if error else "success")
+    return redirect_after_post(next_url)
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
+@supervisor_required
+def staff_password_reset(user_id):
+    """Set a new password for a staff login and lift any lock-out; supervisors only."""
+    user = staff_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        if problem := accounts.password_problem(form.password.data):
+            form.password.errors.append(problem)
+        else:
+            user.password_hash = accounts.hash_password(form.password.data)
+            user.failed_logins, user.locked_until = 0, None
+            auditlog.record("user.password_reset", obj=user, detail={"username": user.username})
+            db.session.commit()
+            flash(f"已重置 {user.username} 的密码，请通过安全渠道告知本人。", "success")
+            return redirect(url_for("coordinator.staff_list"), code=303)
+    return render("coordinator/admin/staff_password.html", form=form, user=user, roles=STAFF_ROLE_LABELS,
+                  status=422 if form.is_submitted() else 200)

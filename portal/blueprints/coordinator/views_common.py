@@ -1,0 +1,160 @@
+"""What the casework views share: loading a case for staff, saving with one commit, the workspace context."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ... import calendar
+from ...domain import history, ledger, lifecycle, lines, sla
+from ...domain.documents import active_documents, kind_label, missing_kinds
+from ...domain.errors import DomainError, StaleCaseError
+from ...domain.handlers.base import hours_text
+from ...domain.product_data import REPORT_KINDS
+from ...extensions import db
+from ...models import (
+    Appointment,
+    Bill,
+    Case,
+    DocumentRequest,
+    EscortAssignment,
+    EscortHourLog,
+    Policy,
+    VisaApplication,
+)
+from .action_forms import ActionForm, action_form
+from .choices import Choices, escort_window
+from .forms import ReviewForm, StaffUploadForm
+
+STALE_MESSAGE = StaleCaseError().message
+
+#: domain field names that the forms show under another name (files are uploaded, then referenced)
+FIELD_ALIASES = {"document_id": ("upload",), "files": ("upload", "file")}
+#: where an action's form sits in the workspace; the rest go to "下一步操作"
+PANEL_OF = {
+    "request_documents": "documents", "documents_received": "documents", "materials_complete": "documents",
+    "assign_escort": "escort_roster", "log_escort_hours": "escort_hours", "add_bill": "bills",
+    "update_bill": "bills", "note": "notes", "terminate": "terminate", "assign": "assign",
+}
+#: actions that are never "the next step" of a case (side records and exits)
+SIDE_ACTIONS = {"note", "terminate", "assign", "request_documents", "add_bill", "update_bill", "log_escort_hours"}
+#: the panels each line shows above its actions, in order
+LINE_PANELS = {
+    "green_outpatient": ("appointment",),
+    "green_inpatient": ("appointment",),
+    "domestic_escort": ("escort_roster",),
+    "domestic_second_opinion": ("expert", "reports"),
+    "overseas_second_opinion": ("provider", "reports"),
+    "overseas_treatment": ("provider", "visa", "escort_hours", "bills", "reports"),
+}
+
+
+def get_case_or_404(case_id: int) -> Case:
+    """Any case, for 英仕 staff (the blueprint gate already admits only them); lifecycle checks who may act."""
+    case = db.session.scalar(select(Case).where(Case.id == case_id).options(
+        selectinload(Case.insured), selectinload(Case.policy).selectinload(Policy.product),
+        selectinload(Case.clocks), selectinload(Case.documents), selectinload(Case.assignee)))
+    if case is None:
+        abort(404)
+    return case
+
+
+def save(form, write) -> tuple[int, str] | None:
+    """Run `write()` and commit; on refusal roll back, put the message at its field, return (status, message)."""
+    try:
+        write()
+        db.session.commit()
+        return None
+    except (StaleCaseError, StaleDataError):
+        db.session.rollback()
+        form.form_errors.append(STALE_MESSAGE)
+        return 409, STALE_MESSAGE
+    except DomainError as error:
+        db.session.rollback()
+        field = next((form._fields[name] for name in (*FIELD_ALIASES.get(error.field, ()), error.field)
+                      if name in form._fields), None)
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            form.form_errors.append(error.message)
+        return 422, error.message
+
+
+def next_step(case, user) -> lines.ActionSpec | None:
+    """The action that moves the case on, as offered to this user now."""
+    return next((s for s in lifecycle.available_actions(case, user) if s.code not in SIDE_ACTIONS), None)
+
+
+def workspace(case, *, bound=None, message: str | None = None) -> dict:
+    """Everything the case workspace shows; `bound` is a submitted form to show with its errors."""
+    today = calendar.business_today()
+    choices = Choices(case.policy.product)
+    specs = lifecycle.available_actions(case, current_user)
+    forms = {spec.code: action_form(spec, case, choices) for spec in specs}
+    if isinstance(bound, ActionForm) and bound.action_code in forms:
+        forms[bound.action_code] = bound
+    panels = defaultdict(list)
+    for spec in specs:
+        panels[PANEL_OF.get(spec.code, "next")].append(spec)
+    documents = active_documents(case)
+    review_forms = {d.id: ReviewForm(formdata=None, prefix=f"doc{d.id}-", version=case.version)
+                    for d in documents if d.kind not in REPORT_KINDS}
+    if isinstance(bound, ReviewForm):
+        review_forms[bound.document_id] = bound
+    upload_form = bound if isinstance(bound, StaffUploadForm) else \
+        StaffUploadForm(formdata=None, prefix="upload-", version=case.version)
+    line = case.policy.product.line(case.line_code)
+    return {
+        "case": case, "line": line, "today": today, "message": message, "bound": bound,
+        "forms": forms, "panels": panels,
+        "next_spec": next((s for s in specs if s.code not in SIDE_ACTIONS), None),
+        "milestones": lines.MILESTONES[case.line_code],
+        "milestone_codes": lines.milestone_codes(case.line_code),
+        "clocks": [(clock, sla.clock_label(clock.kind), sla.working_days_left(clock, today),
+                    sla.effective_due_date(clock, today)) for clock in case.clocks],
+        "events": history.timeline(case, include_internal=True),
+        "documents": documents, "review_forms": review_forms, "upload_form": upload_form,
+        "required_kinds": [(k, kind_label(k)) for k in (line.required_documents if line else [])],
+        "missing": set(missing_kinds(case)),
+        "requests": list(db.session.scalars(select(DocumentRequest).where(DocumentRequest.case_id == case.id)
+                                            .order_by(DocumentRequest.id.desc()))),
+        "balances": ledger.balances(case.insured, today),
+        "termination": lines.TERMINATION_REASONS.get(case.termination_reason),
+        "line_panels": LINE_PANELS.get(case.line_code, ()),
+        "kind_label": kind_label, "report_kinds": REPORT_KINDS, "hours_text": hours_text,
+        **_line_data(case, choices),
+    }
+
+
+def _line_data(case, choices: Choices) -> dict:
+    """The rows the line's panels show (appointments, roster, visa, hours, bills)."""
+    code, data = case.line_code, {}
+    if code in lines.GREEN:
+        data["appointments"] = _rows(Appointment, case, options=[selectinload(Appointment.hospital)])
+    if code == "domestic_escort":
+        data["escort_window"] = escort_window(case)
+        data["roster"] = choices.roster(case) if case.city else []
+        data["escort_assignments"] = _rows(EscortAssignment, case, options=[selectinload(EscortAssignment.escort)])
+    if code == "overseas_treatment":
+        data["visas"] = _rows(VisaApplication, case)
+        hours = _rows(EscortHourLog, case)
+        used = sum((h.hours for h in hours), Decimal(0))
+        data.update(hour_logs=hours, hours_used=used, hours_cap=lines.ESCORT_HOURS_CAP,
+                    hours_left=Decimal(lines.ESCORT_HOURS_CAP) - used)
+        bills = _rows(Bill, case)
+        totals = defaultdict(Decimal)
+        for bill in bills:
+            totals[bill.currency] += bill.amount
+        data.update(bills=bills, bill_totals=sorted(totals.items()), bill_statuses=lines.BILL_STATUSES)
+    if code in lines.DELIVERABLES:
+        data["reports"] = [d for d in active_documents(case) if d.kind in REPORT_KINDS]
+    return data
+
+
+def _rows(model, case, *, options=()):
+    return list(db.session.scalars(select(model).where(model.case_id == case.id).options(*options)
+                                   .order_by(model.id)))

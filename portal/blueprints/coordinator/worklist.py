@@ -1,0 +1,234 @@
+"""The work queue: tabs, filters and keyset pages sorted by the nearest running deadline (issue 5).
+
+Cases with a running clock come first, walked along the (state, deadline) index of sla_clock; then the
+open cases without one (waiting on the insured, not started, arranged), oldest first, by primary key.
+A cursor names the last row shown, so page 2000 costs what page 1 costs.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ... import calendar
+from ...extensions import db
+from ...models import OPEN_STATUSES, Alert, Case, InsuredPerson, Policy, SlaClock
+
+TABS = {"mine": "我的", "unassigned": "未分配", "due_soon": "即将到期", "overdue": "已超时",
+        "waiting": "等待客户", "all": "全部"}
+#: "due soon" = at most this many working days left (0 = due today)
+DUE_SOON_WORKING_DAYS = 2
+PAGE_SIZE = 50
+#: statuses whose cases never have a running clock (paused while waiting, stopped once closed)
+CLOCKLESS_STATUSES = {"awaiting_documents", "completed", "terminated", "cancelled"}
+#: deadline in a cursor: UTC, URL-safe
+STAMP = "%Y%m%dT%H%M%S%f"
+
+
+@dataclass(frozen=True)
+class Filters:
+    tab: str = "mine"
+    line: str = ""
+    status: str = ""
+    city: str = ""
+    assignee: int | None = None
+    q: str = ""
+
+    def query_args(self, **changes) -> dict:
+        """The URL arguments of these filters (empty ones left out)."""
+        values = {"tab": self.tab, "line": self.line, "status": self.status, "city": self.city,
+                  "assignee": self.assignee, "q": self.q, **changes}
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass
+class Row:
+    case: Case
+    #: the running clock the row is sorted by (None for cases without one)
+    clock: SlaClock | None
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    next_cursor: str | None
+
+
+def _case_conditions(filters: Filters, user, *, tab: str) -> list:
+    conditions = [] if tab == "all" else [Case.status.in_(OPEN_STATUSES)]
+    if tab == "mine":
+        conditions.append(Case.assignee_id == user.id)
+    elif tab == "unassigned":
+        conditions.append(Case.assignee_id.is_(None))
+    elif filters.assignee is not None:
+        conditions.append(Case.assignee_id == filters.assignee)
+    if tab == "waiting":
+        conditions.append(Case.status == "awaiting_documents")
+    if filters.line:
+        conditions.append(Case.line_code == filters.line)
+    if filters.status:
+        conditions.append(Case.status == filters.status)
+    if filters.city:
+        conditions.append(Case.city == filters.city)
+    if filters.q:
+        q = filters.q.strip()
+        # a reference prefix (as a range, so the unique index serves it), or the insured's exact name
+        by_name = select(InsuredPerson.id).where(InsuredPerson.name == q)
+        conditions.append(or_(and_(Case.ref >= q.upper(), Case.ref < q.upper() + "\uffff"),
+                              Case.insured_id.in_(by_name)))
+    return conditions
+
+
+def _window(tab: str, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """[from, until) of the nearest deadline on the deadline tabs; (None, None) elsewhere."""
+    if tab == "overdue":
+        return None, now
+    if tab == "due_soon":
+        last_day = calendar.add_working_days(calendar.business_today(now), DUE_SOON_WORKING_DAYS)
+        return now, calendar.end_of_business_day(last_day) + timedelta(seconds=1)
+    return None, None
+
+
+def _deadline_window(tab: str, now: datetime) -> list:
+    """The window as conditions on the running clock."""
+    since, until = _window(tab, now)
+    return [c for c in (SlaClock.deadline >= since if since else None,
+                        SlaClock.deadline < until if until else None) if c is not None]
+
+
+def _running_query(conditions, window):
+    return (select(Case, SlaClock).join(SlaClock, SlaClock.case_id == Case.id)
+            .where(SlaClock.state == "running", SlaClock.deadline.is_not(None), *window, *conditions))
+
+
+def _no_running_clock():
+    # `state || ''` keeps the lookup on the (case_id, kind) index: with the bare column SQLite would
+    # walk the (state, deadline) index of every running clock for each case
+    return ~exists().where(SlaClock.case_id == Case.id, (SlaClock.state + "") == "running")
+
+
+def _is_nearest(row: "Row") -> bool:
+    """The row's clock is its case's nearest running one (a case with two running clocks is listed once)."""
+    running = [c for c in row.case.clocks if c.state == "running" and c.deadline is not None]
+    return min(running, key=lambda c: (c.deadline, c.id)) is row.clock
+
+
+def _parse_cursor(cursor: str | None):
+    """("d", deadline, case_id) | ("n", None, case_id) | None; a malformed cursor starts from the top."""
+    if not cursor:
+        return None
+    try:
+        part, _, rest = cursor.partition("_")
+        if part == "d":
+            stamp, _, case_id = rest.partition("_")
+            return "d", datetime.strptime(stamp, STAMP).replace(tzinfo=UTC), int(case_id)
+        if part == "n":
+            return "n", None, int(rest)
+    except ValueError:
+        pass
+    return None
+
+
+def _cursor(row: Row) -> str:
+    if row.clock is not None:
+        return f"d_{row.clock.deadline.astimezone(UTC).strftime(STAMP)}_{row.case.id}"
+    return f"n_{row.case.id}"
+
+
+def page(filters: Filters, user, *, now: datetime, after: str | None = None, size: int = PAGE_SIZE) -> Page:
+    """One page of the tab, nearest deadline first; `after` is the cursor of the previous page's last row."""
+    conditions = _case_conditions(filters, user, tab=filters.tab)
+    if filters.q:
+        return _search(conditions, _window(filters.tab, now), size)
+    window = _deadline_window(filters.tab, now)
+    cursor = _parse_cursor(after)
+    rows: list[Row] = []
+    clockless = filters.tab == "waiting" or filters.status in CLOCKLESS_STATUSES
+    if not clockless and (cursor is None or cursor[0] == "d"):
+        query = _running_query(conditions, window)
+        if cursor:
+            query = query.where(or_(SlaClock.deadline > cursor[1],
+                                    and_(SlaClock.deadline == cursor[1], SlaClock.case_id > cursor[2])))
+        query = query.order_by(SlaClock.deadline, SlaClock.case_id).limit(size + 1)
+        rows = [Row(case, clock) for case, clock in db.session.execute(query)]
+    if len(rows) <= size and filters.tab not in ("due_soon", "overdue"):
+        query = select(Case).where(_no_running_clock(), *conditions)
+        if cursor and cursor[0] == "n":
+            query = query.where(Case.id > cursor[2])
+        query = query.order_by(Case.id).limit(size + 1 - len(rows))
+        rows += [Row(case, None) for case in db.session.scalars(query)]
+    _load(rows)
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = _cursor(rows[-1]) if more and rows else None
+    return Page([row for row in rows if row.clock is None or _is_nearest(row)], next_cursor)
+
+
+def _search(conditions, window: tuple, size: int) -> Page:
+    """A reference or name search matches a handful of cases: one page, sorted here by nearest deadline."""
+    cases = list(db.session.scalars(select(Case).where(*conditions).order_by(Case.id).limit(size)))
+    rows = [Row(case, None) for case in cases]
+    _load(rows)
+    for row in rows:
+        running = [c for c in row.case.clocks if c.state == "running" and c.deadline is not None]
+        row.clock = min(running, key=lambda c: (c.deadline, c.id)) if running else None
+    since, until = window
+    if since or until:  # the deadline tabs keep only cases whose nearest clock is in their window
+        rows = [r for r in rows if r.clock is not None and (since is None or r.clock.deadline >= since)
+                and (until is None or r.clock.deadline < until)]
+    rows.sort(key=lambda r: (0, r.clock.deadline, r.case.id) if r.clock else (1, r.case.id))
+    return Page(rows, None)
+
+
+def _load(rows: list[Row]) -> None:
+    """Everything a queue row shows, in a fixed number of queries (no N+1)."""
+    ids = [row.case.id for row in rows]
+    if ids:
+        list(db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
+            selectinload(Case.insured), selectinload(Case.assignee), selectinload(Case.clocks),
+            selectinload(Case.policy).selectinload(Policy.product))))
+
+
+def counts(filters: Filters, user, *, now: datetime) -> dict[str, int]:
+    """How many cases each tab holds under the current filters."""
+    result = {}
+    for tab in TABS:
+        conditions = _case_conditions(filters, user, tab=tab)
+        if tab in ("due_soon", "overdue"):
+            query = (select(func.count(func.distinct(Case.id))).select_from(Case)
+                     .join(SlaClock, SlaClock.case_id == Case.id)
+                     .where(SlaClock.state == "running", *_deadline_window(tab, now), *conditions))
+        else:
+            query = select(func.count(Case.id)).where(*conditions)
+        result[tab] = db.session.scalar(query)
+    return result
+
+
+def city_options() -> list[str]:
+    """Cities that occur on cases (for the filter), from the indexed column."""
+    return [c for c in db.session.scalars(select(Case.city).where(Case.city.is_not(None)).distinct()
+                                          .order_by(Case.city))]
+
+
+# ---- alerts raised by the deadline sweep --------------------------------------------------------------------
+
+def _alerts_for(user):
+    mine = Alert.recipient_id == user.id
+    if user.role == "supervisor":
+        mine = or_(mine, Alert.recipient_id.is_(None))
+    return mine
+
+
+def unread_alert_count(user) -> int:
+    return db.session.scalar(select(func.count(Alert.id)).where(_alerts_for(user), Alert.read_at.is_(None)))
+
+
+def unread_alerts(user, *, limit: int = 20) -> list[Alert]:
+    """The newest unread alerts for this user (nulls go to every supervisor)."""
+    return list(db.session.scalars(select(Alert).where(_alerts_for(user), Alert.read_at.is_(None))
+                                   .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)))
+
+
+def alert_for(user, alert_id: int) -> Alert | None:
+    return db.session.scalar(select(Alert).where(Alert.id == alert_id, _alerts_for(user)))

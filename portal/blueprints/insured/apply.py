@@ -1,0 +1,87 @@
+"""申请服务: choose a line, fill in the form shaped for it, see eligibility at once, submit."""
+
+from flask import flash, request, url_for
+from flask_login import current_user
+
+from ... import calendar
+from ...domain import documents, intake, ledger, sla
+from ...domain.errors import DomainError
+from ...extensions import db
+from ...web.render import redirect_after_post, render
+from . import bp
+from .forms import apply_form_for, upload_rule
+from .queries import hospitals_in, line_or_404, my_insured
+
+
+@bp.get("/apply")
+def apply_choose():
+    """申请服务: the six service lines with the units left this policy year; the insured only."""
+    insured = my_insured()
+    balances = {b.line_code: b for b in ledger.balances(insured, calendar.business_today())}
+    response = render("insured/apply_choose.html", lines=insured.policy.product.lines, balances=balances,
+                      clock_label=sla.clock_label)
+    db.session.commit()  # keep the ledger rows balances() created
+    return response
+
+
+@bp.get("/apply/<line_code>")
+def apply_form(line_code):
+    """The request form of one line (a `city` argument preselects the city); the insured only."""
+    line = line_or_404(line_code)
+    return _page(line, _form(line, city=request.args.get("city", "")))
+
+
+@bp.get("/apply/<line_code>/hospitals")
+def apply_hospitals(line_code):
+    """The hospital field filtered by `city` (htmx), or the whole form with that city; the insured only."""
+    line = line_or_404(line_code)
+    return _page(line, _form(line, city=request.args.get("city", "")), fragment="insured/_hospital_field.html")
+
+
+@bp.post("/apply/<line_code>/check")
+def apply_check(line_code):
+    """Inline eligibility of the answers so far, one plain sentence per failed rule; writes nothing."""
+    line = line_or_404(line_code)
+    form = _form(line)
+    results = intake.preview(insured=my_insured(), line_code=line.code, data=form.domain_data())
+    return _page(line, form, results=results, fragment="insured/_eligibility.html")
+
+
+@bp.post("/apply/<line_code>")
+def apply_submit(line_code):
+    """Submit the request: eligible → a case with its promise; not eligible → kept on record with the reasons."""
+    line = line_or_404(line_code)
+    form = _form(line)
+    if not form.validate_on_submit():
+        return _page(line, form, status=422)
+    try:
+        case = intake.submit_request(insured=my_insured(), line_code=line.code, data=form.domain_data(),
+                                     actor=current_user, channel="portal")
+        if "admission_slip" in form:
+            documents.save_upload(case, form.admission_slip.data, kind="admission_slip", actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        target = "admission_slip" if error.field == "files" else error.field
+        form._fields.get(target, form.diagnosis).errors.append(error.message)
+        return _page(line, form, status=422)
+    db.session.commit()
+    if case.status == "terminated":
+        flash("很抱歉，本次申请未能通过核实，原因见下方；我们已登记备案。", "error")
+    else:
+        flash(f"申请已提交，编号 {case.ref}。请尽快上传所需资料。", "success")
+    return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
+
+
+def _form(line, **data):
+    """The line's form, its hospital list filtered by the city chosen so far."""
+    form = apply_form_for(line, line.product, **data)
+    if "city" in form:
+        form.set_hospitals(hospitals_in(form.city.data))
+    return form
+
+
+def _page(line, form, *, results=None, fragment=None, status=200):
+    """The form page (or one of its fragments) with what it shows around the questions."""
+    remaining = ledger.remaining(my_insured(), line.code, calendar.business_today())
+    return render("insured/apply_form.html", fragment, status=status, line=line, form=form, results=results,
+                  remaining=remaining, upload_rule=upload_rule(), today=calendar.business_today().isoformat())

@@ -1,0 +1,111 @@
+"""进度: one case's status, promise, timeline, arrangements and reports; cancel before the service starts."""
+
+from flask import flash, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import TextAreaField
+from wtforms.validators import Length, Optional
+
+from ...domain import documents, history, lifecycle, lines, sla
+from ...domain.errors import DomainError, StaleCaseError
+from ...domain.product_data import REPORT_KINDS
+from ...extensions import db
+from ...web.forms import VersionedForm
+from ...web.render import redirect_after_post, render, wants_fragment
+from . import bp
+from .queries import case_for_panel, current_appointment, current_escort, get_case_or_404, open_requests
+
+STALE = "该案件已被他人更新，请刷新后重试"
+
+
+class CancelForm(VersionedForm):
+    note = TextAreaField("取消原因（选填）", validators=[Optional(), Length(max=200, message="请不超过 200 字。")])
+
+
+@bp.get("/cases/<int:case_id>")
+def case_detail(case_id):
+    """进度: the case's status, promise, milestones, arrangements and reports; the case's insured only."""
+    return render("insured/case_detail.html", **panel(case_for_panel(case_id)))
+
+
+@bp.get("/cases/<int:case_id>/status")
+def case_status(case_id):
+    """The case panel for polling; answers 286 (stop polling) once the case is closed; its insured only."""
+    case = case_for_panel(case_id)
+    status = 286 if wants_fragment() and not case.is_open else 200
+    return render("insured/case_detail.html", "insured/_case_panel.html", status=status, **panel(case))
+
+
+@bp.get("/cases/<int:case_id>/cancel")
+def case_cancel_confirm(case_id):
+    """The confirmation page for cancelling (works without JavaScript); the case's insured only."""
+    case = get_case_or_404(case_id)
+    return _confirm_page(case, CancelForm(version=case.version))
+
+
+@bp.post("/cases/<int:case_id>/cancel")
+def case_cancel(case_id):
+    """Cancel the request before the service starts (the lifecycle decides); the case's insured only."""
+    case = get_case_or_404(case_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _confirm_page(case, form, status=422)
+    try:
+        version = form.version.data or ""
+        lifecycle.perform(case, "cancel", actor=current_user, note=form.note.data or "",
+                          expected_version=int(version) if version.isdigit() else None)
+        db.session.commit()
+    except (StaleCaseError, StaleDataError):
+        db.session.rollback()
+        return _refused(case, form, STALE, 409)
+    except DomainError as error:
+        db.session.rollback()
+        return _refused(case, form, error.message, 422)
+    flash("您的申请已取消，占用的服务次数已退回。", "success")
+    return redirect_after_post(url_for("insured.case_detail", case_id=case.id), trigger="case-updated")
+
+
+def _refused(case, form, message: str, status: int):
+    """A refused cancel: back on the confirm page (no JS), or the case page with the message (htmx)."""
+    if wants_fragment():
+        flash(message, "error")
+        return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
+    form.note.errors = [*form.note.errors, message]
+    return _confirm_page(case, form, status=status)
+
+
+def _confirm_page(case, form, *, status=200):
+    return render("insured/case_cancel.html", status=status, case=case, form=form, line=_line(case),
+                  can_cancel=_can_cancel(case))
+
+
+def _line(case):
+    return case.policy.product.line(case.line_code)
+
+
+def _can_cancel(case) -> bool:
+    return any(spec.code == "cancel" for spec in lifecycle.available_actions(case, current_user))
+
+
+def panel(case) -> dict:
+    """Everything the case panel shows, gathered once for the page and the polled fragment."""
+    visible = documents.active_documents(case)
+    failed = [r for r in case.eligibility or [] if not r.get("passed")]
+    return {
+        "case": case,
+        "line": _line(case),
+        "promise": sla.promise_text(case),
+        "clock": sla.current_clock(case),
+        "events": history.timeline(case, include_internal=False),
+        "milestones": lines.MILESTONES.get(case.line_code, []),
+        "requests": open_requests(case),
+        "appointment": current_appointment(case),
+        "escort": current_escort(case),
+        "reports": [d for d in visible if d.kind in REPORT_KINDS and d.delivered_at is not None],
+        "uploaded": [d for d in visible if d.kind not in REPORT_KINDS],
+        "missing": documents.missing_kinds(case) if case.is_open else [],
+        "failed": failed,
+        "termination": lines.TERMINATION_REASONS.get(case.termination_reason or ""),
+        "can_cancel": _can_cancel(case),
+        "kind_label": documents.kind_label,
+    }

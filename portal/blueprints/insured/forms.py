@@ -1,0 +1,161 @@
+"""Forms of the insured portal: the request form shaped by its service line, and uploads."""
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.meta import DefaultMeta
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ... import calendar
+from ...domain.documents import ACCEPTED_LABEL
+from ...domain.product_data import DOCUMENT_KINDS
+
+#: what the file inputs offer; phones show "take photo" for the image types
+ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,.png,.heic,.heif,.pdf"
+
+
+def upload_rule() -> str:
+    """The per-file limit and accepted types, as stated on every page with a file input."""
+    megabytes = current_app.config["UPLOAD_MAX_BYTES"] / 2**20
+    return f"支持 {ACCEPTED_LABEL}，单个文件不超过 {megabytes:g} MB。"
+
+
+class ChineseForm(FlaskForm):
+    """WTForms' own messages (a date it cannot read, a choice not offered) in Chinese too."""
+
+    class Meta:
+        locales = ("zh",)
+
+        def get_translations(self, form):
+            # Flask-WTF would look for Flask-Babel; WTForms ships the Chinese catalogue itself
+            return DefaultMeta.get_translations(self, form)
+
+
+def _not_before_today(message: str):
+    def check(form, field):
+        if field.data and field.data < calendar.business_today():
+            raise ValidationError(message)
+
+    return check
+
+
+def _not_after_today(message: str):
+    def check(form, field):
+        if field.data and field.data > calendar.business_today():
+            raise ValidationError(message)
+
+    return check
+
+
+class ApplyForm(ChineseForm):
+    """Questions every line asks; `apply_form_for` adds the ones its line needs."""
+
+    diagnosis = StringField("医生给出的诊断", validators=[DataRequired("请填写诊断。"), Length(max=200)])
+    first_diagnosis_date = DateField("初次确诊日期", validators=[
+        InputRequired("请选择初次确诊日期。"), _not_after_today("初次确诊日期不能晚于今天。")])
+    illness = SelectField("所患疾病（保障范围内的重度疾病）", validators=[DataRequired("请选择所患疾病。")])
+    notes = TextAreaField("补充说明（选填）", validators=[Optional(), Length(max=500, message="请不超过 500 字。")])
+
+    def domain_data(self) -> dict:
+        """The answers as intake.preview / submit_request take them (blank answers left out)."""
+        data = {"diagnosis": (self.diagnosis.data or "").strip(), "illness": self.illness.data,
+                "first_diagnosis_date": self.first_diagnosis_date.data, "notes": (self.notes.data or "").strip()}
+        if "city" in self:
+            data.update(city=self.city.data, department=(self.department.data or "").strip(),
+                        hospital_id=int(self.hospital_id.data) if (self.hospital_id.data or "").isdigit() else None,
+                        preferred_dates=[d.isoformat() for d in (self.preferred_date.data, self.alternative_date.data)
+                                         if d])
+        if "admission_slip_date" in self:
+            data["admission_slip_date"] = self.admission_slip_date.data
+        if "country" in self:
+            data["country"] = self.country.data
+        return {key: value for key, value in data.items() if value not in (None, "", [])}
+
+    def set_hospitals(self, hospitals) -> None:
+        """Offer the directory hospitals of the chosen city."""
+        placeholder = "请选择医院" if hospitals else "请先选择城市"
+        self.hospital_id.choices = [("", placeholder)] + [(str(h.id), h.name) for h in hospitals]
+
+    def validate_hospital_id(self, field):
+        if field.data and field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("请从列表中选择所选城市的医院。")
+
+
+class _CityQuestions:
+    city = SelectField("就医城市", validators=[DataRequired("请选择就医城市。")])
+    hospital_id = SelectField("医院", validate_choice=False, validators=[DataRequired("请选择医院。")])
+    department = StringField("科室（如：肿瘤科）", validators=[DataRequired("请填写科室。"), Length(max=60)])
+    preferred_date = DateField("希望就诊日期", validators=[
+        InputRequired("请选择希望就诊的日期。"), _not_before_today("希望就诊日期不能早于今天。")])
+    alternative_date = DateField("备选日期（选填）", validators=[
+        Optional(), _not_before_today("备选日期不能早于今天。")])
+
+
+class _AdmissionSlipQuestions:
+    admission_slip_date = DateField("住院条开具日期", validators=[
+        InputRequired("请选择住院条开具日期。"), _not_after_today("住院条开具日期不能晚于今天。")])
+    admission_slip = FileField("住院条照片或 PDF", render_kw={"accept": ACCEPT},
+                               validators=[FileRequired("请拍照或选择住院条文件。")])
+
+
+class _CountryQuestions:
+    country = SelectField("希望前往的国家", validators=[DataRequired("请选择希望前往的国家。")])
+
+
+def _needs_admission_slip(line) -> bool:
+    # the inpatient clock starts at the slip's issue date (SPEC §2), so the slip is asked up front
+    return any(clock.get("start") == "admission_slip" for clock in line.clocks)
+
+
+def apply_form_for(line, product, **kwargs) -> ApplyForm:
+    """The request form shaped by the line's data: cities, overseas, the admission-slip clock."""
+    mixins = []
+    if line.cities:
+        mixins.append(_CityQuestions)
+    if _needs_admission_slip(line):
+        mixins.append(_AdmissionSlipQuestions)
+    if line.overseas:
+        mixins.append(_CountryQuestions)
+    form_class = type(f"ApplyForm_{line.code}", (*mixins, ApplyForm), {})
+    form = form_class(**kwargs)
+    form.illness.choices = [("", "请选择")] + [(name, name) for name in product.covered_illnesses]
+    if line.cities:
+        form.city.choices = [("", "请选择城市")] + [(city, city) for city in line.cities]
+    if line.overseas:
+        form.country.choices = [("", "请选择国家")] + [(country, country) for country in product.countries]
+    return form
+
+
+def _kind_fields() -> dict:
+    return {f"file_{kind}": MultipleFileField(label, render_kw={"accept": ACCEPT})
+            for kind, label in DOCUMENT_KINDS.items()}
+
+
+class _UploadBase(ChineseForm):
+    """One file input per document kind (the page shows those still needed) plus a free row."""
+
+    kind = SelectField("资料类型", choices=list(DOCUMENT_KINDS.items()), default="other")
+    files = MultipleFileField("选择文件（可多选）", render_kw={"accept": ACCEPT})
+
+    def kind_field(self, kind: str):
+        return self[f"file_{kind}"]
+
+    def uploads(self) -> list[tuple[str, str, object]]:
+        """(field name, kind, file) for every file chosen, in page order."""
+        chosen = [(f"file_{kind}", kind, storage) for kind in DOCUMENT_KINDS
+                  for storage in self[f"file_{kind}"].data or []]
+        chosen += [("files", self.kind.data, storage) for storage in self.files.data or []]
+        return [(name, kind, storage) for name, kind, storage in chosen if storage and storage.filename]
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not self.uploads():
+            self.files.errors.append("请至少选择一个文件。")
+            return False
+        return True
+
+
+#: the kind rows come from the product's list of document kinds, not from code
+UploadForm = type("UploadForm", (_UploadBase,), _kind_fields())

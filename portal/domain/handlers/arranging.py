@@ -1,0 +1,159 @@
+"""Green-channel appointments and domestic escorts: the lines that end in an "arranged" booking (SPEC §4)."""
+
+from sqlalchemy import select
+
+from ... import calendar
+from ...extensions import db
+from ...models import Appointment, Escort, EscortAssignment, Hospital
+from .. import sla
+from ..errors import DomainError
+from .base import Step, as_date, as_datetime, fetch, local_time
+
+OUTCOMES = {
+    "record_visit": {"visited": "已按时就医", "no_show": "未按时就医（视为完成）"},
+    "record_escort_outcome": {"escorted": "已完成陪诊", "no_show": "未按约定就诊（视为完成）"},
+}
+
+
+def _hospital(step: Step) -> Hospital:
+    """An active domestic directory hospital in the case's city (the directory at request time rules)."""
+    hospital = fetch(Hospital, step.require("hospital_id", "请选择医院"), "hospital_id", "所选医院不存在")
+    if hospital.overseas or not hospital.active:
+        raise DomainError(f"“{hospital.name}”不在当前合作医院目录中", field="hospital_id")
+    case = step.case
+    if case.city is None:
+        line = case.policy.product.line(case.line_code)
+        if line.cities is not None and hospital.city not in line.cities:
+            raise DomainError(f"{hospital.city}不在本服务的覆盖城市内", field="hospital_id")
+        case.city = hospital.city
+    if hospital.city != case.city:
+        raise DomainError(f"“{hospital.name}”位于{hospital.city}，与申请的就诊城市{case.city}不符",
+                          field="hospital_id")
+    return hospital
+
+
+def _future(step: Step, name: str, missing: str):
+    when = as_datetime(step.require(name, missing), name, "时间格式不正确")
+    if when <= step.now:
+        raise DomainError("预约时间必须晚于当前时间", field=name)
+    return when
+
+
+def confirm_hospital(step: Step) -> None:
+    """City and hospital confirmed; for inpatient also the admission slip, which starts the 10-day clock."""
+    case, hospital = step.case, _hospital(step)
+    case.hospital_id = hospital.id
+    case.department = (step.get("department") or case.department or "").strip() or None
+    step.summary = f"确认就诊医院：{hospital.city} {hospital.name}" + (f" {case.department}" if case.department else "")
+    if case.line_code == "green_inpatient":
+        if step.get("admission_slip_date") is None and case.admission_slip_date is not None:
+            step.fields = {**step.fields, "admission_slip_date": case.admission_slip_date}  # given at intake
+        slip = as_date(step.require("admission_slip_date", "住院预约须填写住院条开具日期"), "admission_slip_date",
+                       "日期格式不正确")
+        if slip > step.today:
+            raise DomainError("住院条开具日期不能晚于今天", field="admission_slip_date")
+        case.admission_slip_date = slip
+        # seed: 客户申请且住院条开具之日起 — the later of the two days starts the count
+        sla.start(case, "admission_slip", on_date=max(slip, calendar.to_business_date(case.submitted_at)),
+                  now=step.now)
+        step.summary += f"，住院条开具于 {slip.isoformat()}"
+
+
+def book_appointment(step: Step) -> None:
+    """Book the appointment at a cooperating hospital and tell the insured (= arranged)."""
+    case, hospital = step.case, _hospital(step)
+    department = step.require("department", "请填写就诊科室")
+    when = _future(step, "scheduled_at", "请选择就诊日期和时间")
+    for earlier in db.session.scalars(select(Appointment).where(
+            Appointment.case_id == case.id, Appointment.cancelled_at.is_(None))):
+        earlier.cancelled_at = step.now  # a rebooking supersedes, never deletes
+    appointment = Appointment(case_id=case.id, hospital_id=hospital.id, department=department, scheduled_at=when,
+                              booked_by_id=step.actor.id, booked_at=step.now)
+    db.session.add(appointment)
+    db.session.flush()
+    case.hospital_id, case.department = hospital.id, department
+    step.data = {"appointment_id": appointment.id, "hospital": hospital.name}
+    step.summary = f"预约挂号：{hospital.name} {department} {local_time(when)}"
+    step.notify("就医预约已安排",
+                f"已为您预约{hospital.name}{department}，就诊时间：{local_time(when)}。"
+                f"医院地址：{hospital.city}{hospital.address or ''}。请携带身份证件及病历资料按时就诊。")
+
+
+def record_visit(step: Step) -> None:
+    """Visited or no-show: either way the service is completed (seed: 未在预定时间就医，亦视为完成)."""
+    appointment = db.session.scalar(select(Appointment).where(
+        Appointment.case_id == step.case.id, Appointment.cancelled_at.is_(None)).order_by(Appointment.id.desc()))
+    outcome = _outcome(step)
+    if appointment is None:
+        raise DomainError("没有有效的预约")
+    if step.now < appointment.scheduled_at:
+        raise DomainError("预约就诊时间尚未到，不能登记就医结果", field="outcome")
+    appointment.outcome = outcome
+
+
+def record_escort_request(step: Step) -> None:
+    """Record where and when the insured needs an escort."""
+    case, hospital = step.case, _hospital(step)
+    starts_at = _future(step, "starts_at", "请选择陪诊开始时间")
+    ends_at = as_datetime(step.require("ends_at", "请选择陪诊结束时间"), "ends_at", "时间格式不正确")
+    if ends_at <= starts_at:
+        raise DomainError("陪诊结束时间必须晚于开始时间", field="ends_at")
+    case.hospital_id = hospital.id
+    case.request_data = {**(case.request_data or {}),
+                         "escort_window": {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}}
+    step.summary = f"记录陪诊需求：{case.city} {hospital.name} {local_time(starts_at)}–{local_time(ends_at)}"
+
+
+def assign_escort(step: Step) -> None:
+    """Book an escort of the case's city; an escort is never booked twice at overlapping times (= arranged)."""
+    case = step.case
+    escort_id = step.require("escort_id", "请选择陪诊员")
+    # lock the escort row so two coordinators cannot book the same window at once (PostgreSQL)
+    escort = db.session.get(Escort, int(escort_id), with_for_update=True) if str(escort_id).isdigit() else None
+    if escort is None or not escort.active:
+        raise DomainError("所选陪诊员不存在或已停用", field="escort_id")
+    if escort.city != case.city:
+        raise DomainError(f"陪诊员{escort.name}在{escort.city}服务，与陪诊城市{case.city}不符", field="escort_id")
+    window = (case.request_data or {}).get("escort_window") or {}
+    starts_at = as_datetime(window.get("starts_at"), "escort_id", "请先记录陪诊时间")
+    ends_at = as_datetime(window.get("ends_at"), "escort_id", "请先记录陪诊时间")
+    clash = db.session.scalar(select(EscortAssignment.id).where(
+        EscortAssignment.escort_id == escort.id, EscortAssignment.cancelled_at.is_(None),
+        EscortAssignment.starts_at < ends_at, EscortAssignment.ends_at > starts_at).limit(1))
+    if clash is not None:
+        raise DomainError("该陪诊员在该时段已有其他安排", field="escort_id")
+    assignment = EscortAssignment(case_id=case.id, escort_id=escort.id, hospital_id=case.hospital_id,
+                                  department=case.department, starts_at=starts_at, ends_at=ends_at,
+                                  assigned_by_id=step.actor.id, assigned_at=step.now)
+    db.session.add(assignment)
+    db.session.flush()
+    hospital = db.session.get(Hospital, case.hospital_id)
+    step.data = {"escort_assignment_id": assignment.id, "escort": escort.name}
+    step.summary = f"安排陪诊员：{escort.name}（{escort.phone}）{local_time(starts_at)}"
+    step.notify("陪诊已安排",
+                f"陪诊员{escort.name}（电话 {escort.phone}）将于{local_time(starts_at)}至"
+                f"{local_time(ends_at)}在{hospital.name}陪同您就诊，请保持电话畅通。")
+
+
+def record_escort_outcome(step: Step) -> None:
+    """Escorted or no-show: either way the service is completed (seed: 亦视为该次服务已完成)."""
+    assignment = db.session.scalar(select(EscortAssignment).where(
+        EscortAssignment.case_id == step.case.id, EscortAssignment.cancelled_at.is_(None))
+        .order_by(EscortAssignment.id.desc()))
+    outcome = _outcome(step)
+    if assignment is None:
+        raise DomainError("没有有效的陪诊安排")
+    if step.now < assignment.starts_at:
+        raise DomainError("陪诊时间尚未到，不能登记陪诊结果", field="outcome")
+    assignment.outcome = outcome
+
+
+def _outcome(step: Step) -> str:
+    """The outcome field; it also names the milestone reached (visited/escorted or no_show)."""
+    choices = OUTCOMES[step.spec.code]
+    outcome = step.get("outcome", next(iter(choices)))
+    if outcome not in choices:
+        raise DomainError("请选择结果：" + "或".join(f"“{label}”" for label in choices.values()), field="outcome")
+    step.milestone = outcome
+    step.summary = f"{step.spec.label}：{choices[outcome]}"
+    return outcome

@@ -1,0 +1,143 @@
+"""Creating cases: hotline search, inline eligibility preview and request submission (SPEC §1, §3)."""
+
+from dataclasses import asdict
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..calendar import business_today
+from ..extensions import db
+from ..models import Case, InsuredPerson, Policy, SlaClock, utcnow
+from . import eligibility, history, ledger, notify, sla
+from .errors import DomainError
+from .identity import normalize_id
+
+#: request fields with their own Case column; everything else goes to Case.request_data
+COLUMNS = ("city", "hospital_id", "department", "diagnosis", "illness", "first_diagnosis_date",
+           "admission_slip_date", "country")
+#: the identity typed by the caller is checked, not kept: ID numbers are sensitive (SPEC §7)
+IDENTITY_KEYS = ("name", "id_type", "id_number")
+#: clocks that can start at intake, and which date they count from
+INTAKE_STARTS = ("submitted", "admission_slip")
+REF_ATTEMPTS = 20
+
+
+def find_insured(*, name: str | None = None, id_number: str | None = None,
+                 policy_no: str | None = None) -> list[InsuredPerson]:
+    """Hotline search: insured people matching every criterion given (none given → nobody)."""
+    query = select(InsuredPerson).join(Policy)
+    criteria = False
+    if name and name.strip():
+        query, criteria = query.where(InsuredPerson.name == name.strip()), True
+    if id_number and normalize_id(id_number):
+        query, criteria = query.where(InsuredPerson.id_number == normalize_id(id_number)), True
+    if policy_no and policy_no.strip():
+        query, criteria = query.where(Policy.policy_no == policy_no.strip()), True
+    if not criteria:
+        return []
+    return list(db.session.scalars(query.order_by(Policy.start_date.desc(), InsuredPerson.id).limit(50)))
+
+
+def preview(*, insured, line_code: str, data: dict, now: datetime | None = None) -> list[eligibility.RuleResult]:
+    """Eligibility as of today, for inline feedback while the form is filled in; writes nothing."""
+    return eligibility.evaluate(insured=insured, line_code=line_code, data=data, on_date=business_today(now))
+
+
+def submit_request(*, insured, line_code: str, data: dict, actor, channel: str = "portal",
+                   now: datetime | None = None) -> Case:
+    """Open a case: eligible → submitted with a unit reserved and clocks started; else kept as terminated."""
+    now = now or utcnow()
+    today = business_today(now)
+    line = insured.policy.product.line(line_code)
+    if line is None:
+        raise DomainError("本产品不提供该项服务。", "line_code")
+    results = eligibility.evaluate(insured=insured, line_code=line_code, data=data, on_date=today)
+    year = ledger.policy_year(insured.policy, today)
+    status = "submitted" if eligibility.passed(results) else "terminated"
+    case = _insert_case(today, **_columns(data), policy_id=insured.policy_id, insured_id=insured.id,
+                        line_code=line_code, channel=channel, status=status,
+                        created_by_id=getattr(actor, "id", None), submitted_at=now,
+                        policy_year_start=year[0] if year else None)
+    if eligibility.passed(results):
+        try:
+            ledger.reserve(case, actor=actor, now=now)
+        except DomainError:
+            # a simultaneous request took the last unit after our check: this one is refused on record
+            reason = eligibility.exhausted_reason(line)
+            results = [_failed(r, reason) if r.code == "entitlement_available" else r for r in results]
+    case.eligibility = [asdict(r) for r in results]
+    if eligibility.passed(results):
+        _accept(case, line, actor=actor, now=now, today=today)
+    else:
+        _refuse(case, line, results, actor=actor, now=now)
+    db.session.flush()
+    return case
+
+
+def _columns(data: dict) -> dict:
+    """Split the request into Case columns and request_data (JSON-safe)."""
+    values = {key: (v.strip() if isinstance(v := data.get(key), str) else v) or None for key in COLUMNS}
+    for key in ("first_diagnosis_date", "admission_slip_date"):
+        try:
+            values[key] = eligibility.as_date(values[key])
+        except ValueError:
+            values[key] = None  # the eligibility reason already says the date is malformed
+    try:
+        values["hospital_id"] = int(values["hospital_id"]) if values["hospital_id"] is not None else None
+    except (TypeError, ValueError):
+        values["hospital_id"] = None
+    rest = {k: v for k, v in data.items() if k not in COLUMNS and k not in IDENTITY_KEYS}
+    return {**values, "request_data": history.jsonable(rest)}
+
+
+def _insert_case(today: date, **values) -> Case:
+    """Insert the case under the next free ref of the day, e.g. ZJ20261125-0007; retries when raced."""
+    prefix = f"ZJ{today:%Y%m%d}-"
+    for _ in range(REF_ATTEMPTS):
+        last = db.session.scalar(select(func.max(Case.ref)).where(Case.ref.like(prefix + "%")))
+        case = Case(ref=f"{prefix}{int(last[-4:]) + 1 if last else 1:04d}", **values)
+        try:
+            with db.session.begin_nested():
+                db.session.add(case)
+        except IntegrityError:
+            continue  # another request took this number first; read the new maximum and try again
+        return case
+    raise DomainError("系统繁忙，请稍后再试。")
+
+
+def _failed(result: eligibility.RuleResult, reason: str) -> eligibility.RuleResult:
+    return eligibility.RuleResult(result.code, result.label, False, reason)
+
+
+def _accept(case: Case, line, *, actor, now: datetime, today: date) -> None:
+    """Eligible: create every clock of the line, start those that start now, tell the insured."""
+    for definition in line.clocks:
+        # relationship, not case_id: keeps case.clocks current for sla without a reload
+        db.session.add(SlaClock(case=case, kind=definition["kind"], days=definition["days"], state="pending"))
+    db.session.flush()
+    sla.start(case, "submitted", on_date=today, now=now)
+    if case.admission_slip_date is not None:
+        sla.start(case, "admission_slip", on_date=case.admission_slip_date, now=now)
+    history.append(case, actor=actor, kind="transition", action="submit", to_status="submitted",
+                   summary=f"提交{line.name}申请，身份与保障核实通过，已占用本保单年度服务次数一次。",
+                   data={"channel": case.channel, "line_code": line.code, "eligibility": case.eligibility},
+                   now=now)
+    promise = sla.promise_text(case)
+    notify.insured(case, "服务申请已受理",
+                   f"您的{line.name}申请（编号 {case.ref}）已受理，我们会尽快与您联系。"
+                   + (f"{promise}。" if promise else ""))
+
+
+def _refuse(case: Case, line, results: list, *, actor, now: datetime) -> None:
+    """Not eligible: terminated as not_eligible and kept on record (登记备案) with every reason."""
+    case.status, case.termination_reason, case.closed_at = "terminated", "not_eligible", now
+    reasons = [{"code": r.code, "label": r.label, "reason": r.reason} for r in results if not r.passed]
+    history.append(case, actor=actor, kind="transition", action="submit", to_status="terminated",
+                   summary=f"提交{line.name}申请，未通过核实，已登记备案：" + "".join(r["reason"] for r in reasons),
+                   data={"channel": case.channel, "line_code": line.code, "termination_reason": "not_eligible",
+                         "failed": reasons, "eligibility": case.eligibility},
+                   now=now)
+    notify.insured(case, "服务申请未通过核实",
+                   f"很抱歉，您的{line.name}申请（编号 {case.ref}）未能受理：" + "".join(r["reason"] for r in reasons)
+                   + "如有疑问请致电 400-606-5033。")

@@ -1,0 +1,336 @@
+"""Figures for 史带: per-line case counts, SLA compliance and the immutable weekly report (SPEC §6).
+
+Every figure is taken over a period [start, end) of UTC instants; a week runs from Monday 00:00 to the
+next Monday 00:00 Asia/Shanghai, and its "end" is that second Monday 00:00. Per service line:
+
+- opened: cases submitted in the period (`submitted_at`), eligible or not — a not-eligible request
+  is opened and terminated (登记备案).
+- in progress: cases open at the period's end — submitted before it and not closed before it
+  (`closed_at` at or after the end, or never closed and still in an open status).
+- completed / terminated / cancelled: cases closed in the period (`closed_at`) with that final status.
+- SLA met: clocks stopped in the period (`stopped_at`) with outcome `met`.
+- SLA breached: clocks whose breach happened in the period — at `breached_at` (the deadline itself when
+  the deadline sweep records it; the stop time when a late stop does; `stopped_at` if neither set it).
+  A breach is counted once, in the week it happened, even when the clock stops in a later week.
+- compliance: met / (met + breached); None when both are 0.
+- overdue at the end: clocks of cases open at the end, not stopped before it, that had breached before
+  it or whose deadline had passed while running (a paused clock's deadline does not run).
+- at risk at the end: clocks of cases open at the end, started and not stopped before it, not paused,
+  whose deadline had not passed, due no later than the first working day after the end's business date
+  (≤ 1 working day left, as `sla.working_days_left`).
+A clock paused now since a day at or before the end's business date counts as paused at the end (past
+pauses are not kept per clock). With end = now these are the live figures of the dashboard.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, or_, select
+
+from .. import calendar
+from ..extensions import db
+from ..models import OPEN_STATUSES, STATUSES, Case, ServiceLine, SlaClock, WeeklyReport, utcnow
+from .errors import DomainError
+from .product_data import CLOCK_LABELS, LINES
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+COUNTS = ("opened", "in_progress", "completed", "terminated", "cancelled")
+SLA = ("met", "breached", "overdue", "at_risk")
+#: figures that describe the state at a period's end rather than events within it
+AT_END = ("in_progress", "overdue", "at_risk")
+
+
+@dataclass
+class LineFigures:
+    """One service line's figures for one period (or the total, code "total")."""
+
+    code: str
+    name: str
+    opened: int = 0
+    in_progress: int = 0
+    completed: int = 0
+    terminated: int = 0
+    cancelled: int = 0
+    met: int = 0
+    breached: int = 0
+    overdue: int = 0
+    at_risk: int = 0
+
+    @property
+    def compliance(self) -> float | None:
+        """Share of clocks met among those met or breached, in percent."""
+        decided = self.met + self.breached
+        return round(100 * self.met / decided, 1) if decided else None
+
+
+# ---- weeks -------------------------------------------------------------------------------------
+
+def parse_week(week: str) -> date:
+    """The Monday of ISO week "YYYY-Www"; DomainError for anything else."""
+    match = _WEEK.match(week or "")
+    try:
+        if match:
+            return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        pass  # e.g. week 53 of a 52-week year
+    raise DomainError("周次格式应为 YYYY-Www，例如 2026-W47。", "week")
+
+
+def week_of(day: date) -> str:
+    """ISO week label of a date, e.g. 2026-W47."""
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def previous_week(now: datetime | None = None) -> str:
+    """The ISO week before the current one in Asia/Shanghai."""
+    return week_of(calendar.business_today(now) - timedelta(days=7))
+
+
+def business_start(day: date) -> datetime:
+    """00:00 Asia/Shanghai on `day`, as aware UTC."""
+    return datetime.combine(day, time(0), tzinfo=calendar.BUSINESS_TZ).astimezone(UTC)
+
+
+def week_period(week: str) -> tuple[datetime, datetime]:
+    """[Monday 00:00, next Monday 00:00) Asia/Shanghai of an ISO week, in UTC."""
+    monday = parse_week(week)
+    return business_start(monday), business_start(monday + timedelta(days=7))
+
+
+# ---- the SQL conditions, one definition each -------------------------------------------------
+
+def _as_of(end: datetime) -> date:
+    """The business date a period's end belongs to (a week ending Monday 00:00 → its Sunday)."""
+    return calendar.to_business_date(end - timedelta(microseconds=1))
+
+
+def _open_at(end):
+    return and_(Case.submitted_at < end,
+                or_(Case.closed_at >= end, and_(Case.closed_at.is_(None), Case.status.in_(OPEN_STATUSES))))
+
+
+def _live_at(end):
+    """Clock started and not stopped before `end`, of a case open then."""
+    return and_(SlaClock.started_at < end, or_(SlaClock.stopped_at.is_(None), SlaClock.stopped_at >= end),
+                _open_at(end))
+
+
+def _paused_at(end):
+    return and_(SlaClock.state == "paused", SlaClock.paused_on <= _as_of(end))
+
+
+def _breach_time():
+    return func.coalesce(SlaClock.breached_at, SlaClock.stopped_at)
+
+
+def _breached():
+    # coalesce: a running clock has no outcome, and NOT (NULL) would drop it from "not breached"
+    return or_(SlaClock.breached.is_(True), func.coalesce(SlaClock.outcome, "") == "breached")
+
+
+def overdue_at(end):
+    """Clocks overdue at `end` (see the module docstring)."""
+    return and_(_live_at(end), or_(and_(_breached(), _breach_time() < end),
+                                   and_(SlaClock.deadline < end, ~_paused_at(end))))
+
+
+def at_risk_at(end):
+    """Clocks with ≤ 1 working day left at `end`, not yet overdue."""
+    cutoff = calendar.add_working_days(_as_of(end), 1)
+    return and_(_live_at(end), ~_paused_at(end), ~_breached(), SlaClock.deadline >= end,
+                SlaClock.due_date <= cutoff)
+
+
+def _within(column, start, end):
+    return and_(column >= start, column < end)
+
+
+def _case_conditions(start, end) -> dict:
+    closed = _within(Case.closed_at, start, end)
+    return {
+        "opened": _within(Case.submitted_at, start, end),
+        "in_progress": _open_at(end),
+        "completed": and_(closed, Case.status == "completed"),
+        "terminated": and_(closed, Case.status == "terminated"),
+        "cancelled": and_(closed, Case.status == "cancelled"),
+    }
+
+
+def _clock_conditions(start, end) -> dict:
+    return {
+        "met": and_(SlaClock.outcome == "met", _within(SlaClock.stopped_at, start, end)),
+        "breached": and_(_breached(), _within(_breach_time(), start, end)),
+        "overdue": overdue_at(end),
+        "at_risk": at_risk_at(end),
+    }
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# ---- figures -----------------------------------------------------------------------------------
+
+def service_lines() -> list[tuple[str, str]]:
+    """(code, name) of every line, in product order; the demo product's table when none is stored."""
+    rows = db.session.execute(select(ServiceLine.code, ServiceLine.name).order_by(ServiceLine.position,
+                                                                                  ServiceLine.id)).all()
+    seen = {}
+    for code, name in rows or [(spec["code"], spec["name"]) for spec in LINES]:
+        seen.setdefault(code, name)
+    return list(seen.items())
+
+
+def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ...] = COUNTS + SLA,
+                   ) -> list[list[LineFigures]]:
+    """Per period, per line figures (those in `only`; the rest stay 0) — two grouped queries however many
+    periods, never a loop over cases."""
+    lines = service_lines()
+    result = [{code: LineFigures(code, name) for code, name in lines} for _ in periods]
+    for conditions, source in ((_case_conditions, None), (_clock_conditions, SlaClock)):
+        columns, keys = [], []
+        for index, (start, end) in enumerate(periods):
+            for key, condition in conditions(start, end).items():
+                if key in only:
+                    columns.append(_count(condition))
+                    keys.append((index, key))
+        if not columns:
+            continue
+        query = (select(Case.line_code, *columns).where(_relevant(conditions, periods, only))
+                 .group_by(Case.line_code))
+        if source is not None:
+            query = query.select_from(SlaClock).join(Case, SlaClock.case_id == Case.id)
+        for line_code, *values in db.session.execute(query):
+            for (index, key), value in zip(keys, values, strict=True):
+                if line_code not in result[index]:  # a line no product lists any more: still reported
+                    for per_line in result:
+                        per_line[line_code] = LineFigures(line_code, line_code)
+                setattr(result[index][line_code], key, int(value))
+    return [list(per_line.values()) for per_line in result]
+
+
+def _relevant(conditions, periods, only):
+    """A cheap superset of the rows any sum counts, so most rows are skipped before the sums: a windowed
+    figure over the hull of the periods, a state-at-the-end figure for each distinct end."""
+    hull = conditions(min(start for start, _ in periods), max(end for _, end in periods))
+    wanted = [condition for key, condition in hull.items() if key in only and key not in AT_END]
+    for end in {end for _, end in periods}:
+        wanted += [condition for key, condition in conditions(end, end).items() if key in only and key in AT_END]
+    return or_(*wanted)
+
+
+def line_stats(start: datetime, end: datetime) -> list[LineFigures]:
+    """Per line figures for [start, end), in product line order."""
+    return period_figures([(start, end)])[0]
+
+
+def total(figures: list[LineFigures]) -> LineFigures:
+    """The 合计 row of a list of line figures."""
+    row = LineFigures("total", "合计")
+    for name in (*COUNTS, *SLA):
+        setattr(row, name, sum(getattr(f, name) for f in figures))
+    return row
+
+
+def clock_list(condition, *, as_of: date, limit: int | None = None) -> list[dict]:
+    """Clocks matching `condition` with their case, oldest deadline first, as plain dicts."""
+    names = dict(service_lines())
+    query = (select(SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
+                    SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
+             .join(Case, SlaClock.case_id == Case.id).where(condition)
+             .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
+    return [_clock_dict(row, names, as_of) for row in db.session.execute(query)]
+
+
+def _clock_dict(row, names: dict, as_of: date) -> dict:
+    # working days late: until the clock stopped, or until `as_of` while it still runs
+    until = min(calendar.to_business_date(row.stopped_at), as_of) if row.stopped_at else as_of
+    return {
+        "case_id": row.case_id, "ref": row.ref, "line_code": row.line_code,
+        "line": names.get(row.line_code, row.line_code), "clock": CLOCK_LABELS.get(row.kind, row.kind),
+        "due_date": row.due_date.isoformat() if row.due_date else None,
+        "breached_at": _iso(row.breached_at or (row.stopped_at if row.outcome == "breached" else None)),
+        "stopped_at": _iso(row.stopped_at),
+        "days_overdue": calendar.working_days_between(row.due_date, until) if row.due_date else None,
+        "status": STATUSES.get(row.status, row.status),
+    }
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat() if ts else None
+
+
+# ---- the weekly report -------------------------------------------------------------------------
+
+def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None = None) -> WeeklyReport:
+    """Build the report of an ISO week (default: the previous week of `now`) as a NEW version; flushes.
+    Called by the scheduler (Mondays 09:00), `flask report weekly` and nobody else (SPEC §6)."""
+    now = now or utcnow()
+    week = previous_week(now) if week is None else week
+    start, end = week_period(week)
+    if start > now:
+        raise DomainError(f"{week} 尚未开始，无法生成周报。", "week")
+    figures = line_stats(start, end)
+    as_of = _as_of(end)
+    data = {
+        "week": week,
+        "start_date": calendar.to_business_date(start).isoformat(),
+        "end_date": as_of.isoformat(),
+        "lines": [{**asdict(f), "compliance": f.compliance} for f in figures],
+        "total": {**asdict(total(figures)), "compliance": total(figures).compliance},
+        "breaches": clock_list(and_(_breached(), _within(_breach_time(), start, end)), as_of=as_of),
+        "overdue": clock_list(overdue_at(end), as_of=as_of),
+        "at_risk": clock_list(at_risk_at(end), as_of=as_of),
+        "complete": end <= now,  # False when built before the week was over
+    }
+    version = (db.session.scalar(select(func.max(WeeklyReport.version)).where(WeeklyReport.week == week)) or 0) + 1
+    report = WeeklyReport(week=week, version=version, built_at=now, built_by=built_by, data=data)
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a report: the page, the CSV and the XLSX all render these rows."""
+
+    key: str
+    title: str
+    header: tuple[str, ...]
+    rows: list[list]
+
+
+FIGURE_HEADER = ("服务项目", "新增案件", "进行中", "已完成", "已终止", "已取消",
+                 "时效达标", "时效超时", "周末逾期未结", "周末临近时限", "时效达标率(%)")
+CLOCK_HEADER = ("案件编号", "服务项目", "时限", "应完成日期", "超时记录时间", "逾期工作日", "案件状态")
+
+
+def report_rows(report: WeeklyReport) -> list[Section]:
+    """The sections of a stored report, exactly as stored (a snapshot is never recomputed)."""
+    data = report.data
+
+    def figure_row(f: dict) -> list:
+        return [f["name"], *(f[name] for name in (*COUNTS, "met", "breached", "overdue", "at_risk")),
+                f["compliance"]]
+
+    def clock_row(c: dict) -> list:
+        return [c["ref"], c["line"], c["clock"], c["due_date"], _shanghai(c["breached_at"]),
+                c["days_overdue"], c["status"]]
+
+    return [
+        Section("figures", "各服务项目情况", FIGURE_HEADER,
+                [figure_row(f) for f in data["lines"]] + [figure_row(data["total"])]),
+        Section("breaches", "本周超时明细", CLOCK_HEADER, [clock_row(c) for c in data["breaches"]]),
+        Section("overdue", "周末逾期未结案件", CLOCK_HEADER, [clock_row(c) for c in data["overdue"]]),
+        Section("at_risk", "周末临近时限案件（剩余 ≤ 1 个工作日）", CLOCK_HEADER,
+                [clock_row(c) for c in data["at_risk"]]),
+    ]
+
+
+def _shanghai(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    return datetime.fromisoformat(iso).astimezone(calendar.BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+

@@ -1,0 +1,190 @@
+"""SLA clocks: start, pause, resume, stop and void; deadlines in working days (SPEC §5)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from .. import calendar
+from ..extensions import db
+from ..models import SlaClock, utcnow
+from . import history
+from .product_data import CLOCK_LABELS
+
+OPEN_STATES = ("running", "paused")
+
+#: what the promise to the insured says per clock kind
+PROMISE_VERBS = {
+    "arrange": "为您安排",
+    "decision": "告知您是否启动服务",
+    "report": "向您提供报告",
+    "treatment": "为您安排海外就医",
+}
+
+
+def clock_label(kind: str) -> str:
+    """Chinese name of a clock kind, e.g. 安排时限."""
+    return CLOCK_LABELS.get(kind, kind)
+
+
+def _definitions(case) -> list[dict]:
+    """The clock definitions of the case's service line (product data)."""
+    line = case.policy.product.line(case.line_code)
+    return list(line.clocks) if line is not None else []
+
+
+def _clock(case, definition: dict) -> SlaClock:
+    """The case's row for a definition; created pending when intake did not (older cases, tests)."""
+    for clock in case.clocks:
+        if clock.kind == definition["kind"]:
+            return clock
+    clock = SlaClock(case=case, kind=definition["kind"], days=definition["days"], state="pending",
+                     paused_days=0, provisional=False, breached=False)
+    db.session.add(clock)
+    return clock
+
+
+def _provisional(first: date, last: date) -> bool:
+    """True when any year from first to last has no official holiday data."""
+    return any(calendar.is_provisional(date(year, 1, 1)) for year in range(first.year, last.year + 1))
+
+
+def _recompute(clock: SlaClock) -> None:
+    """Due date = the (days + paused_days)-th working day after the start date; end of that day is the deadline."""
+    clock.due_date = calendar.add_working_days(clock.start_date, clock.days + clock.paused_days)
+    clock.deadline = calendar.end_of_business_day(clock.due_date)
+    clock.provisional = _provisional(clock.start_date, clock.due_date)
+
+
+def _fold_pause(clock: SlaClock, today: date) -> None:
+    """End a pause: the working days spent paused extend the deadline."""
+    if clock.state == "paused" and clock.paused_on is not None:
+        clock.paused_days += calendar.working_days_between(clock.paused_on, today)
+        clock.paused_on = None
+        clock.state = "running"
+        _recompute(clock)
+
+
+def _close(case, clock: SlaClock, outcome: str, now: datetime) -> None:
+    """Stop a clock for good; a breach, once recorded, is never taken back."""
+    clock.state = "stopped"
+    clock.stopped_at = now
+    clock.outcome = "breached" if clock.breached else outcome
+    if clock.outcome == "breached" and not clock.breached:
+        clock.breached = True
+        # dated from the deadline, as the sweep does, so the breach lands in the right week of the reports
+        clock.breached_at = clock.deadline or now
+        due = calendar.format_cn_date(clock.due_date)
+        history.append(case, actor=None, kind="clock", action="breached", internal=True, now=now,
+                       summary=f"{clock_label(clock.kind)}已超期（应于 {due}前完成）",
+                       data={"clock_id": clock.id, "clock": clock.kind, "due_date": clock.due_date,
+                             "deadline": clock.deadline})
+
+
+def start(case, start: str, *, on_date: date, now: datetime | None = None) -> list[SlaClock]:
+    """Start the case's pending clocks whose definition starts at `start`; counting begins after on_date."""
+    now = now or utcnow()
+    started = []
+    for definition in _definitions(case):
+        if definition["start"] != start:
+            continue
+        clock = _clock(case, definition)
+        if clock.state != "pending":
+            continue  # a clock starts once; a repeated event does not move it
+        clock.state, clock.start_date, clock.started_at, clock.days = "running", on_date, now, definition["days"]
+        _recompute(clock)
+        started.append(clock)
+    db.session.flush()
+    return started
+
+
+def pause(case, *, now: datetime | None = None) -> None:
+    """Pause the running clocks while the case waits on the insured (awaiting_documents)."""
+    today = calendar.business_today(now)
+    for clock in case.clocks:
+        if clock.state == "running":
+            clock.state, clock.paused_on = "paused", today
+    db.session.flush()
+
+
+def resume(case, *, now: datetime | None = None) -> None:
+    """Resume the paused clocks; each moves its due date by the working days it was paused."""
+    today = calendar.business_today(now)
+    for clock in case.clocks:
+        _fold_pause(clock, today)
+    db.session.flush()
+
+
+def stop(case, stop: str, *, now: datetime | None = None) -> list[SlaClock]:
+    """Stop the open clocks whose definition stops at `stop`: met by the deadline, else breached."""
+    now = now or utcnow()
+    kinds = {d["kind"] for d in _definitions(case) if d["stop"] == stop}
+    stopped = []
+    for clock in case.clocks:
+        if clock.kind in kinds and clock.state in OPEN_STATES:
+            _fold_pause(clock, calendar.business_today(now))
+            _close(case, clock, "met" if now <= clock.deadline else "breached", now)
+            stopped.append(clock)
+    db.session.flush()
+    return stopped
+
+
+def void(case, *, now: datetime | None = None) -> None:
+    """The case ended: every clock not yet stopped stops void, or breached when already past its deadline."""
+    now = now or utcnow()
+    for clock in case.clocks:
+        if clock.state == "stopped":
+            continue
+        _fold_pause(clock, calendar.business_today(now))
+        late = clock.deadline is not None and now > clock.deadline
+        _close(case, clock, "breached" if late else "void", now)
+    db.session.flush()
+
+
+def recompute_provisional() -> int:
+    """Recompute open clocks after a calendar change; returns how many provisional ones were recomputed.
+
+    Non-provisional open clocks are recomputed too (a hand-entered day may move them) but not counted.
+    """
+    count = 0
+    for clock in db.session.scalars(select(SlaClock).where(SlaClock.state.in_(OPEN_STATES))
+                                    .order_by(SlaClock.id)):
+        if clock.start_date is None:
+            continue
+        count += clock.provisional
+        _recompute(clock)
+    db.session.flush()
+    return count
+
+
+def effective_due_date(clock: SlaClock, today: date) -> date | None:
+    """The due date as of today; a paused clock's due date keeps moving while it is paused."""
+    if clock.due_date is None:
+        return None
+    if clock.state == "paused" and clock.paused_on is not None:
+        extra = calendar.working_days_between(clock.paused_on, today)
+        return calendar.add_working_days(clock.start_date, clock.days + clock.paused_days + extra)
+    return clock.due_date
+
+
+def working_days_left(clock: SlaClock, today: date) -> int:
+    """Working days from today to the due date: 0 on the due date, negative when overdue."""
+    due = effective_due_date(clock, today)
+    if due is None:
+        return clock.days
+    if today <= due:
+        return calendar.working_days_between(today, due)
+    return -calendar.working_days_between(due, today)
+
+
+def current_clock(case) -> SlaClock | None:
+    """The first open clock of the case (the promise the insured is waiting on), if any."""
+    return next((c for c in case.clocks if c.state in OPEN_STATES and c.due_date is not None), None)
+
+
+def promise_text(case) -> str | None:
+    """E.g. "我们将最晚于 11月28日（周五）前为您安排"; None unless a clock runs (paused = waiting on the insured)."""
+    clock = next((c for c in case.clocks if c.state == "running" and c.due_date is not None), None)
+    if clock is None:
+        return None
+    text = f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前{PROMISE_VERBS.get(clock.kind, '为您办理')}"
+    return text + ("（暂定）" if clock.provisional else "")

@@ -1,0 +1,177 @@
+"""The deadline sweep: due-soon and breached alerts for running SLA clocks, exactly once (SPEC §5, issue 7).
+
+Why it is safe to run any number of times, from any number of processes:
+- each alert has a unique key per clock and kind (`clock:42:breached`) and is inserted with
+  INSERT ... ON CONFLICT DO NOTHING, so a second sweep, or a racing one, inserts nothing;
+- a breach is recorded with a conditional UPDATE (`WHERE breached IS false`), so only one sweep
+  writes the case-history event;
+- it looks at every running clock due by the end of the next working day, not at "the last ten
+  minutes": after any downtime the first sweep raises each missed alert once.
+A clock already past its deadline gets the breached alert only: the due-soon warning it missed can no
+longer be acted on. Paused clocks are skipped (their due date moves while the insured is asked for
+material). Email goes out only for newly inserted alerts, and only once the caller commits.
+A coordinator appending to a case's history at the very moment its breach is recorded makes the sweep
+raise StaleCaseError: the caller rolls back and the next sweep, ten minutes later, does it all again.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from .. import calendar, mail
+from ..extensions import db
+from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
+from . import history
+from .leases import dialect_insert
+from .sla import clock_label
+
+#: Alert.kind -> email subject
+SUBJECTS = {
+    "due_soon": "时限即将到期",
+    "breached": "时限已超期",
+    "audit_failed": "记录完整性校验失败",
+}
+_CHUNK = 500  # bound parameters per IN (...)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """How many alerts this sweep newly raised, per kind (0 and 0 when run again)."""
+
+    due_soon: int = 0
+    breached: int = 0
+
+
+def clock_key(clock, kind: str) -> str:
+    """The idempotency key of a clock alert (a SlaClock or a row with its id): one per clock and kind, ever."""
+    return f"clock:{clock.id}:{kind}"
+
+
+def due_horizon(now: datetime) -> datetime:
+    """End of the next working day after today: a clock due by then has at most one working day left."""
+    return calendar.end_of_business_day(calendar.add_working_days(calendar.business_today(now), 1))
+
+
+def sweep(now: datetime | None = None) -> SweepResult:
+    """Raise the due-soon and breached alerts of every running clock; the caller commits (scheduler, CLI)."""
+    now = now or utcnow()
+    # One range query on ix_sla_clock_state_deadline: its cost follows the due clocks, not all clocks.
+    # Plain rows, not entities: a repeated sweep reads hundreds of clocks it then leaves alone.
+    due = db.session.execute(
+        select(SlaClock.id, SlaClock.case_id, SlaClock.kind, SlaClock.due_date, SlaClock.deadline,
+               SlaClock.breached, Case.ref, User.id.label("user_id"), User.active, User.role, User.email)
+        .join(Case, Case.id == SlaClock.case_id).outerjoin(User, User.id == Case.assignee_id)
+        .where(SlaClock.state == "running", SlaClock.deadline <= due_horizon(now))
+        .order_by(SlaClock.deadline, SlaClock.id)
+    ).all()
+    wanted = [(row, "breached" if row.deadline < now else "due_soon") for row in due]
+    raised = _existing_keys([clock_key(row, kind) for row, kind in wanted])
+    todo = [(row, kind) for row, kind in wanted
+            if clock_key(row, kind) not in raised or (kind == "breached" and not row.breached)]
+    _record_breaches([row for row, kind in todo if kind == "breached" and not row.breached], now)
+    supervisors = _addresses(None) if any(_recipient_id(row) is None for row, _ in todo) else []
+    counts = {"due_soon": 0, "breached": 0}
+    for row, kind in todo:
+        counts[kind] += _raise_clock_alert(row, kind, now, supervisors)
+    return SweepResult(**counts)
+
+
+def _chunks(items: list, size: int = _CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    """Which of these alert keys exist already (so a repeated sweep does not even try to insert)."""
+    found = set()
+    for chunk in _chunks(keys):
+        found.update(db.session.scalars(select(Alert.key).where(Alert.key.in_(chunk))))
+    return found
+
+
+def _record_breaches(rows: list, now: datetime) -> None:
+    """Mark clocks breached for good and write each breach to its case history, unless another sweep did first.
+
+    One conditional UPDATE ... RETURNING per chunk: only the clocks this sweep flipped get a history event.
+    `breached_at` is the deadline itself, not the moment a sweep noticed: after downtime the breach still
+    lands in the right day and week of the reports.
+    """
+    table = SlaClock.__table__
+    marked = set()
+    for chunk in _chunks([row.id for row in rows]):
+        marked.update(db.session.scalars(
+            update(table).where(table.c.id.in_(chunk), table.c.breached.is_(False))
+            .values(breached=True, breached_at=table.c.deadline).returning(table.c.id)
+        ))
+    rows = [row for row in rows if row.id in marked]
+    cases = {}
+    for chunk in _chunks([row.case_id for row in rows]):
+        cases.update((case.id, case) for case in db.session.scalars(select(Case).where(Case.id.in_(chunk))))
+    for row in rows:
+        history.append(
+            cases[row.case_id], actor=None, kind="clock", action="breached", internal=True, now=now,
+            summary=f"{clock_label(row.kind)}已超期（应于 {calendar.format_cn_date(row.due_date)}前完成）",
+            data={"clock_id": row.id, "clock": row.kind, "due_date": row.due_date, "deadline": row.deadline},
+        )
+
+
+def _recipient_id(row) -> int | None:
+    """The case's coordinator while they can act on it; None (= the supervisors) otherwise."""
+    return row.user_id if row.user_id is not None and row.active and row.role in STAFF_ROLES else None
+
+
+def _raise_clock_alert(row, kind: str, now: datetime, supervisors: list[str]) -> bool:
+    """The due-soon or breached alert of one clock, to its coordinator (supervisors when unassigned)."""
+    label, due = clock_label(row.kind), calendar.format_cn_date(row.due_date)
+    if kind == "breached":
+        message = f"案件 {row.ref} 的{label}已超期（应于 {due}前完成），请尽快处理。"
+    else:
+        message = f"案件 {row.ref} 的{label}将于 {due}到期，剩余不超过 1 个工作日。"
+    recipient_id = _recipient_id(row)
+    own = [row.email] if row.email and _mail_on() else []
+    return raise_alert(key=clock_key(row, kind), kind=kind, message=message, recipient_id=recipient_id,
+                       case_id=row.case_id, clock_id=row.id, now=now,
+                       addresses=supervisors if recipient_id is None else own)
+
+
+def raise_alert(*, key: str, kind: str, message: str, recipient_id: int | None = None, case_id: int | None = None,
+                clock_id: int | None = None, now: datetime | None = None, addresses: list[str] | None = None) -> bool:
+    """Insert an alert unless one with this key exists; True when new (its email then leaves on commit).
+
+    `recipient_id` None means every supervisor; `addresses` (default: looked up) is where the email goes.
+    INSERT ... ON CONFLICT DO NOTHING: safe against concurrent writers on SQLite and PostgreSQL.
+    """
+    now = now or utcnow()
+    addresses = _addresses(recipient_id) if addresses is None else addresses
+    table = Alert.__table__
+    new_id = db.session.scalar(
+        dialect_insert(table).values(
+            key=key, kind=kind, message=message[:300], case_id=case_id, clock_id=clock_id,
+            recipient_id=recipient_id, created_at=now, emailed_at=now if addresses else None,
+        ).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+    )
+    if new_id is None:
+        return False
+    for address in addresses:
+        mail.send_after_commit(db.session, address, f"【重疾就医保】{SUBJECTS.get(kind, '提醒')}",
+                               f"{message}\n\n请登录英仕协调员工作台查看。")
+    return True
+
+
+def _mail_on() -> bool:
+    return current_app.config.get("MAIL_BACKEND") != "none"
+
+
+def _addresses(recipient_id: int | None) -> list[str]:
+    """Where an alert's email goes: the user, or every active supervisor; none when mail is off."""
+    if not _mail_on():
+        return []
+    if recipient_id is not None:
+        email = db.session.scalar(select(User.email).where(User.id == recipient_id))
+        return [email] if email else []
+    return list(db.session.scalars(
+        select(User.email).where(User.role == "supervisor", User.active.is_(True), User.email.is_not(None))
+        .order_by(User.id)
+    ))

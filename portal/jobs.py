@@ -1,0 +1,163 @@
+"""Scheduled jobs: thin wrappers that open an app context, take the job's lease, call the domain, commit.
+
+The scheduler (portal.scheduler) and the CLI (`flask deadlines check`) call these; every rule lives in
+portal.domain. A job whose lease another process holds is skipped (returns `Skipped`), so any number of
+scheduler processes may run: each job still runs once at a time.
+"""
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import calendar
+from .domain import history, leases, ledger, reports
+from .domain.holidays import reload_calendar
+from .domain.sweep import SweepResult, raise_alert, sweep
+from .extensions import db
+from .models import Case, JobLease, JobRun, WeeklyReport, utcnow
+
+log = logging.getLogger(__name__)
+
+#: the weekly report falls due on Mondays at this time, Asia/Shanghai (SPEC §6)
+WEEKLY_AT = time(9, 0)
+
+#: how long a lease lasts: longer than the job can take, short enough that a crashed holder is replaced soon
+TTL = {
+    "deadline_sweep": timedelta(minutes=10),
+    "weekly_report": timedelta(minutes=30),
+    "lapse_entitlements": timedelta(minutes=30),
+    "audit_verify": timedelta(hours=1),
+}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """The job did not run: another process holds its lease."""
+
+    name: str
+    holder: str | None
+
+
+def run_job(app: Flask, name: str, work: Callable[[datetime], object], *, now: datetime | None = None):
+    """Run `work(now)` under the lease `name` in one transaction; record the JobRun; Skipped if leased."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with _app_context(app):
+        # another process (a web worker) may have imported a holiday notice since this one started
+        reload_calendar(missing_ok=True)
+        # end that read: on SQLite a transaction that read first cannot wait for the write lock, it fails
+        db.session.commit()
+        taken = leases.acquire(name, holder, TTL[name], utcnow())  # wall clock: leases coordinate processes
+        db.session.commit()
+        if not taken:
+            log.info("job %s skipped: lease held by another process", name)
+            return Skipped(name, _holder_of(name))
+        try:
+            now = now or utcnow()
+            result = work(now)
+            _record_run(name, now)
+            db.session.commit()
+            log.info("job %s done: %s", name, result)
+            return result
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", name)
+            raise
+        finally:
+            _release(name, holder)
+
+
+def _release(name: str, holder: str) -> None:
+    """Give the lease back; if the database is gone, the lease simply expires (never mask the job's error)."""
+    try:
+        leases.release(name, holder, utcnow())
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("job %s: lease not released; it expires after %s", name, TTL[name])
+
+
+def _app_context(app: Flask):
+    """A new app context in a scheduler thread; the caller's own under the CLI (so results stay attached)."""
+    if has_app_context() and current_app._get_current_object() is app:
+        return nullcontext()
+    return app.app_context()
+
+
+def _holder_of(name: str) -> str | None:
+    return db.session.scalar(select(JobLease.holder).where(JobLease.name == name))
+
+
+def _record_run(name: str, now: datetime) -> None:
+    """Remember when the job last succeeded, so a restarted scheduler knows what it missed."""
+    run = db.session.get(JobRun, name) or JobRun(name=name)
+    run.last_success_at, run.last_business_date = now, calendar.business_today(now)
+    db.session.add(run)
+    db.session.flush()
+
+
+# ---- the jobs ----------------------------------------------------------------------------------
+
+def deadline_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped:
+    """Raise due-soon and breached alerts (every 10 minutes, and the 08:30 working-day run)."""
+    return run_job(app, "deadline_sweep", sweep, now=now)
+
+
+def morning_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped | None:
+    """The 08:30 sweep, on working days only (调休 Saturdays included, holidays excluded)."""
+    if not calendar.is_working_day(calendar.business_today(now)):
+        return None
+    return deadline_sweep(app, now=now)
+
+
+def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | Skipped:
+    """The report due at the last Monday 09:00 — built once; a scheduler rerun returns the stored one."""
+    def work(now: datetime) -> WeeklyReport:
+        week = due_week(now)
+        built = db.session.scalar(select(WeeklyReport).where(WeeklyReport.week == week,
+                                                             WeeklyReport.built_by == "scheduler"))
+        return built or reports.build_weekly(week, built_by="scheduler", now=now)
+
+    return run_job(app, "weekly_report", work, now=now)
+
+
+def due_week(now: datetime) -> str:
+    """The ISO week whose report fell due at the latest Monday 09:00 (Asia/Shanghai) not after `now`."""
+    local = now.astimezone(calendar.BUSINESS_TZ)
+    monday = local.date() - timedelta(days=local.weekday())
+    if local.weekday() == 0 and local.time() < WEEKLY_AT:
+        monday -= timedelta(days=7)
+    return reports.week_of(monday - timedelta(days=7))
+
+
+def lapse_entitlements(app: Flask, *, now: datetime | None = None) -> int | Skipped:
+    """Nightly: free units of policy years that have ended are recorded as lapsed."""
+    return run_job(app, "lapse_entitlements",
+                   lambda now: ledger.lapse_expired(calendar.business_today(now), now=now), now=now)
+
+
+def audit_verify(app: Flask, *, now: datetime | None = None) -> history.VerifyResult | Skipped:
+    """Nightly: check every case-history chain; a break raises one alert per day to the supervisors."""
+    def work(now: datetime) -> history.VerifyResult:
+        result = history.verify()
+        if not result.ok:
+            first = result.broken[0]
+            ref = db.session.scalar(select(Case.ref).where(Case.id == first.case_id))
+            raise_alert(
+                key=f"audit:{calendar.business_today(now).isoformat()}:failed", kind="audit_failed", now=now,
+                case_id=first.case_id,
+                message=f"案件记录完整性校验失败：{len(result.broken)} 个案件的记录链被破坏，"
+                        f"首处为案件 {ref} 第 {first.seq} 条（{first.problem}）。",
+            )
+        return result
+
+    return run_job(app, "audit_verify", work, now=now)
+

@@ -1,0 +1,190 @@
+"""Intake (SPEC §1, §3): hotline search, a preview that writes nothing, and submission on record either way."""
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import calendar
+from portal.domain import history, intake
+from portal.extensions import db
+from portal.models import (
+    Case,
+    CaseEvent,
+    Entitlement,
+    EntitlementEntry,
+    Hospital,
+    InsuredPerson,
+    Notification,
+    SlaClock,
+)
+
+NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)            # Monday 15 June 2026, 10:00 in Shanghai
+TODAY = date(2026, 6, 15)
+
+
+@pytest.fixture
+def insured(make_policy):
+    return make_policy(name="王测试")
+
+
+@pytest.fixture
+def hospital(app):
+    row = Hospital(name="北京协和医院", city="北京")
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def _data(hospital, **changes) -> dict:
+    return {"illness": "恶性肿瘤——重度", "first_diagnosis_date": date(2026, 5, 1), "city": "北京",
+            "hospital_id": hospital.id, "department": "肿瘤内科", "diagnosis": "肺腺癌",
+            "preferred_dates": [date(2026, 6, 18)], "note": "上午为宜", **changes}
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _submit(insured, hospital, line_code="green_outpatient", *, actor=None, now=NOW, **changes) -> Case:
+    case = intake.submit_request(insured=insured, line_code=line_code, data=_data(hospital, **changes),
+                                 actor=actor, channel="ys_hotline", now=now)
+    db.session.commit()
+    return case
+
+
+def test_an_eligible_request_is_submitted_with_a_unit_reserved_and_its_clock_running(insured, hospital,
+                                                                                    make_user):
+    coordinator = make_user("coordinator")
+    case = _submit(insured, hospital, actor=coordinator, name="王测试", id_number=insured.id_number)
+    assert (case.ref, case.status, case.channel, case.created_by_id) == (
+        "ZJ20260615-0001", "submitted", "ys_hotline", coordinator.id)
+    assert (case.city, case.hospital_id, case.department, case.illness, case.first_diagnosis_date) == (
+        "北京", hospital.id, "肿瘤内科", "恶性肿瘤——重度", date(2026, 5, 1))
+    assert case.request_data == {"preferred_dates": ["2026-06-18"], "note": "上午为宜"}   # no ID number kept
+    assert case.policy_year_start == date(2026, 1, 1)
+    assert [(r["code"], r["passed"]) for r in case.eligibility] == [
+        ("identity", True), ("policy_in_force", True), ("waiting_period", True), ("illness_covered", True),
+        ("entitlement_available", True), ("location", True)]
+    entitlement = db.session.scalar(select(Entitlement).filter_by(insured_id=insured.id, line_code=case.line_code))
+    assert (entitlement.reserved, entitlement.remaining) == (1, 0)
+    clock = db.session.scalar(select(SlaClock).filter_by(case_id=case.id))
+    assert (clock.kind, clock.days, clock.state, clock.start_date) == ("arrange", 5, "running", TODAY)
+    assert clock.due_date == calendar.add_working_days(TODAY, 5)
+    event = db.session.scalar(select(CaseEvent).filter_by(case_id=case.id))
+    assert (event.seq, event.actor_id, event.action, event.to_status) == (1, coordinator.id, "submit", "submitted")
+    note = db.session.scalar(select(Notification).filter_by(case_id=case.id))
+    assert note.title == "服务申请已受理"
+    assert case.ref in note.body
+    assert "我们将最晚于 6月23日（周二）前为您安排" in note.body     # 19 June 2026 is 端午节
+    assert history.verify().ok
+
+
+def test_an_inpatient_clock_counts_from_the_admission_slip_date(insured, hospital):
+    case = _submit(insured, hospital, "green_inpatient", admission_slip_date="2026-06-12")
+    clock = db.session.scalar(select(SlaClock).filter_by(case_id=case.id))
+    assert (case.admission_slip_date, clock.days, clock.state, clock.start_date) == (
+        date(2026, 6, 12), 10, "running", date(2026, 6, 12))
+
+
+def test_an_inpatient_clock_waits_for_the_admission_slip(insured, hospital):
+    case = _submit(insured, hospital, "green_inpatient")
+    clock = db.session.scalar(select(SlaClock).filter_by(case_id=case.id))
+    assert (clock.state, clock.start_date, clock.due_date) == ("pending", None, None)
+
+
+def test_an_overseas_request_has_both_clocks_and_only_the_decision_clock_runs(insured, hospital):
+    case = _submit(insured, hospital, "overseas_treatment", city=None, hospital_id=None, country="美国")
+    clocks = db.session.execute(select(SlaClock.kind, SlaClock.days, SlaClock.state)
+                                .filter_by(case_id=case.id).order_by(SlaClock.id)).all()
+    assert clocks == [("decision", 3, "running"), ("treatment", 40, "pending")]
+    assert (case.country, case.city) == ("美国", None)
+
+
+def test_an_ineligible_request_is_terminated_not_eligible_and_kept_on_record(insured, hospital):
+    case = _submit(insured, hospital, "domestic_escort", illness="感冒", city="拉萨", hospital_id=None)
+    case_id = case.id
+    db.session.expire_all()
+    case = db.session.get(Case, case_id)
+    assert (case.status, case.termination_reason, case.closed_at) == ("terminated", "not_eligible", NOW)
+    failed = [(r["code"], r["reason"]) for r in case.eligibility if not r["passed"]]
+    assert failed == [("illness_covered", "“感冒”不在本产品保障的重度疾病范围内。"),
+                      ("location", "所选城市“拉萨”不在陪诊服务城市范围内。")]
+    event = db.session.scalar(select(CaseEvent).filter_by(case_id=case.id))
+    assert (event.to_status, event.data["termination_reason"]) == ("terminated", "not_eligible")
+    assert [f["reason"] for f in event.data["failed"]] == [reason for _, reason in failed]
+    assert _count(EntitlementEntry) == 0
+    assert _count(SlaClock) == 0                                 # no promise was made
+    note = db.session.scalar(select(Notification).filter_by(case_id=case.id))
+    assert "所选城市“拉萨”不在陪诊服务城市范围内。" in note.body
+
+
+def test_a_rolled_back_submission_leaves_no_trace(insured, hospital):
+    """The ref savepoint must not commit anything early (pysqlite did, before SQLAlchemy owned BEGIN)."""
+    intake.submit_request(insured=insured, line_code="domestic_escort", data=_data(hospital), actor=None, now=NOW)
+    db.session.rollback()
+    assert [_count(model) for model in (Case, Entitlement, EntitlementEntry, CaseEvent, Notification)] == [0] * 5
+
+
+def test_case_refs_count_per_business_day_in_shanghai(insured, hospital):
+    first = _submit(insured, hospital, "domestic_escort")
+    second = _submit(insured, hospital, "domestic_escort")
+    next_day = _submit(insured, hospital, "domestic_second_opinion", now=datetime(2026, 6, 15, 16, 30, tzinfo=UTC))
+    assert [first.ref, second.ref, next_day.ref] == ["ZJ20260615-0001", "ZJ20260615-0002", "ZJ20260616-0001"]
+
+
+def test_preview_evaluates_every_rule_and_writes_nothing(insured, hospital):
+    results = intake.preview(insured=insured, line_code="domestic_escort", data=_data(hospital, city="拉萨"), now=NOW)
+    assert [(r.code, r.passed) for r in results][-1] == ("location", False)
+    assert not (db.session.new or db.session.dirty)
+    db.session.commit()
+    assert [_count(model) for model in (Case, Entitlement, CaseEvent, Notification, SlaClock)] == [0, 0, 0, 0, 0]
+
+
+def test_find_insured_matches_every_criterion_given(make_policy):
+    wang = make_policy(name="王测试", id_number="11010519491231002X", policy_no="SD0001")
+    make_policy(name="王测试", policy_no="SD0002")
+    assert {p.id for p in intake.find_insured(name="王测试")} == {wang.id, wang.id + 1}
+    assert intake.find_insured(id_number="110105 19491231 002x") == [wang]
+    assert intake.find_insured(name="王测试", policy_no="SD0001") == [wang]
+    assert intake.find_insured(name="李四", policy_no="SD0001") == []
+    assert intake.find_insured() == []
+
+
+def test_simultaneous_requests_for_the_last_unit_leave_one_submitted_and_the_rest_on_record(app, insured, hospital):
+    _submit(insured, hospital, "domestic_escort")                # one of the two escort units is taken
+    workers = 8
+    insured_id, data = insured.id, _data(hospital)              # read here: these rows belong to this thread
+    db.session.commit()                                          # and hold no transaction open while they run
+    barrier = threading.Barrier(workers, timeout=30)
+    outcomes, lock = [], threading.Lock()
+
+    def worker():
+        with app.app_context():                                  # its own scoped session and connection
+            try:
+                barrier.wait()
+                person = db.session.get(InsuredPerson, insured_id)
+                case = intake.submit_request(insured=person, line_code="domestic_escort", data=data, actor=None,
+                                             now=NOW)
+                db.session.commit()
+                outcome = (case.ref, case.status, case.eligibility[4]["reason"])
+            except Exception as error:  # noqa: BLE001 — any failure must show in the assertion
+                db.session.rollback()
+                outcome = repr(error)
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    assert len({ref for ref, _, _ in outcomes}) == workers
+    assert sorted(status for _, status, _ in outcomes) == ["submitted"] + ["terminated"] * (workers - 1)
+    assert {reason for _, status, reason in outcomes if status == "terminated"} == {
+        "本保单年度“国内就医陪诊”服务次数已用完。"}
+    entitlement = db.session.scalar(select(Entitlement).filter_by(insured_id=insured_id, line_code="domestic_escort"))
+    assert (entitlement.total, entitlement.reserved) == (2, 2)
+    assert history.verify().ok
