@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test vendor system-deps migrate demo lint test-sqlite test-postgres bench clean
+.PHONY: run test install install-test vendor system-deps migrate demo lint test-sqlite test-postgres bench bench-deps bench-postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,16 @@ test: system-deps install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-bench: install-test
+## make bench — issue 9's figures in one run (100k cases on SQLite); writes bench/RESULTS.md.
+bench: install-test bench-deps
 	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) frontend/node_modules portal/static/vendor/htmx.min.js
+
+bench-deps:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
+## make bench-postgres — the same, with the large data set in a private PostgreSQL server.
+bench-postgres: install-test bench-deps
+	scripts/with-postgres.sh sh -c 'BENCH_DATABASE_URL=$$DATABASE_URL $(BIN)/python -m bench.run'

@@ -24,6 +24,10 @@ def create_app(config: dict | type | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    from .web.access import refuse_auditor_writes_anywhere
+
+    # before CSRFProtect's own hook: an auditor's tokenless POST is refused *and logged*, not just a 400
+    app.before_request(refuse_auditor_writes_anywhere)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)

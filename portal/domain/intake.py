@@ -118,7 +118,8 @@ def _accept(case: Case, line, *, actor, now: datetime, today: date) -> None:
     db.session.flush()
     sla.start(case, "submitted", on_date=today, now=now)
     if case.admission_slip_date is not None:
-        sla.start(case, "admission_slip", on_date=case.admission_slip_date, now=now)
+        # seed: 客户申请且住院条开具之日起 — the later of the two days starts the count (as confirm_hospital)
+        sla.start(case, "admission_slip", on_date=max(case.admission_slip_date, today), now=now)
     history.append(case, actor=actor, kind="transition", action="submit", to_status="submitted",
                    summary=f"提交{line.name}申请，身份与保障核实通过，已占用本保单年度服务次数一次。",
                    data={"channel": case.channel, "line_code": line.code, "eligibility": case.eligibility},

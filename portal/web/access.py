@@ -1,4 +1,4 @@
-"""Role gates: one `before_request` per blueprint; auditor write attempts are refused and logged."""
+"""Role gates: one `before_request` per blueprint, and one app-wide refusal of every auditor write (logged)."""
 
 from collections.abc import Iterable
 
@@ -17,13 +17,19 @@ def role_gate(roles: Iterable[str]):
     def gate():
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if current_user.role == "auditor" and request.method not in SAFE_METHODS:
-            refuse_auditor_write()
         if current_user.role not in allowed:
             abort(403)
         return None
 
     return gate
+
+
+def refuse_auditor_writes_anywhere():
+    """403 + audit entry for any auditor write except signing out — registered before CSRF and routing answer,
+    so a tokenless POST or a POST to a GET-only URL (405) is refused and logged too."""
+    if (request.method not in SAFE_METHODS and request.endpoint != "auth.logout"
+            and current_user.is_authenticated and current_user.role == "auditor"):
+        refuse_auditor_write()
 
 
 def refuse_auditor_write():

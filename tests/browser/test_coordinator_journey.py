@@ -261,3 +261,39 @@ def test_queue_and_intake_pages_pass_axe(desk, axe_violations):
     expect(page.get_by_label("服务项目")).to_have_value("green_outpatient")
     page.goto("/staff/intake")
     assert axe_violations(page) == []
+
+
+def test_without_javascript_actions_post_and_errors_show_at_the_field(app, browser, live_server, browser_login,
+                                                                      make_policy):
+    load_demo_data()
+    db.session.commit()
+    today = calendar.business_today()
+    insured = make_policy(name="吴刚", start=today - timedelta(days=200), end=today + timedelta(days=165),
+                          waiting_days=0)
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=live_server,
+                                  java_script_enabled=False)
+    page = context.new_page()
+    try:
+        browser_login(page, "coord1")
+        case_id = intake(page, insured, "就医绿通·门诊预约", select={"就医城市": "北京"})
+        for code, label in (("verify", "开始核实"), ("accept", "核实通过，开始服务")):
+            page.locator(f"#action-{code}").get_by_role("button", name=label).click()
+            expect(page.locator(".flash", has_text=f"已完成：{label}")).to_be_visible()
+        hospital = _id(Hospital, name="北京协和医院")
+        form = page.locator("#action-confirm-hospital")
+        form.get_by_label("医院", exact=True).select_option(hospital)
+        form.get_by_role("button", name="确认就诊医院").click()
+        form = page.locator("#action-book-appointment")
+        form.get_by_label("医院", exact=True).select_option(hospital)
+        form.get_by_label("科室", exact=True).fill("肿瘤内科")
+        form.get_by_label("就诊日期与时间").fill(_tomorrow_at(9).replace(_iso(1), _iso(-1)))
+        form.get_by_role("button", name="预约挂号").click()
+        expect(page.locator("#book_appointment-scheduled_at-error")).to_have_text("预约时间必须晚于当前时间")
+        form = page.locator("#action-book-appointment")
+        expect(form.get_by_label("科室", exact=True)).to_have_value("肿瘤内科")  # nothing typed is lost
+        form.get_by_label("就诊日期与时间").fill(_tomorrow_at(9))
+        form.get_by_role("button", name="预约挂号").click()
+        expect(page.locator(".flash", has_text="已完成：预约挂号")).to_be_visible()
+        expect(page.locator(f"#case-{case_id} .case-title")).to_contain_text("已预约并通知客户")
+    finally:
+        context.close()

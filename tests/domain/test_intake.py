@@ -81,11 +81,13 @@ def test_an_eligible_request_is_submitted_with_a_unit_reserved_and_its_clock_run
     assert history.verify().ok
 
 
-def test_an_inpatient_clock_counts_from_the_admission_slip_date(insured, hospital):
+def test_an_inpatient_clock_counts_from_the_later_of_request_and_admission_slip(insured, hospital):
+    """Seed: 客户申请且住院条开具之日起 — a slip issued before the request counts from the request day."""
     case = _submit(insured, hospital, "green_inpatient", admission_slip_date="2026-06-12")
     clock = db.session.scalar(select(SlaClock).filter_by(case_id=case.id))
-    assert (case.admission_slip_date, clock.days, clock.state, clock.start_date) == (
-        date(2026, 6, 12), 10, "running", date(2026, 6, 12))
+    # 10 working days after Monday 15 June 2026; 端午 (19 June) is off: 16,17,18,22,23,24,25,26,29,30
+    assert (case.admission_slip_date, clock.days, clock.state, clock.start_date, clock.due_date) == (
+        date(2026, 6, 12), 10, "running", TODAY, date(2026, 6, 30))
 
 
 def test_an_inpatient_clock_waits_for_the_admission_slip(insured, hospital):

@@ -63,3 +63,16 @@ def test_security_headers_on_every_page(client):
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"]
+
+
+def test_an_auditor_post_without_csrf_token_is_refused_and_logged(app, login_as):
+    from sqlalchemy import select
+
+    from portal.models import AuditLog
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    auditor = login_as("auditor")
+    response = auditor.post("/staff/", data={"anything": "1"})
+    assert response.status_code == 403
+    assert db.session.scalar(select(AuditLog.action).where(AuditLog.actor_id == auditor.user.id)) == (
+        "auditor.write_refused")

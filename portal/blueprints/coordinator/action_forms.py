@@ -101,13 +101,16 @@ OVERRIDES = {
     ("confirm_hospital", "department"): lambda c: StringField("科室（选填）", default=c.case.department,
                                                              validators=[Optional(), Length(max=60)]),
     ("confirm_hospital", "admission_slip_date"): lambda c: DateField(
-        "住院条开具日期" if c.case.line_code == "green_inpatient" else "住院条开具日期（住院预约时填写）",
-        default=c.case.admission_slip_date, validators=[Optional()]),
+        "住院条开具日期", default=c.case.admission_slip_date, validators=[InputRequired("请填写住院条开具日期。")]),
     ("record_visit", "outcome"): _outcome("record_visit"),
     ("record_escort_outcome", "outcome"): _outcome("record_escort_outcome"),
     ("add_bill", "status"): lambda c: SelectField("账单状态", choices=list(lines.BILL_STATUSES.items()),
                                                   default="received"),
 }
+
+
+#: fields that only some lines ask for (the outpatient green channel has no admission slip)
+FIELD_LINES = {"admission_slip_date": ("green_inpatient",)}
 
 
 class _Ctx:
@@ -156,8 +159,9 @@ class ActionForm(CaseForm):
 def action_form(spec, case, choices: Choices, *, bind: bool = False) -> ActionForm:
     """The form of one action for one case: bound to the posted data, or fresh with defaults."""
     ctx = _Ctx(case, spec.code, choices)
-    attrs = {name: _build(name, ctx) for name in spec.fields}
-    attrs["domain_fields"] = spec.fields
+    names = tuple(n for n in spec.fields if case.line_code in FIELD_LINES.get(n, (case.line_code,)))
+    attrs = {name: _build(name, ctx) for name in names}
+    attrs["domain_fields"] = names
     attrs["action_code"] = spec.code
     if ctx.upload_kind:
         attrs["upload"] = FileField(f"上传{choices.kind_label(ctx.upload_kind)}（PDF）")
