@@ -18,6 +18,11 @@ from .product_data import DOCUMENT_KINDS, REPORT_KINDS
 #: content type → extension; anything else is refused
 ACCEPTED = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic", "application/pdf": "pdf"}
 ACCEPTED_LABEL = "JPG、PNG、HEIC 照片或 PDF"
+#: the extensions a name may carry for each accepted type (a name without one is judged by content alone)
+EXTENSIONS = {"image/jpeg": {"jpg", "jpeg", "jfif"}, "image/png": {"png"}, "image/heic": {"heic", "heif"},
+              "application/pdf": {"pdf"}}
+TYPE_LABELS = {"image/jpeg": "JPG 照片", "image/png": "PNG 图片", "image/heic": "HEIC 照片",
+               "application/pdf": "PDF 文件"}
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _CHUNK = 64 * 1024
 MAX_NAME = 120
@@ -49,6 +54,15 @@ def name_problem(filename: str) -> str | None:
     return None
 
 
+def extension_problem(filename: str, content_type: str) -> str | None:
+    """A name whose extension says another type than the content (“x.pdf.exe”, a photo named “.pdf”)."""
+    # trailing dots and spaces are dropped by Windows when the file is saved: "x.exe." is an .exe
+    stem, dot, suffix = filename.rstrip(". ").rpartition(".")
+    if not dot or not stem or suffix.lower() in EXTENSIONS[content_type]:
+        return None
+    return f"文件扩展名“.{suffix[:10]}”与文件内容（{TYPE_LABELS[content_type]}）不符，请确认文件后重新上传。"
+
+
 def save_upload(case, file_storage, *, kind: str, actor) -> Document:
     """Check and store one uploaded file for `case`; raises DomainError (nothing written) if refused."""
     if kind not in DOCUMENT_KINDS and kind not in REPORT_KINDS:
@@ -65,6 +79,8 @@ def save_upload(case, file_storage, *, kind: str, actor) -> Document:
     content_type = sniff(head)
     if content_type is None:
         raise DomainError(f"“{label}”不是可接受的文件类型（仅支持 {ACCEPTED_LABEL}）。", "files")
+    if problem := extension_problem(filename, content_type):
+        raise DomainError(f"“{label}”：{problem}", "files")
     if kind in REPORT_KINDS and content_type != "application/pdf":
         raise DomainError(f"“{label}”：报告须为 PDF 文件。", "files")
     stored_name = f"{secrets.token_hex(16)}.{ACCEPTED[content_type]}"

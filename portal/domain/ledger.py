@@ -72,15 +72,21 @@ def _get_or_create(insured, line, year: tuple[date, date]) -> Entitlement:
 
 
 def balances(insured, on_date: date) -> list[Balance]:
-    """Per line of the product, in line order; creates missing rows; [] outside cover."""
+    """Per line of the product, in line order; [] outside cover. Reads only (one query): a line without a
+    ledger row yet has its full entitlement, and the row is created when a unit is first reserved."""
     year = policy_year(insured.policy, on_date)
     if year is None:
         return []
+    rows = {row.line_code: row for row in db.session.scalars(select(Entitlement).where(
+        Entitlement.insured_id == insured.id, Entitlement.year_start == year[0]))}
     result = []
     for line in insured.policy.product.lines:
-        row = _get_or_create(insured, line, year)
-        result.append(Balance(line.code, line.name, line.short_name, row.total, row.reserved, row.consumed,
-                              row.remaining))
+        row = rows.get(line.code)
+        if row is None:
+            result.append(Balance(line.code, line.name, line.short_name, line.entitlement, 0, 0, line.entitlement))
+        else:
+            result.append(Balance(line.code, line.name, line.short_name, row.total, row.reserved, row.consumed,
+                                  row.remaining))
     return result
 
 

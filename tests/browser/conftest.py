@@ -13,6 +13,7 @@ from helpers import test_config
 from werkzeug.serving import make_server
 
 from portal import create_app
+from portal.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -46,6 +47,8 @@ def _live_server_url(live_app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    with live_app.app_context():
+        db.engine.dispose()  # else psycopg warns about connections left open (an error under -W error)
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from portal import calendar
+from portal.domain import intake as cases
+from portal.domain import lifecycle
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
-from portal.models import Appointment, Case, Escort, EscortAssignment, Expert, Hospital, utcnow
+from portal.models import Appointment, Case, Escort, EscortAssignment, Expert, Hospital, User, utcnow
 
 PDF = {"name": "report.pdf", "mimeType": "application/pdf",
        "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}
@@ -82,6 +84,19 @@ def step(page, code: str, label: str, *, fill=None, select=None, check=(), files
     expect(page.locator(".flash", has_text=f"已完成：{label}")).to_be_visible()
 
 
+def refused(page, code: str, label: str, field: str, message: str, *, fill=None, select=None) -> None:
+    """Post an action that the rules refuse: 422, the message at its field, the typed values kept."""
+    form = page.locator(f"#action-{code.replace('_', '-')}")
+    for name, value in (fill or {}).items():
+        form.get_by_label(name, exact=True).fill(value)
+    for name, value in (select or {}).items():
+        form.get_by_label(name, exact=True).select_option(value)
+    with page.expect_response(lambda r: f"/actions/{code}" in r.url) as response:
+        form.get_by_role("button", name=label, exact=True).click()
+    assert response.value.status == 422
+    expect(page.locator(f"#{code}-{field}-error")).to_contain_text(message)
+
+
 def time_passes(page, model, case_id: int, column: str) -> None:
     """The booked hour has come: move the booking into the past (the server runs on the real clock)."""
     db.session.execute(update(model).where(model.case_id == case_id).values({column: utcnow() - timedelta(hours=1)}))
@@ -138,20 +153,42 @@ def test_green_inpatient_with_admission_slip_and_no_show(desk):
     assert_completed(page, case_id, "green_inpatient", "0/1", "住院条开具于", "未按时就医（视为完成）")
 
 
-def test_escort_assigned_from_the_roster_then_escorted(desk, shot):
+def _escort_booked_elsewhere(make_policy, escort_name: str, starts: str, ends: str) -> None:
+    """Another insured's escort case books `escort_name` for the window (through intake and the lifecycle)."""
+    today = calendar.business_today()
+    other = make_policy(name="钱多", start=today - timedelta(days=200), end=today + timedelta(days=165),
+                        waiting_days=0)
+    coordinator = db.session.scalar(select(User).where(User.username == "coord2"))
+    hospital = db.session.scalar(select(Hospital).where(Hospital.name == "北京协和医院"))
+    case = cases.submit_request(insured=other, line_code="domestic_escort", actor=coordinator, channel="ys_hotline",
+                                data={"illness": "恶性肿瘤——重度", "first_diagnosis_date": _iso(-10), "city": "北京"})
+    window = {"starts_at": datetime.fromisoformat(starts).replace(tzinfo=calendar.BUSINESS_TZ),
+              "ends_at": datetime.fromisoformat(ends).replace(tzinfo=calendar.BUSINESS_TZ)}
+    for action, fields in (("verify", {}), ("accept", {}),
+                           ("record_escort_request", {"hospital_id": hospital.id, **window}),
+                           ("assign_escort", {"escort_id": int(_id(Escort, name=escort_name))})):
+        lifecycle.perform(case, action, actor=coordinator, **fields)
+    db.session.commit()
+
+
+def test_escort_assigned_from_the_roster_then_escorted(desk, shot, make_policy):
     page, insured = desk
+    _escort_booked_elsewhere(make_policy, "周丽", _tomorrow_at(9), _tomorrow_at(11))
     case_id = intake(page, insured, "国内就医陪诊", select={"就医城市": "北京"})
     start_service(page)
     step(page, "record_escort_request", "记录陪诊需求", select={"医院": _id(Hospital, name="北京协和医院")},
          fill={"陪诊开始时间": _tomorrow_at(8), "陪诊结束时间": _tomorrow_at(12)})
     roster = page.locator(f"#escort-roster-{case_id}")
-    expect(roster.locator(f"#escort-{_id(Escort, name='周丽')}")).to_contain_text("空闲")
+    zhou, sun = _id(Escort, name="周丽"), _id(Escort, name="孙强")
+    expect(roster.locator(f"#escort-{zhou}")).to_contain_text("已有安排")
+    expect(roster.locator(f"#escort-{sun}")).to_contain_text("空闲")
     shot(page, "escort-roster")
-    step(page, "assign_escort", "安排陪诊员", select={"陪诊员": _id(Escort, name="周丽")})
-    expect(roster).to_contain_text("已安排：周丽（13800010001）")
+    refused(page, "assign_escort", "安排陪诊员", "escort_id", "该陪诊员在该时段已有其他安排", select={"陪诊员": zhou})
+    step(page, "assign_escort", "安排陪诊员", select={"陪诊员": sun})
+    expect(roster).to_contain_text("已安排：孙强（13800010002）")
     time_passes(page, EscortAssignment, case_id, "starts_at")
     step(page, "record_escort_outcome", "登记陪诊结果", check=["已完成陪诊"])
-    assert_completed(page, case_id, "domestic_escort", "1/2", "安排陪诊员：周丽", "登记陪诊结果：已完成陪诊")
+    assert_completed(page, case_id, "domestic_escort", "1/2", "安排陪诊员：孙强", "登记陪诊结果：已完成陪诊")
 
 
 def test_domestic_second_opinion_documents_expert_report_delivery(desk):
@@ -219,6 +256,9 @@ def test_overseas_treatment_with_visa_hours_bills_and_service_report(desk, shot,
     step(page, "departed", "客户已出发", fill={"日期": _iso()})
     for hours in ("20", "16"):
         step(page, "log_escort_hours", "登记当地陪诊时长", fill={"时长（小时）": hours, "当地陪诊人员": "Anna Li"})
+    expect(page.locator("#hours-left")).to_have_text("4")
+    refused(page, "log_escort_hours", "登记当地陪诊时长", "hours", "当地陪诊累计不得超过 40 小时",
+            fill={"时长（小时）": "5", "当地陪诊人员": "Anna Li"})
     expect(page.locator("#hours-left")).to_have_text("4")
     step(page, "add_bill", "登记医疗账单", fill={"医院": "MD Anderson", "金额": "12000.50"})
     step(page, "add_bill", "登记医疗账单", fill={"医院": "MD Anderson", "金额": "800"})
@@ -295,5 +335,29 @@ def test_without_javascript_actions_post_and_errors_show_at_the_field(app, brows
         form.get_by_role("button", name="预约挂号").click()
         expect(page.locator(".flash", has_text="已完成：预约挂号")).to_be_visible()
         expect(page.locator(f"#case-{case_id} .case-title")).to_contain_text("已预约并通知客户")
+    finally:
+        context.close()
+
+
+def test_the_later_of_two_saves_is_refused_on_screen_and_keeps_what_was_typed(desk, browser, live_server,
+                                                                             browser_login):
+    page, insured = desk
+    case_id = intake(page, insured, "就医绿通·门诊预约", select={"就医城市": "北京"})
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=live_server)
+    other = context.new_page()
+    try:
+        browser_login(other, "supervisor")
+        other.goto(f"/staff/cases/{case_id}")
+        step(page, "note", "添加内部备注", fill={"内部备注": "客户下午方便接电话"})
+        form = other.locator("#action-note")
+        form.get_by_label("内部备注", exact=True).fill("主管：请优先处理")
+        with other.expect_response(lambda r: "/actions/note" in r.url) as response:
+            form.get_by_role("button", name="添加内部备注").click()
+        assert response.value.status == 409
+        expect(other.get_by_role("alert").first).to_contain_text("该案件已被他人更新，请刷新后重试")
+        expect(other.locator("#action-note").get_by_label("内部备注", exact=True)).to_have_value("主管：请优先处理")
+        other.get_by_role("link", name="刷新案件").click()
+        expect(other.locator(f"#timeline-{case_id}")).to_contain_text("客户下午方便接电话")
+        expect(other.locator(f"#timeline-{case_id}")).not_to_contain_text("主管：请优先处理")
     finally:
         context.close()

@@ -152,7 +152,7 @@ def test_an_unreadable_date_is_refused_in_chinese(insured, client_of, hospitals,
     assert "不是有效的日期值" in page
 
 
-def test_inpatient_request_stores_the_admission_slip_and_starts_the_clock_from_its_date(
+def test_inpatient_request_stores_the_admission_slip_and_counts_from_the_later_of_slip_and_request(
         insured, client_of, hospitals, today):
     slip_date = today - timedelta(days=1)
     data = {**answers(today, hospitals["复旦大学附属中山医院"]), "admission_slip_date": slip_date.isoformat(),
@@ -163,7 +163,8 @@ def test_inpatient_request_stores_the_admission_slip_and_starts_the_clock_from_i
     assert case.admission_slip_date == slip_date
     document = db.session.scalar(select(Document))
     assert (document.kind, document.content_type, document.case_id) == ("admission_slip", "application/pdf", case.id)
-    assert db.session.scalar(select(SlaClock).where(SlaClock.case_id == case.id)).start_date == slip_date
+    # seed: 客户申请且住院条开具之日起 — a slip issued yesterday counts from today's request
+    assert db.session.scalar(select(SlaClock).where(SlaClock.case_id == case.id)).start_date == today
 
 
 def test_inpatient_request_needs_the_admission_slip(insured, client_of, hospitals, today):

@@ -20,7 +20,6 @@ def apply_choose():
     balances = {b.line_code: b for b in ledger.balances(insured, calendar.business_today())}
     response = render("insured/apply_choose.html", lines=insured.policy.product.lines, balances=balances,
                       clock_label=sla.clock_label)
-    db.session.commit()  # keep the ledger rows balances() created
     return response
 
 

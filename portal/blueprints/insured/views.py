@@ -30,7 +30,6 @@ def home():
                       balances=ledger.balances(insured, today),
                       lines={line.code: line for line in policy.product.lines}, cases=cases,
                       promise_for=sla.promise_text)
-    db.session.commit()  # keep the year's ledger rows balances() created, instead of making them each visit
     return response
 
 

@@ -1,6 +1,6 @@
 """Green-channel appointments and domestic escorts: the lines that end in an "arranged" booking (SPEC §4)."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ... import calendar
 from ...extensions import db
@@ -108,10 +108,12 @@ def assign_escort(step: Step) -> None:
     """Book an escort of the case's city; an escort is never booked twice at overlapping times (= arranged)."""
     case = step.case
     escort_id = step.require("escort_id", "请选择陪诊员")
-    # lock the escort row so two coordinators cannot book the same window at once (PostgreSQL)
-    escort = db.session.get(Escort, int(escort_id), with_for_update=True) if str(escort_id).isdigit() else None
+    escort = db.session.get(Escort, int(escort_id)) if str(escort_id).isdigit() else None
     if escort is None or not escort.active:
         raise DomainError("所选陪诊员不存在或已停用", field="escort_id")
+    # a write to the escort's row before the overlap check serialises two bookings of the same escort:
+    # a row lock on PostgreSQL, the database write lock on SQLite (where SELECT ... FOR UPDATE does nothing)
+    db.session.execute(update(Escort).where(Escort.id == escort.id).values(updated_at=step.now))
     if escort.city != case.city:
         raise DomainError(f"陪诊员{escort.name}在{escort.city}服务，与陪诊城市{case.city}不符", field="escort_id")
     window = (case.request_data or {}).get("escort_window") or {}
