@@ -48,6 +48,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone for hours must still post
     DEBUG = _bool("FLASK_DEBUG")
     TESTING = False
+    #: re-read changed templates on every render only while developing (stat calls per template otherwise)
+    TEMPLATES_AUTO_RELOAD = DEBUG
+    #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
 
 
 class TestConfig(Config):

@@ -13,3 +13,26 @@ def test_config() -> dict:
     from portal.config import TestConfig
 
     return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def accept_required_documents(case, reviewer, *, now=None) -> list:
+    """Upload (as `reviewer`, on the insured's behalf) and accept every required document of the case's line
+    that no coordinator has accepted yet — what `materials_complete` waits for. Flushes; the caller commits."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal.domain import documents, review
+    from portal.extensions import db
+
+    accepted = []
+    for kind in documents.missing_kinds(case, accepted_only=True):
+        upload = FileStorage(io.BytesIO(PDF), filename=f"{kind}.pdf", content_type="application/pdf")
+        document = review.record_staff_upload(documents.save_upload(case, upload, kind=kind, actor=reviewer),
+                                              actor=reviewer, now=now)
+        accepted.append(review.review_document(document, decision="accepted", actor=reviewer, now=now))
+    db.session.expire(case, ["documents"])  # save_upload adds rows by case_id: reload the collection
+    return accepted

@@ -34,7 +34,7 @@ def policies_import(path: Path):
     from ..domain.policy_import import ImportError_, import_policies
 
     try:
-        result = import_policies(path.read_text(encoding="utf-8-sig"))
+        result = import_policies(path.read_text(encoding="utf-8-sig"), source=path.name)
     except ImportError_ as error:
         db.session.rollback()
         for line, message in error.errors:

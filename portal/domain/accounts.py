@@ -1,4 +1,4 @@
-"""Accounts: insured self-registration against the register, login throttling, staff creation."""
+"""Accounts: insured self-registration against the register, login throttling, staff accounts."""
 
 from datetime import datetime, timedelta
 
@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import InsuredPerson, Policy, User, utcnow
+from . import auditlog
 from .errors import DomainError
 from .identity import id_number_problem, normalize_id
 
@@ -93,8 +94,8 @@ def authenticate(username: str, password: str, *, max_failures: int, lock_minute
 
 
 def create_staff(*, username: str, password: str, role: str, display_name: str,
-                 email: str | None = None, phone: str | None = None) -> User:
-    """Create a coordinator, supervisor or auditor account (supervisor screen or CLI)."""
+                 email: str | None = None, phone: str | None = None, actor=None) -> User:
+    """Create a coordinator, supervisor or auditor account (supervisor screen or CLI); audited when an actor acts."""
     if role not in ("coordinator", "supervisor", "auditor"):
         raise DomainError("角色无效。", "role")
     if problem := password_problem(password):
@@ -105,4 +106,28 @@ def create_staff(*, username: str, password: str, role: str, display_name: str,
                 display_name=display_name, email=email, phone=phone)
     db.session.add(user)
     db.session.flush()
+    if actor is not None:
+        auditlog.record("user.create", obj=user, actor=actor, detail={"username": user.username, "role": user.role})
+    return user
+
+
+def set_active(user: User, active: bool, *, actor) -> User:
+    """Deactivate a login (it can no longer sign in; nothing is deleted) or let it sign in again; a supervisor
+    never deactivates themselves. Audited when it changes anything."""
+    if not active and user.id == actor.id:
+        raise DomainError("不能停用您自己的账号。")
+    if user.active != active:
+        user.active = active
+        auditlog.record(f"user.{'reactivate' if active else 'deactivate'}", obj=user, actor=actor,
+                        detail={"username": user.username})
+    return user
+
+
+def reset_password(user: User, password: str, *, actor) -> User:
+    """Set a new password chosen by a supervisor and lift any lock-out; audited."""
+    if problem := password_problem(password):
+        raise DomainError(problem, "password")
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    auditlog.record("user.password_reset", obj=user, actor=actor, detail={"username": user.username})
     return user

@@ -4,6 +4,7 @@ import hashlib
 import os
 import secrets
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -11,9 +12,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Document
+from ..models import STAFF_ROLES, Document
+from . import history
 from .errors import DomainError
 from .product_data import DOCUMENT_KINDS, REPORT_KINDS
+from .sweep import raise_alert
 
 #: content type → extension; anything else is refused
 ACCEPTED = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic", "application/pdf": "pdf"}
@@ -79,10 +82,10 @@ def save_upload(case, file_storage, *, kind: str, actor) -> Document:
     content_type = sniff(head)
     if content_type is None:
         raise DomainError(f"“{label}”不是可接受的文件类型（仅支持 {ACCEPTED_LABEL}）。", "files")
-    if problem := extension_problem(filename, content_type):
-        raise DomainError(f"“{label}”：{problem}", "files")
     if kind in REPORT_KINDS and content_type != "application/pdf":
         raise DomainError(f"“{label}”：报告须为 PDF 文件。", "files")
+    if problem := extension_problem(filename, content_type):
+        raise DomainError(f"“{label}”：{problem}", "files")
     stored_name = f"{secrets.token_hex(16)}.{ACCEPTED[content_type]}"
     target = upload_root() / stored_name[:2] / stored_name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -110,6 +113,23 @@ def save_upload(case, file_storage, *, kind: str, actor) -> Document:
     return document
 
 
+def record_upload(case, documents: list[Document], *, actor, now: datetime | None = None) -> None:
+    """Write freshly saved uploads into the case history; when the insured uploaded them, alert whoever
+    reviews them (the assigned coordinator, or every supervisor while the case is unassigned)."""
+    kinds = "、".join(dict.fromkeys(kind_label(d.kind) for d in documents))
+    by_staff = actor.role in STAFF_ROLES
+    history.append(case, actor=actor, kind="document", action="documents_uploaded",
+                   summary=f"{'代客户' if by_staff else '客户'}上传资料：{kinds}（共 {len(documents)} 个文件）",
+                   data={"document_ids": [d.id for d in documents]}, now=now)
+    if by_staff:
+        return  # staff filed it themselves: nobody needs to be told
+    assignee = case.assignee
+    reviewer = assignee if assignee is not None and assignee.active and assignee.role in STAFF_ROLES else None
+    raise_alert(key=f"upload:{case.id}:{documents[0].id}", kind="documents_uploaded", case_id=case.id,
+                recipient_id=getattr(reviewer, "id", None), now=now,
+                message=f"案件 {case.ref} 的客户上传了资料：{kinds}（共 {len(documents)} 个文件），请审核。")
+
+
 def size_label(limit: int) -> str:
     """10 MB, 1.5 MB, 500 KB: the limit as people read it."""
     if limit >= 1024 * 1024:
@@ -134,10 +154,12 @@ def active_documents(case) -> list[Document]:
     return [d for d in case.documents if d.withdrawn_at is None]
 
 
-def missing_kinds(case) -> list[str]:
-    """Required kinds of the case's line with no upload that is pending or accepted (the checklist)."""
+def missing_kinds(case, *, accepted_only: bool = False) -> list[str]:
+    """Required kinds of the case's line with no upload that is pending or accepted (the checklist);
+    with accepted_only, those no coordinator has accepted yet (what materials_complete waits for)."""
     line = case.policy.product.line(case.line_code)
-    have = {d.kind for d in active_documents(case) if d.review_status != "rejected"}
+    counted = ("accepted",) if accepted_only else ("pending", "accepted")
+    have = {d.kind for d in active_documents(case) if d.review_status in counted}
     return [kind for kind in (line.required_documents if line else []) if kind not in have]
 
 

@@ -9,6 +9,7 @@ from .. import calendar
 from ..extensions import db
 from ..holiday_notice import Notice
 from ..models import HolidayOverride
+from . import auditlog
 
 #: how often a process checks whether another process changed the overrides (gunicorn workers, scheduler)
 CHECK_EVERY_SECONDS = 30.0
@@ -45,7 +46,8 @@ def refresh_if_changed() -> None:
 
 
 def import_notice(notice: Notice, *, actor=None) -> int:
-    """Store an official notice's days (upsert by date), reload the calendar, recompute deadlines.
+    """Store an official notice's days (upsert by date), reload the calendar, recompute deadlines; audited
+    (`actor` None from the CLI).
 
     Returns the number of open clocks whose deadline was recomputed. The caller commits.
     """
@@ -60,11 +62,14 @@ def import_notice(notice: Notice, *, actor=None) -> int:
     reload_calendar()
     from .sla import recompute_provisional
 
-    return recompute_provisional()
+    recomputed = recompute_provisional()
+    auditlog.record("holiday.import", actor=actor,
+                    detail={"year": notice.year, "days": len(notice.days), "recomputed": recomputed})
+    return recomputed
 
 
 def add_manual_day(day, *, is_off_day: bool, name: str, actor=None) -> HolidayOverride:
-    """A supervisor enters one day by hand; it wins over the library but does not make the year official."""
+    """A supervisor enters one day by hand; it wins over the library but does not make the year official; audited."""
     row = db.session.scalar(select(HolidayOverride).where(HolidayOverride.day == day)) or HolidayOverride(day=day)
     row.is_off_day, row.name, row.year = is_off_day, name, day.year
     row.source = row.source if row.source == "notice" else "manual"
@@ -75,4 +80,6 @@ def add_manual_day(day, *, is_off_day: bool, name: str, actor=None) -> HolidayOv
     from .sla import recompute_provisional
 
     recompute_provisional()
+    auditlog.record("holiday.add", obj=row, actor=actor,
+                    detail={"day": day.isoformat(), "is_off_day": is_off_day, "name": row.name})
     return row

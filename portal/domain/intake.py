@@ -124,10 +124,10 @@ def _accept(case: Case, line, *, actor, now: datetime, today: date) -> None:
                    summary=f"提交{line.name}申请，身份与保障核实通过，已占用本保单年度服务次数一次。",
                    data={"channel": case.channel, "line_code": line.code, "eligibility": case.eligibility},
                    now=now)
-    promise = sla.promise_text(case)
+    promise = sla.promise(case)
     notify.insured(case, "服务申请已受理",
                    f"您的{line.name}申请（编号 {case.ref}）已受理，我们会尽快与您联系。"
-                   + (f"{promise}。" if promise else ""))
+                   + (f"{promise.text}{'（暂定）' if promise.provisional else ''}。" if promise else ""))
 
 
 def _refuse(case: Case, line, results: list, *, actor, now: datetime) -> None:

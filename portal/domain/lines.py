@@ -155,7 +155,7 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                sets_milestone="decision", to_status="in_service", fields=("launch", "note"),
                handler="overseas.launch_decision"),
     ActionSpec("materials_complete", "确认资料齐全", ("domestic_second_opinion", *OVERSEAS),
-               sets_milestone="materials_complete"),
+               sets_milestone="materials_complete", handler="common.materials_complete"),
     ActionSpec("assign_expert", "指派专家", ("domestic_second_opinion",), sets_milestone="expert_assigned",
                fields=("expert_id",), handler="reports.assign_expert"),
     ActionSpec("issue_report", "出具报告", ("domestic_second_opinion",), sets_milestone="report_issued",

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ID_TYPES, InsuredPerson, Policy, Product
+from . import auditlog
 from .identity import id_number_problem, normalize_id
 
 COLUMNS = ["policy_no", "product_code", "holder_name", "start_date", "end_date", "waiting_days", "status",
@@ -63,8 +64,9 @@ def _check_row(row: dict, products: dict) -> list[str]:
     return problems
 
 
-def import_policies(text: str) -> ImportResult:
-    """Validate every row first; write nothing if any row is bad. The caller commits."""
+def import_policies(text: str, *, actor=None, source: str | None = None) -> ImportResult:
+    """Validate every row first; write nothing if any row is bad; audit the import (`source`: the file name,
+    `actor` None from the CLI). The caller commits."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
@@ -80,7 +82,9 @@ def import_policies(text: str) -> ImportResult:
         raise ImportError_(errors)
     if not rows:
         raise ImportError_([(1, "文件中没有数据行")])
-    return _write(rows, products)
+    result = _write(rows, products)
+    auditlog.record("policy.import", actor=actor, detail={"file": source, **vars(result)})
+    return result
 
 
 def _write(rows: list[dict], products: dict) -> ImportResult:

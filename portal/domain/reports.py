@@ -198,8 +198,10 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
                     keys.append((index, key))
         if not columns:
             continue
-        query = (select(Case.line_code, *columns).where(_relevant(conditions, periods, only))
-                 .group_by(Case.line_code))
+        query = select(Case.line_code, *columns).group_by(Case.line_code)
+        relevant = _relevant(conditions, periods, only)
+        if relevant is not None:
+            query = query.where(relevant)
         if source is not None:
             query = query.select_from(SlaClock).join(Case, SlaClock.case_id == Case.id)
         for line_code, *values in db.session.execute(query):
@@ -212,13 +214,15 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
 
 
 def _relevant(conditions, periods, only):
-    """A cheap superset of the rows any sum counts, so most rows are skipped before the sums: a windowed
-    figure over the hull of the periods, a state-at-the-end figure for each distinct end."""
+    """A cheap superset of the rows any sum counts, so most rows are skipped before the sums: the windowed
+    figures over the hull of the periods. None (no filter) when a state-at-the-end figure is wanted: rows
+    open at an end are most rows, so the filter skips little, and SQLite turns its OR into a multi-index OR
+    that fetches nearly every row by rowid — 20% slower than reading the table straight through at 100k."""
     hull = conditions(min(start for start, _ in periods), max(end for _, end in periods))
-    wanted = [condition for key, condition in hull.items() if key in only and key not in AT_END]
-    for end in {end for _, end in periods}:
-        wanted += [condition for key, condition in conditions(end, end).items() if key in only and key in AT_END]
-    return or_(*wanted)
+    wanted = [key for key in hull if key in only]
+    if any(key in AT_END for key in wanted):
+        return None
+    return or_(*(hull[key] for key in wanted))
 
 
 def line_stats(start: datetime, end: datetime) -> list[LineFigures]:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ..models import STAFF_ROLES, Document, utcnow
 from . import history, notify
-from .documents import kind_label
+from .documents import kind_label, record_upload
 from .errors import DomainError, StaleCaseError
 
 DECISIONS = {"accepted": "接受", "rejected": "退回"}
@@ -60,7 +60,5 @@ def record_staff_upload(document: Document, *, actor, expected_version: int | No
     _check(case, actor, expected_version)
     now = now or utcnow()
     _touch(case, now)
-    history.append(case, actor=actor, kind="document", action="document_uploaded",
-                   summary=f"代客户上传资料：{kind_label(document.kind)}“{document.original_name}”",
-                   data={"document_id": document.id, "kind": document.kind}, now=now)
+    record_upload(case, [document], actor=actor, now=now)
     return document

@@ -1,6 +1,7 @@
 """SLA clocks: start, pause, resume, stop and void; deadlines in working days (SPEC §5)."""
 
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -181,10 +182,18 @@ def current_clock(case) -> SlaClock | None:
     return next((c for c in case.clocks if c.state in OPEN_STATES and c.due_date is not None), None)
 
 
-def promise_text(case) -> str | None:
+class Promise(NamedTuple):
+    """What we promise the insured: the sentence, its date, and whether that date is still provisional (暂定)."""
+
+    text: str
+    due_date: date
+    provisional: bool
+
+
+def promise(case) -> Promise | None:
     """E.g. "我们将最晚于 11月28日（周五）前为您安排"; None unless a clock runs (paused = waiting on the insured)."""
     clock = next((c for c in case.clocks if c.state == "running" and c.due_date is not None), None)
     if clock is None:
         return None
     text = f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前{PROMISE_VERBS.get(clock.kind, '为您办理')}"
-    return text + ("（暂定）" if clock.provisional else "")
+    return Promise(text, clock.due_date, bool(clock.provisional))

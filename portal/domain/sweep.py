@@ -32,6 +32,7 @@ SUBJECTS = {
     "due_soon": "时限即将到期",
     "breached": "时限已超期",
     "audit_failed": "记录完整性校验失败",
+    "documents_uploaded": "客户上传了新资料",
 }
 _CHUNK = 500  # bound parameters per IN (...)
 

@@ -1,15 +1,17 @@
 """A coordinator at a 1366×768 laptop carries a case of every service line from the hotline call to its end."""
 
+import io
 import re
 from datetime import datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
+from werkzeug.datastructures import FileStorage
 
 from portal import calendar
+from portal.domain import documents, lifecycle
 from portal.domain import intake as cases
-from portal.domain import lifecycle
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import Appointment, Case, Escort, EscortAssignment, Expert, Hospital, User, utcnow
@@ -95,6 +97,36 @@ def refused(page, code: str, label: str, field: str, message: str, *, fill=None,
         form.get_by_role("button", name=label, exact=True).click()
     assert response.value.status == 422
     expect(page.locator(f"#{code}-{field}-error")).to_contain_text(message)
+
+
+def insured_sent(page, make_user, case_id: int, *kinds: str) -> None:
+    """The insured uploaded these documents from the phone portal (seeded through the domain), then the page reloads."""
+    case = db.session.get(Case, case_id)
+    user = db.session.scalar(select(User).where(User.insured_id == case.insured_id)) or \
+        make_user("insured", insured=case.insured, display_name=case.insured.name)
+    saved = [documents.save_upload(case, FileStorage(io.BytesIO(PDF["buffer"]), filename=f"{kind}.pdf"),
+                                   kind=kind, actor=user) for kind in kinds]
+    documents.record_upload(case, saved, actor=user)
+    db.session.commit()
+    page.reload()
+
+
+def accept_on_screen(page, *names: str) -> None:
+    """Review each uploaded file in the 资料 panel and accept it (htmx swaps the workspace each time)."""
+    for name in names:
+        document = page.locator(".doc", has_text=name)
+        document.get_by_label("接受").check()
+        document.get_by_role("button", name="提交审核").click()
+        expect(page.locator(".doc", has_text=name)).to_contain_text("已接受")
+
+
+def materials_refused(page, message: str) -> None:
+    """确认资料齐全 while documents are missing or unreviewed: 422 and the checklist's verdict on the form."""
+    form = page.locator("#action-materials-complete")
+    with page.expect_response(lambda r: "/actions/materials_complete" in r.url) as response:
+        form.get_by_role("button", name="确认资料齐全", exact=True).click()
+    assert response.value.status == 422
+    expect(page.locator("#action-materials-complete")).to_contain_text(message)
 
 
 def time_passes(page, model, case_id: int, column: str) -> None:
@@ -191,10 +223,13 @@ def test_escort_assigned_from_the_roster_then_escorted(desk, shot, make_policy):
     assert_completed(page, case_id, "domestic_escort", "1/2", "安排陪诊员：孙强", "登记陪诊结果：已完成陪诊")
 
 
-def test_domestic_second_opinion_documents_expert_report_delivery(desk):
+def test_domestic_second_opinion_documents_expert_report_delivery(desk, make_user):
     page, insured = desk
     case_id = intake(page, insured, "国内第二诊疗意见")
     start_service(page)
+    materials_refused(page, "资料尚未齐全：缺少 门诊病历、病理报告、身份证件")
+    insured_sent(page, make_user, case_id, "medical_record", "id_document")
+    materials_refused(page, "资料尚未齐全：缺少 病理报告；待审核 门诊病历、身份证件")
     upload = page.locator(".staff-upload")
     upload.locator("summary").click()
     upload.get_by_label("资料类型").select_option("pathology")
@@ -204,6 +239,8 @@ def test_domestic_second_opinion_documents_expert_report_delivery(desk):
     document.get_by_label("接受").check()
     document.get_by_role("button", name="提交审核").click()
     expect(page.locator(".doc", has_text="病理报告.pdf")).to_contain_text("已接受")
+    accept_on_screen(page, "medical_record.pdf", "id_document.pdf")
+    expect(page.locator(".checklist")).not_to_contain_text("待审核")
     step(page, "materials_complete", "确认资料齐全")
     expect(page.locator("#clock-report")).to_contain_text("剩 10 个工作日")
     step(page, "assign_expert", "指派专家", select={"专家": _id(Expert, name="刘振华")})
@@ -214,12 +251,14 @@ def test_domestic_second_opinion_documents_expert_report_delivery(desk):
                      "指派专家：刘振华", "交付第二诊疗意见报告")
 
 
-def test_overseas_second_opinion_from_launch_to_translated_report(desk):
+def test_overseas_second_opinion_from_launch_to_translated_report(desk, make_user):
     page, insured = desk
     case_id = intake(page, insured, "海外第二诊疗意见", select={"就医国家": "美国"})
     step(page, "verify", "开始核实")
     step(page, "launch_decision", "告知启动决定", check=["启动服务"])
     expect(page.locator("#clock-decision")).to_contain_text("按时完成")
+    insured_sent(page, make_user, case_id, "medical_record", "pathology", "id_document")
+    accept_on_screen(page, "medical_record.pdf", "pathology.pdf", "id_document.pdf")
     for code, label in (("materials_complete", "确认资料齐全"), ("history_translated", "病史翻译完成"),
                         ("imaging_transferred", "影像传输完成")):
         step(page, code, label)
@@ -234,10 +273,13 @@ def test_overseas_second_opinion_from_launch_to_translated_report(desk):
                      "选定海外医院：美国 MD Anderson Cancer Center，专家 Dr. Emily Carter", "交付报告中文译本")
 
 
-def _overseas_treatment_to_visa(page, insured) -> int:
+def _overseas_treatment_to_visa(page, insured, make_user) -> int:
     case_id = intake(page, insured, "海外就医综合服务", select={"就医国家": "美国"})
     step(page, "verify", "开始核实")
     step(page, "launch_decision", "告知启动决定", check=["启动服务"])
+    kinds = ("medical_record", "pathology", "discharge_summary", "id_document")
+    insured_sent(page, make_user, case_id, *kinds)
+    accept_on_screen(page, *(f"{kind}.pdf" for kind in kinds))
     step(page, "materials_complete", "确认资料齐全")
     step(page, "history_translated", "病史翻译完成")
     step(page, "hospital_accepted", "海外医院同意接收",
@@ -246,9 +288,9 @@ def _overseas_treatment_to_visa(page, insured) -> int:
     return case_id
 
 
-def test_overseas_treatment_with_visa_hours_bills_and_service_report(desk, shot, axe_violations):
+def test_overseas_treatment_with_visa_hours_bills_and_service_report(desk, shot, axe_violations, make_user):
     page, insured = desk
-    case_id = _overseas_treatment_to_visa(page, insured)
+    case_id = _overseas_treatment_to_visa(page, insured, make_user)
     step(page, "visa_granted", "医疗签证获批", fill={"签证决定日期": _iso()})
     step(page, "local_escort_arranged", "安排当地陪诊", fill={"当地陪诊人员": "Anna Li"})
     step(page, "treatment_arranged", "海外就医已安排")
@@ -274,9 +316,9 @@ def test_overseas_treatment_with_visa_hours_bills_and_service_report(desk, shot,
                      "登记医疗账单：MD Anderson USD 12000.50", "交付海外就医服务报告：服务报告.pdf（客户及史带）")
 
 
-def test_overseas_treatment_is_terminated_when_the_visa_is_refused(desk, shot):
+def test_overseas_treatment_is_terminated_when_the_visa_is_refused(desk, shot, make_user):
     page, insured = desk
-    case_id = _overseas_treatment_to_visa(page, insured)
+    case_id = _overseas_treatment_to_visa(page, insured, make_user)
     step(page, "visa_refused", "医疗签证被拒", fill={"签证决定日期": _iso()})
     workspace = page.locator(f"#case-{case_id}")
     expect(workspace.locator(".case-title")).to_contain_text("已终止")

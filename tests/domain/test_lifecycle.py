@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 from casework import at, document, make_directory, make_staff, open_case, walk
+from helpers import accept_required_documents
 from sqlalchemy import select
 
-from portal.domain import lifecycle, lines
+from portal.domain import documents, lifecycle, lines, review
 from portal.domain.errors import DomainError, StaleCaseError
 from portal.extensions import db
 from portal.models import CaseEvent, Entitlement, EscortAssignment, Notification
@@ -149,6 +150,7 @@ def test_escort_no_show_completes_and_consumes(open_, staff, directory):
 
 def test_domestic_second_opinion_walks_to_completed_and_delivers_the_report(open_, staff, directory):
     case = start_service(open_("domestic_second_opinion"), staff)
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 9))
     perform(case, "materials_complete", staff.coord, at(2026, 6, 2, 10))
     perform(case, "assign_expert", staff.coord, at(2026, 6, 2, 11), expert_id=directory.expert.id)
     report = document(case, "report", "第二诊疗意见.pdf")
@@ -166,6 +168,9 @@ def test_overseas_second_opinion_walks_to_completed(open_, staff, directory):
     walk(case, staff.coord, [
         ("verify", at(2026, 6, 1, 10), {}),
         ("launch_decision", at(2026, 6, 2, 10), {"launch": True}),
+    ])
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 3, 9))
+    walk(case, staff.coord, [
         ("materials_complete", at(2026, 6, 3, 10), {}),
         ("history_translated", at(2026, 6, 5, 10), {}),
         ("imaging_transferred", at(2026, 6, 8, 10), {}),
@@ -188,10 +193,13 @@ def test_overseas_second_opinion_walks_to_completed(open_, staff, directory):
 
 def _treatment_until_visa_applied(open_, staff, directory):
     case = open_("overseas_treatment")
-    return walk(case, staff.coord, [
+    walk(case, staff.coord, [
         ("verify", at(2026, 6, 1, 10), {}),
         ("accept", at(2026, 6, 1, 11), {}),
         ("launch_decision", at(2026, 6, 2, 10), {"launch": True}),
+    ])
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 3, 9))
+    return walk(case, staff.coord, [
         ("materials_complete", at(2026, 6, 3, 10), {}),
         ("history_translated", at(2026, 6, 5, 10), {}),
         ("hospital_accepted", at(2026, 6, 10, 10), {"hospital_id": directory.us.id}),
@@ -433,6 +441,7 @@ def test_a_declined_launch_terminates_and_releases(open_, staff):
 def test_deliver_needs_the_lines_deliverable_on_this_case(open_, staff, directory):
     case = start_service(open_("domestic_second_opinion"), staff)
     other = start_service(open_("domestic_second_opinion"), staff)
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 9))
     perform(case, "materials_complete", staff.coord, at(2026, 6, 2, 10))
     perform(case, "assign_expert", staff.coord, at(2026, 6, 2, 11), expert_id=directory.expert.id)
     foreign, scan = document(other, "report"), document(case, "ct")
@@ -447,8 +456,35 @@ def test_deliver_needs_the_lines_deliverable_on_this_case(open_, staff, director
     assert refused(case, "deliver", staff.coord) == "请先上传第二诊疗意见报告"
 
 
+def test_materials_complete_waits_until_every_required_document_is_uploaded_and_accepted(open_, staff):
+    case = start_service(open_("domestic_second_opinion"), staff)  # needs 门诊病历, 病理报告, 身份证件
+    assert refused(case, "materials_complete", staff.coord) == "资料尚未齐全：缺少 门诊病历、病理报告、身份证件"
+    record, pathology, id_card = (document(case, k) for k in ("medical_record", "pathology", "id_document"))
+    review.review_document(id_card, decision="accepted", actor=staff.coord, now=at(2026, 6, 2, 9))
+    review.review_document(pathology, decision="rejected", reason="看不清", actor=staff.coord, now=at(2026, 6, 2, 9))
+    db.session.commit()
+    # a rejected upload counts as missing, an unreviewed one as waiting for review
+    assert refused(case, "materials_complete", staff.coord) == "资料尚未齐全：缺少 病理报告；待审核 门诊病历"
+    assert documents.missing_kinds(case) == ["pathology"]
+    assert documents.missing_kinds(case, accepted_only=True) == ["medical_record", "pathology"]
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 10))
+    perform(case, "materials_complete", staff.coord, at(2026, 6, 2, 11))
+    assert case.milestone == "materials_complete"
+    assert clock(case, "report").state == "running"
+
+
+def test_a_withdrawn_document_no_longer_counts_towards_materials_complete(open_, staff):
+    case = start_service(open_("domestic_second_opinion"), staff)
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 9))
+    db.session.commit()
+    next(d for d in case.documents if d.kind == "pathology").withdrawn_at = at(2026, 6, 2, 10)
+    db.session.commit()
+    assert refused(case, "materials_complete", staff.coord) == "资料尚未齐全：缺少 病理报告"
+
+
 def test_a_domestic_expert_must_come_from_the_expert_cities(open_, staff, directory):
     case = start_service(open_("domestic_second_opinion"), staff)
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 9))
     perform(case, "materials_complete", staff.coord, at(2026, 6, 2, 10))
     assert refused(case, "assign_expert", staff.coord, expert_id=directory.us_expert.id) == (
         "国内第二诊疗意见须由北京、上海、广州的三甲医院专家出具")
@@ -481,6 +517,7 @@ def test_the_insured_cannot_cancel_once_arranged(open_, staff, directory, make_u
 
 def test_a_second_opinion_can_be_cancelled_until_the_expert_is_assigned(open_, staff, directory, make_user):
     case = start_service(open_("domestic_second_opinion"), staff)
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 9))
     perform(case, "materials_complete", staff.coord, at(2026, 6, 2, 10))
     insured_user = make_user("insured", insured=case.insured)
     assert "cancel" in [a.code for a in lifecycle.available_actions(case, insured_user)]

@@ -8,11 +8,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 from casework import at, make_directory, make_staff, open_case, walk
+from helpers import accept_required_documents
+from sqlalchemy import select
 
 from portal.domain import lifecycle, sla
 from portal.domain.holidays import import_notice
 from portal.extensions import db
 from portal.holiday_notice import parse_notice
+from portal.models import Notification
 
 D = date
 
@@ -101,7 +104,7 @@ def test_inpatient_clock_given_the_slip_at_intake_counts_from_the_slip_date(open
 def test_inpatient_clock_waits_for_the_slip_and_counts_from_it_when_confirmed(open_, directory, staff):
     case = open_("green_inpatient", at(2025, 1, 24, 9))
     assert clock(case, "arrange").state == "pending"
-    assert sla.promise_text(case) is None
+    assert sla.promise(case) is None
     walk(case, staff.coord, [
         ("verify", at(2025, 1, 24, 10), {}),
         ("accept", at(2025, 1, 24, 11), {}),
@@ -129,18 +132,20 @@ def test_inpatient_slip_issued_after_the_request_starts_the_count_on_the_slip_da
 def test_domestic_second_opinion_report_is_due_10_working_days_after_materials_complete_over_chunjie(open_, staff):
     case = open_("domestic_second_opinion", at(2026, 2, 10))
     assert clock(case, "report").state == "pending"
-    walk(case, staff.coord, [("verify", at(2026, 2, 10, 11), {}), ("accept", at(2026, 2, 11), {}),
-                             ("materials_complete", at(2026, 2, 12, 15), {})])
+    walk(case, staff.coord, [("verify", at(2026, 2, 10, 11), {}), ("accept", at(2026, 2, 11), {})])
+    accept_required_documents(case, staff.coord, now=at(2026, 2, 12, 14))
+    walk(case, staff.coord, [("materials_complete", at(2026, 2, 12, 15), {})])
     # 02-13 Fri 1, 02-14 Sat (调休) 2, 02-24 3, 02-25 4, 02-26 5, 02-27 6, 02-28 Sat (调休) 7,
     # 03-02 8, 03-03 9, 03-04 10
     assert (clock(case, "report").start_date, clock(case, "report").due_date) == (D(2026, 2, 12), D(2026, 3, 4))
-    assert sla.promise_text(case) == "我们将最晚于 3月4日（周三）前向您提供报告"
+    assert sla.promise(case).text == "我们将最晚于 3月4日（周三）前向您提供报告"
 
 
 def test_domestic_second_opinion_report_over_guoqing_2025(open_, staff):
     case = open_("domestic_second_opinion", at(2025, 9, 29))
-    walk(case, staff.coord, [("verify", at(2025, 9, 29, 11), {}), ("accept", at(2025, 9, 29, 12), {}),
-                             ("materials_complete", at(2025, 9, 30, 15), {})])
+    walk(case, staff.coord, [("verify", at(2025, 9, 29, 11), {}), ("accept", at(2025, 9, 29, 12), {})])
+    accept_required_documents(case, staff.coord, now=at(2025, 9, 30, 14))
+    walk(case, staff.coord, [("materials_complete", at(2025, 9, 30, 15), {})])
     # 10-09 1, 10-10 2, 10-11 Sat (调休) 3, 10-13..17 4-8, 10-20 9, 10-21 Tue 10
     assert clock(case, "report").due_date == D(2025, 10, 21)
 
@@ -148,10 +153,11 @@ def test_domestic_second_opinion_report_over_guoqing_2025(open_, staff):
 def test_overseas_second_opinion_decision_in_2_and_report_in_20_working_days(open_, staff):
     case = open_("overseas_second_opinion", at(2025, 9, 30))
     assert clock(case, "decision").due_date == D(2025, 10, 10)
-    assert sla.promise_text(case) == "我们将最晚于 10月10日（周五）前告知您是否启动服务"
+    assert sla.promise(case).text == "我们将最晚于 10月10日（周五）前告知您是否启动服务"
     walk(case, staff.coord, [("verify", at(2025, 9, 30, 11), {}),
-                             ("launch_decision", at(2025, 10, 9, 10), {"launch": True}),
-                             ("materials_complete", at(2025, 10, 10, 16), {})])
+                             ("launch_decision", at(2025, 10, 9, 10), {"launch": True})])
+    accept_required_documents(case, staff.coord, now=at(2025, 10, 10, 15))
+    walk(case, staff.coord, [("materials_complete", at(2025, 10, 10, 16), {})])
     assert (clock(case, "decision").state, clock(case, "decision").outcome) == ("stopped", "met")
     # 10-11 Sat (调休) 1, 10-13..17 2-6, 10-20..24 7-11, 10-27..31 12-16, 11-03 17, 11-04 18, 11-05 19, 11-06 20
     assert (clock(case, "report").start_date, clock(case, "report").due_date) == (D(2025, 10, 10), D(2025, 11, 6))
@@ -161,13 +167,14 @@ def test_overseas_treatment_decision_in_3_and_treatment_in_40_working_days(open_
     case = open_("overseas_treatment", at(2026, 9, 16))
     assert clock(case, "decision").due_date == D(2026, 9, 20)
     walk(case, staff.coord, [("verify", at(2026, 9, 16, 11), {}), ("accept", at(2026, 9, 16, 12), {}),
-                             ("launch_decision", at(2026, 9, 17, 10), {"launch": True}),
-                             ("materials_complete", at(2026, 9, 18, 16), {})])
+                             ("launch_decision", at(2026, 9, 17, 10), {"launch": True})])
+    accept_required_documents(case, staff.coord, now=at(2026, 9, 18, 15))
+    walk(case, staff.coord, [("materials_complete", at(2026, 9, 18, 16), {})])
     # 09-20 Sun (调休) 1, 09-21..24 2-5 (09-25 中秋 off), 09-28..30 6-8, 10-08 9, 10-09 10, 10-10 Sat (调休) 11,
     # 10-12..16 12-16, 10-19..23 17-21, 10-26..30 22-26, 11-02..06 27-31, 11-09..13 32-36, 11-16..19 37-40
     assert (clock(case, "treatment").start_date, clock(case, "treatment").due_date) == (D(2026, 9, 18),
                                                                                        D(2026, 11, 19))
-    assert sla.promise_text(case) == "我们将最晚于 11月19日（周四）前为您安排海外就医"
+    assert sla.promise(case).text == "我们将最晚于 11月19日（周四）前为您安排海外就医"
 
 
 # --- pause and resume ----------------------------------------------------------------------------------
@@ -180,7 +187,7 @@ def test_waiting_three_working_days_for_documents_moves_the_due_date_three_worki
                              ("request_documents", at(2026, 6, 2, 10), {"kinds": ["ct"], "reason": "CT 报告不清晰"})])
     c = clock(case, "arrange")
     assert (c.state, c.paused_on) == ("paused", D(2026, 6, 2))
-    assert sla.promise_text(case) is None  # no promise while we wait on the insured
+    assert sla.promise(case) is None  # no promise while we wait on the insured
     walk(case, staff.coord, [("documents_received", at(2026, 6, 5, 10), {})])
     # paused 06-03, 06-04, 06-05 = 3 working days → 06-09 1, 06-10 2, 06-11 3 after the old due date
     assert (c.state, c.paused_days, c.due_date) == ("running", 3, D(2026, 6, 11))
@@ -289,13 +296,15 @@ def test_a_due_date_in_a_year_without_data_is_provisional_until_the_notice_is_im
     c = clock(case, "arrange")
     # Monday–Friday assumed for 2027: 12-30 1, 12-31 2, 01-01 Fri 3, 01-04 4, 01-05 Tue 5
     assert (c.due_date, c.provisional) == (D(2027, 1, 5), True)
-    assert sla.promise_text(case) == "我们将最晚于 1月5日（周二）前为您安排（暂定）"
+    assert sla.promise(case) == sla.Promise("我们将最晚于 1月5日（周二）前为您安排", D(2027, 1, 5), True)
+    told = db.session.scalar(select(Notification.body).where(Notification.case_id == case.id))
+    assert told.endswith("我们将最晚于 1月5日（周二）前为您安排（暂定）。")  # the insured's notice keeps saying so
 
     assert import_notice(parse_notice(NOTICE_2027)) == 1
     # with 元旦 off: 12-30 1, 12-31 2, 01-04 3, 01-05 4, 01-06 Wed 5
     assert (c.due_date, c.provisional) == (D(2027, 1, 6), False)
     assert c.deadline == datetime(2027, 1, 6, 15, 59, 59, tzinfo=UTC)
-    assert sla.promise_text(case) == "我们将最晚于 1月6日（周三）前为您安排"
+    assert sla.promise(case) == sla.Promise("我们将最晚于 1月6日（周三）前为您安排", D(2027, 1, 6), False)
 
 
 def test_recompute_leaves_clocks_of_known_years_and_stopped_clocks_alone(open_, staff):
@@ -323,9 +332,9 @@ def test_clock_labels_come_from_product_data():
 
 def test_no_promise_once_the_case_is_arranged(open_, staff, directory):
     case = open_("green_outpatient", at(2026, 6, 1, 9))
-    assert sla.promise_text(case) == "我们将最晚于 6月8日（周一）前为您安排"
+    assert sla.promise(case).text == "我们将最晚于 6月8日（周一）前为您安排"
     _arrange_at(case, staff, directory, at(2026, 6, 3, 10))
-    assert sla.promise_text(case) is None
+    assert sla.promise(case) is None
 
 
 def test_clock_rows_are_created_for_a_case_without_them(make_policy, directory, staff):
@@ -337,5 +346,6 @@ def test_clock_rows_are_created_for_a_case_without_them(make_policy, directory, 
     db.session.expire(case, ["clocks"])
     lifecycle.perform(case, "verify", actor=staff.coord, now=at(2026, 6, 1, 10))
     lifecycle.perform(case, "accept", actor=staff.coord, now=at(2026, 6, 1, 11))
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 10))
     lifecycle.perform(case, "materials_complete", actor=staff.coord, now=at(2026, 6, 2, 11))
     assert clock(case, "report").due_date == D(2026, 6, 16)  # 06-03..05 1-3, 06-08..12 4-8, 06-15 9, 06-16 10

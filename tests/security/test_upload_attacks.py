@@ -6,6 +6,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from helpers import accept_required_documents
 from security_world import HEIC, JPEG, PDF, PNG, fingerprint
 
 from portal.domain import lifecycle
@@ -20,6 +21,7 @@ NOT_ACCEPTED = "不是可接受的文件类型"
 MISMATCH = "扩展名"
 PATH = "文件名不能包含路径"
 INVISIBLE = "不可见或特殊控制字符"
+REPORT_PDF = "报告须为 PDF 文件"
 #: (id, content, filename, what the message must say)
 CORPUS = [
     ("exe-renamed-pdf", EXE, "检查报告.pdf", NOT_ACCEPTED),
@@ -59,8 +61,10 @@ def stored_files(app) -> set[Path]:
 def at_expert_assigned(world):
     """A's second-opinion case moved on to the point where the report is uploaded."""
     case = world.case_a
-    for action, fields in (("verify", {}), ("accept", {}), ("materials_complete", {}),
-                           ("assign_expert", {"expert_id": world.expert.id})):
+    for action in ("verify", "accept"):
+        lifecycle.perform(case, action, actor=world.c1)
+    accept_required_documents(case, world.c1)  # what materials_complete waits for
+    for action, fields in (("materials_complete", {}), ("assign_expert", {"expert_id": world.expert.id})):
         lifecycle.perform(case, action, actor=world.c1, **fields)
     db.session.commit()
     return case
@@ -91,19 +95,23 @@ ROUTES = {"insured.document_upload": ("insured_a", post_insured),
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
-@pytest.mark.parametrize(("content", "name", "message"), [c[1:] for c in CORPUS], ids=[c[0] for c in CORPUS])
-def test_an_attack_file_is_refused_with_a_reason_and_nothing_is_stored(upload_app, login_as, world, route, content,
-                                                                       name, message):
+def test_every_attack_file_is_refused_with_a_reason_and_nothing_is_stored(upload_app, login_as, world, route):
     if route.endswith("(issue_report)"):
         at_expert_assigned(world)
     who, post = ROUTES[route]
     client = login_as(getattr(world, who))
-    before, files = fingerprint(), stored_files(upload_app)
-    response = post(client, world, content, name)
-    assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
-    assert fingerprint() == before
-    assert stored_files(upload_app) == files
+    wrong = {}
+    for attack, content, name, message in CORPUS:
+        before, files = fingerprint(), stored_files(upload_app)
+        response = post(client, world, content, name)
+        html = response.get_data(as_text=True)
+        # a report route names the stricter rule first when the content is not a PDF at all
+        reasons = {message, REPORT_PDF} if route.endswith("(issue_report)") and message == MISMATCH else {message}
+        if response.status_code != 422 or not any(reason in html for reason in reasons):
+            wrong[attack] = f"{response.status_code}, no “{message}”"
+        elif fingerprint() != before or stored_files(upload_app) != files:
+            wrong[attack] = "something was stored"
+    assert wrong == {}
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
@@ -123,7 +131,7 @@ def test_a_report_must_be_a_pdf(upload_app, login_as, world):
     at_expert_assigned(world)
     before, files = fingerprint(), stored_files(upload_app)
     response = post_report(login_as(world.c1), world, JPEG, "报告.jpg")
-    assert response.status_code == 422 and "报告须为 PDF 文件" in response.get_data(as_text=True)
+    assert response.status_code == 422 and REPORT_PDF in response.get_data(as_text=True)
     assert fingerprint() == before and stored_files(upload_app) == files
 
 

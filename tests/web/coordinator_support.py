@@ -62,8 +62,12 @@ def open_case(insured, line_code: str, directory, *, actor=None, **extra):
 
 
 def advance(case, actor, *steps) -> None:
-    """Run lifecycle steps directly (test set-up), each (action, fields) or just the action."""
+    """Run lifecycle steps directly (test set-up), each (action, fields), just the action, or a set-up function
+    called as step(case, actor) — e.g. helpers.accept_required_documents before materials_complete."""
     for step in steps:
+        if callable(step):
+            step(case, actor)
+            continue
         action, fields = (step, {}) if isinstance(step, str) else step
         lifecycle.perform(case, action, actor=actor, **fields)
     db.session.commit()

@@ -1,10 +1,10 @@
-"""CLI contract (SPEC §8): demo-data is idempotent, policies import is all-or-nothing."""
+"""CLI contract (SPEC §8): demo-data is idempotent, policies import is all-or-nothing, imports are audited."""
 
 from helpers import valid_id_card
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Escort, Expert, Hospital, InsuredPerson, Policy, Product, ServiceLine, User
+from portal.models import AuditLog, Escort, Expert, Hospital, InsuredPerson, Policy, Product, ServiceLine, User
 
 COUNTED = (Product, ServiceLine, Policy, InsuredPerson, User, Hospital, Escort, Expert)
 
@@ -53,6 +53,9 @@ def test_policies_import_upserts_rows(runner, product, tmp_path):
     again = runner.invoke(args=["policies", "import", str(_write(tmp_path, good))])
     assert again.exit_code == 0
     assert db.session.scalar(select(func.count(InsuredPerson.id))) == 3
+    audits = list(db.session.scalars(select(AuditLog).where(AuditLog.action == "policy.import").order_by(AuditLog.id)))
+    assert [(a.actor_role, a.actor_id, a.detail["file"]) for a in audits] == [("system", None, "policies.csv")] * 2
+    assert (audits[0].detail["policies_created"], audits[1].detail["policies_updated"]) == (2, 3)
 
 
 def test_policies_import_with_one_bad_row_names_it_and_writes_nothing(runner, product, tmp_path):
@@ -67,3 +70,14 @@ def test_policies_import_with_one_bad_row_names_it_and_writes_nothing(runner, pr
     assert "第 3 行" in result.output  # the header is line 1, so the second data row is line 3
     assert "日期格式" in result.output and "校验位" in result.output
     assert _counts() == before
+    assert db.session.scalar(select(func.count(AuditLog.id))) == 0
+
+
+def test_holidays_import_from_the_cli_is_audited(runner, tmp_path):
+    path = tmp_path / "2027.json"
+    path.write_text('{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}',
+                    encoding="utf-8")
+    result = runner.invoke(args=["holidays", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "holiday.import"))
+    assert (audit.actor_role, audit.detail) == ("system", {"year": 2027, "days": 1, "recomputed": 0})

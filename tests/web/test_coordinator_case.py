@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 from coordinator_support import PDF, PNG, SH, act, action_data, advance, make_directory, open_case
 from coordinator_support import covered_insured as insured_for
+from helpers import accept_required_documents
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from portal.domain import documents
 from portal.extensions import db
-from portal.models import AuditLog, CaseEvent, Document, Notification
+from portal.models import Alert, AuditLog, CaseEvent, Document, Notification
 
 STALE = "该案件已被他人更新，请刷新后重试"
 
@@ -75,7 +76,7 @@ def test_plain_action_redirects_303_to_the_workspace(world, login_as):
 
 def test_bad_input_comes_back_at_the_field_with_422_and_nothing_written(world, login_as):
     directory, coord, case = world
-    advance(case, coord, "verify", "accept", "materials_complete")
+    advance(case, coord, "verify", "accept", accept_required_documents, "materials_complete")
     client = login_as(coord)
     events = _events(case)
     for htmx in (True, False):
@@ -221,12 +222,40 @@ def test_request_more_pauses_the_clock_and_notifies_then_received_resumes(world,
 
 def test_materials_complete_starts_the_report_clock(world, login_as):
     _, coord, case = world
-    advance(case, coord, "verify", "accept")
+    advance(case, coord, "verify", "accept", accept_required_documents)
     assert case.clocks[0].state == "pending"
     client = login_as(coord)
     assert act(client, case, "materials_complete").status_code == 303
     assert case.clocks[0].state == "running"
     assert "剩 10 个工作日" in client_page(client, case)
+
+
+def test_materials_complete_is_refused_with_what_is_missing_or_unreviewed_until_all_are_accepted(world, login_as):
+    _, coord, case = world
+    advance(case, coord, "verify", "accept")
+    client = login_as(coord)
+    for htmx in (True, False):
+        response = act(client, case, "materials_complete", htmx=htmx)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422 and "资料尚未齐全：缺少 门诊病历、病理报告、身份证件" in body
+        assert ("<html" in body) is not htmx
+    record = _upload(case)
+    for kind in ("pathology", "id_document"):
+        response = client.post(f"/staff/cases/{case.id}/documents", content_type="multipart/form-data", data={
+            "upload-version": str(case.version), "upload-kind": kind, "upload-file": (io.BytesIO(PDF), f"{kind}.pdf")})
+        assert response.status_code == 303
+    for document in case.documents:
+        if document.kind != "medical_record":
+            response = client.post(f"/staff/cases/{case.id}/documents/{document.id}/review", data={
+                f"doc{document.id}-decision": "accepted", f"doc{document.id}-version": str(case.version)})
+            assert response.status_code == 303
+    response = act(client, case, "materials_complete")
+    assert response.status_code == 422 and "资料尚未齐全：待审核 门诊病历" in response.get_data(as_text=True)
+    assert case.milestone is None and case.clocks[0].state == "pending"
+    client.post(f"/staff/cases/{case.id}/documents/{record.id}/review",
+                data={f"doc{record.id}-decision": "accepted", f"doc{record.id}-version": str(case.version)})
+    assert act(client, case, "materials_complete").status_code == 303
+    assert case.milestone == "materials_complete"
 
 
 def test_staff_upload_on_behalf_of_the_insured_enters_the_history(world, login_as):
@@ -238,7 +267,9 @@ def test_staff_upload_on_behalf_of_the_insured_enters_the_history(world, login_a
     assert response.status_code == 303
     document = db.session.scalar(select(Document).where(Document.case_id == case.id))
     assert (document.kind, document.uploaded_by_id) == ("pathology", coord.id)
-    assert case.events[-1].action == "document_uploaded"
+    last = case.events[-1]
+    assert (last.action, last.summary) == ("documents_uploaded", "代客户上传资料：病理报告（共 1 个文件）")
+    assert db.session.scalar(select(func.count(Alert.id))) == 0  # staff filed it: nobody to alert
 
 
 def test_staff_upload_refuses_a_file_that_is_not_an_image_or_pdf(world, login_as):

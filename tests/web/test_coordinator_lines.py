@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from coordinator_support import PDF, act, advance, later, make_directory, open_case, today
 from coordinator_support import covered_insured as insured_for
+from helpers import accept_required_documents
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -34,6 +35,13 @@ def _ok(response):
 def _started(case, coord, client):
     _ok(act(client, case, "verify"))
     _ok(act(client, case, "accept"))
+
+
+def _materials_complete(case, coord, client):
+    """The required documents uploaded and accepted (set-up), then 确认资料齐全 through the workspace."""
+    accept_required_documents(case, coord)
+    db.session.commit()
+    _ok(act(client, case, "materials_complete"))
 
 
 def test_green_outpatient_is_booked_then_visited_and_completed(world, login_as):
@@ -117,7 +125,7 @@ def test_domestic_second_opinion_report_is_uploaded_and_delivered(world, login_a
     client = login_as(coord)
     case = open_case(insured_for(make_policy), "domestic_second_opinion", directory)
     _started(case, coord, client)
-    _ok(act(client, case, "materials_complete"))
+    _materials_complete(case, coord, client)
     assert case.clocks[0].state == "running"
     _ok(act(client, case, "assign_expert", expert_id=directory.expert.id))
     _ok(act(client, case, "issue_report", upload=PDF))
@@ -131,7 +139,7 @@ def test_report_upload_must_be_a_pdf(world, login_as):
     directory, coord, make_policy = world
     client = login_as(coord)
     case = open_case(insured_for(make_policy), "domestic_second_opinion", directory)
-    advance(case, coord, "verify", "accept", "materials_complete",
+    advance(case, coord, "verify", "accept", accept_required_documents, "materials_complete",
             ("assign_expert", {"expert_id": directory.expert.id}))
     response = act(client, case, "issue_report", upload=b"\x89PNG\r\n\x1a\n" + b"0" * 40)
     assert response.status_code == 422
@@ -147,7 +155,8 @@ def test_overseas_second_opinion_runs_from_launch_to_delivery(world, login_as):
     _ok(act(client, case, "launch_decision", launch="yes", note="资料齐全后启动"))
     decision = next(c for c in case.clocks if c.kind == "decision")
     assert case.status == "in_service" and decision.outcome == "met"
-    for step in ("materials_complete", "history_translated", "imaging_transferred"):
+    _materials_complete(case, coord, client)
+    for step in ("history_translated", "imaging_transferred"):
         _ok(act(client, case, step))
     _ok(act(client, case, "choose_provider", country="美国", hospital_id=directory.us.id,
             expert_id=directory.us_expert.id))
@@ -159,11 +168,11 @@ def test_overseas_second_opinion_runs_from_launch_to_delivery(world, login_as):
     assert kinds["report_translation"] and kinds["report"]
 
 
-def _overseas_treatment_until_visa(client, case, directory):
+def _overseas_treatment_until_visa(client, case, directory, coord):
     _ok(act(client, case, "verify"))
     _ok(act(client, case, "launch_decision", launch="yes"))
-    for step in ("materials_complete", "history_translated"):
-        _ok(act(client, case, step))
+    _materials_complete(case, coord, client)
+    _ok(act(client, case, "history_translated"))
     _ok(act(client, case, "hospital_accepted", hospital_id=directory.us.id))
     _ok(act(client, case, "visa_applied", applied_on=today()))
 
@@ -172,7 +181,7 @@ def test_overseas_treatment_runs_to_delivery_with_hours_and_bills(world, login_a
     directory, coord, make_policy = world
     client = login_as(coord)
     case = open_case(insured_for(make_policy), "overseas_treatment", directory)
-    _overseas_treatment_until_visa(client, case, directory)
+    _overseas_treatment_until_visa(client, case, directory, coord)
     _ok(act(client, case, "visa_granted", decided_on=today()))
     _ok(act(client, case, "local_escort_arranged", escort_name="Anna Li"))
     _ok(act(client, case, "treatment_arranged"))
@@ -199,7 +208,8 @@ def test_escort_hours_beyond_40_in_total_are_refused(world, login_as):
     directory, coord, make_policy = world
     client = login_as(coord)
     case = open_case(insured_for(make_policy), "overseas_treatment", directory)
-    advance(case, coord, "verify", ("launch_decision", {"launch": True}), "materials_complete", "history_translated",
+    advance(case, coord, "verify", ("launch_decision", {"launch": True}), accept_required_documents,
+            "materials_complete", "history_translated",
             ("hospital_accepted", {"hospital_id": directory.us.id}), ("visa_applied", {"applied_on": today()}),
             ("visa_granted", {"decided_on": today()}), ("local_escort_arranged", {"escort_name": "Anna Li"}),
             "treatment_arranged", ("departed", {"on": today()}))
@@ -219,7 +229,7 @@ def test_visa_refusal_terminates_the_overseas_treatment_and_releases_the_unit(wo
     client = login_as(coord)
     insured = insured_for(make_policy)
     case = open_case(insured, "overseas_treatment", directory)
-    _overseas_treatment_until_visa(client, case, directory)
+    _overseas_treatment_until_visa(client, case, directory, coord)
     _ok(act(client, case, "visa_refused", decided_on=today()))
     assert (case.status, case.termination_reason) == ("terminated", "visa_refused")
     page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)

@@ -24,8 +24,10 @@ from test_insured_support import (  # noqa: F401  (fixtures)
 )
 from werkzeug.test import EnvironBuilder
 
+from portal.domain import documents
 from portal.extensions import db
-from portal.models import AuditLog, CaseEvent, Document
+from portal.mail import outbox
+from portal.models import Alert, AuditLog, CaseEvent, Document
 
 HX = {"HX-Request": "true"}
 MULTIPART = "multipart/form-data"
@@ -181,3 +183,32 @@ def test_a_document_is_not_served_under_another_case_of_the_same_insured(insured
     document = _documents()[0]
     assert client.get(f"/me/cases/{second.id}/documents/{document.id}").status_code == 404
     assert db.session.scalar(select(func.count()).select_from(AuditLog)) == 0
+
+
+def test_an_upload_alerts_the_supervisors_while_unassigned_then_the_assigned_coordinator(
+        insured, client_of, open_case, act, make_user):
+    case, client = open_case(insured), client_of(insured)
+    client.post(f"/me/cases/{case.id}/documents", content_type=MULTIPART,
+                data={"file_medical_record": [upload(PDF, "病历.pdf")]})
+    first = db.session.scalar(select(Alert))
+    assert (first.kind, first.recipient_id, first.case_id) == ("documents_uploaded", None, case.id)
+    assert first.key == f"upload:{case.id}:{_documents()[0].id}"
+    assert first.message == f"案件 {case.ref} 的客户上传了资料：门诊病历（共 1 个文件），请审核。"
+    coordinator = make_user("coordinator", display_name="陈晓", email="chen@example.com")
+    act(case, "assign", assignee_id=coordinator.id)
+    client.post(f"/me/cases/{case.id}/documents", content_type=MULTIPART,
+                data={"file_id_document": [upload(JPEG, "身份证.jpg")]})
+    second = db.session.scalar(select(Alert).where(Alert.id != first.id))
+    assert second.recipient_id == coordinator.id and "身份证件" in second.message
+    assert [m["To"] for m in outbox() if "客户上传了新资料" in m["Subject"]] == ["chen@example.com"]
+    queue = client_of(coordinator).get("/staff/").get_data(as_text=True)
+    assert '<span class="badge warn">新资料</span>' in queue and second.message in queue
+
+
+def test_recording_the_same_upload_twice_raises_its_alert_once(insured, client_of, open_case):
+    case = open_case(insured)
+    client_of(insured).post(f"/me/cases/{case.id}/documents", content_type=MULTIPART,
+                            data={"file_medical_record": [upload(PDF, "病历.pdf")]})
+    documents.record_upload(case, _documents(), actor=insured)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Alert.id))) == 1

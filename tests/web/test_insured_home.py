@@ -14,6 +14,7 @@ from test_insured_support import (  # noqa: F401  (fixtures)
     today,
 )
 
+from portal.domain import sla
 from portal.extensions import db
 from portal.models import Notification, SlaClock, User
 
@@ -39,8 +40,11 @@ def test_home_marks_a_provisional_promise_as_provisional(insured, client_of, ope
     case = open_case(insured)
     db.session.execute(SlaClock.__table__.update().where(SlaClock.case_id == case.id).values(provisional=True))
     db.session.commit()
-    page = client_of(insured).get("/me/").get_data(as_text=True)
-    assert '<span class="badge provisional"' in page and "暂定" in page
+    promise = sla.promise(case)
+    assert promise.provisional and "暂定" not in promise.text  # the flag is data, the badge is the page's
+    for url in ("/me/", f"/me/cases/{case.id}"):
+        page = client_of(insured).get(url).get_data(as_text=True)
+        assert f'{promise.text} <span class="badge provisional"' in page and "（暂定）" not in page
 
 
 def test_home_never_shows_another_insureds_cases(insured_user, client_of, open_case):

@@ -85,7 +85,8 @@ def test_importing_a_notice_recomputes_the_provisional_deadlines(boss, year_end_
     assert not clock.provisional and clock.due_date == date(2027, 1, 5)
     assert not calendar.is_provisional(date(2027, 6, 1))
     assert year_end_case.ref not in boss.get("/staff/admin/holidays/provisional").get_data(as_text=True)
-    assert db.session.scalar(select(AuditLog.detail).where(AuditLog.action == "holiday.import"))["recomputed"] == 1
+    audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "holiday.import")).one()  # once, not twice
+    assert (audit.actor_role, audit.detail["recomputed"]) == ("supervisor", 1)
 
 
 @pytest.mark.parametrize(("payload", "message"), [
@@ -109,7 +110,9 @@ def test_a_day_entered_by_hand_moves_open_deadlines_but_keeps_the_year_provision
     assert clock.due_date == date(2027, 1, 5) and clock.provisional
     page = boss.get("/staff/admin/holidays?year=2027").get_data(as_text=True)
     assert "临时休假" in page and "手工设置" in page and "2027 年尚无官方放假安排" in page
-    assert db.session.scalar(select(AuditLog.action).where(AuditLog.action == "holiday.add")) == "holiday.add"
+    audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "holiday.add")).one()
+    assert (audit.actor_role, audit.detail) == (
+        "supervisor", {"day": "2027-01-04", "is_off_day": True, "name": "临时休假"})
 
 
 @pytest.mark.parametrize(("form", "message"), [

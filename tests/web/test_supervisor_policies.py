@@ -33,7 +33,9 @@ def test_a_good_file_is_imported_audited_and_counted(boss):
     assert response.status_code == 303
     assert "新增保单 1" in boss.get("/staff/admin/policies/import").get_data(as_text=True)
     assert db.session.scalar(select(func.count(InsuredPerson.id))) == 1
-    assert db.session.scalar(select(AuditLog.detail).where(AuditLog.action == "policy.import"))["policies_created"] == 1
+    audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "policy.import")).one()  # once, not twice
+    assert (audit.actor_role, audit.detail["policies_created"], audit.detail["file"]) == (
+        "supervisor", 1, "policies.csv")
 
 
 def test_a_bad_line_rejects_the_whole_file_with_its_line_number(boss):

@@ -1,6 +1,6 @@
 """Auditor views (GET only): dashboard, cases, documents, delivered reports, audit log."""
 
-from flask import abort, request, send_file
+from flask import abort, current_app, request, send_file
 from flask_login import current_user
 
 from ...domain import documents, history
@@ -11,7 +11,7 @@ from ...web.files import document_response
 from ...web.render import render
 from . import bp, exports, queries
 from .forms import CaseFilterForm, LogFilterForm, ReportFilterForm
-from .overview import overview
+from .overview import cached_overview
 
 
 def _page() -> int:
@@ -21,7 +21,8 @@ def _page() -> int:
 @bp.get("/")
 def dashboard():
     """Per-line volumes, SLA compliance, breaches, at-risk cases and trends; auditors only."""
-    return render("auditor/dashboard.html", view=overview(utcnow()), latest=queries.latest_report())
+    return render("auditor/dashboard.html", view=cached_overview(utcnow()), latest=queries.latest_report(),
+                  refresh_seconds=current_app.config["DASHBOARD_CACHE_SECONDS"])
 
 
 @bp.get("/cases")

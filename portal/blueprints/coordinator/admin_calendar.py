@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from ... import calendar
-from ...domain import auditlog, holidays, sla
+from ...domain import holidays, sla
 from ...extensions import db
 from ...holiday_notice import NoticeError, parse_notice
 from ...models import OPEN_STATUSES, Case, HolidayOverride, SlaClock, User
@@ -65,8 +65,6 @@ def holiday_import():
             form.file.errors.append(f"节假日文件无效，未写入任何数据：{error}")
         else:
             recomputed = holidays.import_notice(notice, actor=current_user)
-            auditlog.record("holiday.import", detail={"year": notice.year, "days": len(notice.days),
-                                                      "recomputed": recomputed})
             db.session.commit()
             flash(f"已导入 {notice.year} 年节假日安排 {len(notice.days)} 天；重新计算了 {recomputed} 个暂定时限。",
                   "success")
@@ -82,8 +80,6 @@ def holiday_add():
     if form.validate_on_submit():
         day, is_off = form.day.data, form.is_off_day.data == "1"
         row = holidays.add_manual_day(day, is_off_day=is_off, name=form.name.data.strip(), actor=current_user)
-        auditlog.record("holiday.add", obj=row, detail={"day": day.isoformat(), "is_off_day": is_off,
-                                                        "name": row.name})
         db.session.commit()
         flash(f"已将 {day.isoformat()} 设为{'放假' if is_off else '调休上班'}（{row.name}），已重新计算未结时限。",
               "success")

@@ -1,8 +1,8 @@
 """Policy register import from the insurer's CSV (supervisors; SPEC §8 `policies import`)."""
 
 from flask import flash, redirect, url_for
+from flask_login import current_user
 
-from ...domain import auditlog
 from ...domain.policy_import import COLUMNS, REQUIRED, ImportError_, import_policies
 from ...extensions import db
 from ...web.render import render
@@ -22,12 +22,11 @@ def policy_import():
         try:
             if text is None:
                 raise ImportError_([(1, "无法识别文件编码，请另存为 UTF-8 编码的 CSV。")])
-            result = import_policies(text)
+            result = import_policies(text, actor=current_user, source=form.file.data.filename)
         except ImportError_ as error:
             db.session.rollback()
             errors = error.errors
         else:
-            auditlog.record("policy.import", detail={"file": form.file.data.filename, **vars(result)})
             db.session.commit()
             flash(f"导入完成：新增保单 {result.policies_created}，更新保单 {result.policies_updated}，"
                   f"新增被保险人 {result.insured_created}，更新被保险人 {result.insured_updated}。", "success")

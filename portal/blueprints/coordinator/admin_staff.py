@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from ...domain import accounts, auditlog
+from ...domain import accounts
 from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import OPEN_STATUSES, Case, User, utcnow
@@ -60,12 +60,12 @@ def staff_new():
         try:
             user = accounts.create_staff(username=form.username.data.strip(), password=form.password.data,
                                          role=form.role.data, display_name=form.display_name.data.strip(),
-                                         email=form.email.data or None, phone=form.phone.data or None)
+                                         email=form.email.data or None, phone=form.phone.data or None,
+                                         actor=current_user)
         except DomainError as error:
             db.session.rollback()
             getattr(form, error.field or "username").errors.append(error.message)
         else:
-            auditlog.record("user.create", obj=user, detail={"username": user.username, "role": user.role})
             db.session.commit()
             flash(f"已创建{STAFF_ROLE_LABELS[user.role]}账号 {user.username}。", "success")
             return redirect(url_for("coordinator.staff_list"), code=303)
@@ -77,12 +77,12 @@ def staff_new():
 def staff_deactivate(user_id):
     """Deactivate a login (it can no longer sign in; nothing is deleted); never one's own; supervisors only."""
     user = staff_or_404(user_id)
-    if user.id == current_user.id:
-        return _row_response(user, error="不能停用您自己的账号。", status=422)
-    if user.active:
-        user.active = False
-        auditlog.record("user.deactivate", obj=user, detail={"username": user.username})
-        db.session.commit()
+    try:
+        accounts.set_active(user, False, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        return _row_response(user, error=error.message, status=422)
+    db.session.commit()
     still_open = open_case_counts([user.id]).get(user.id, 0)
     message = f"已停用 {user.username}。" + (f"该账号仍有 {still_open} 个在办案件，请重新分派。" if still_open else "")
     return _row_response(user, message=message)
@@ -93,10 +93,8 @@ def staff_deactivate(user_id):
 def staff_reactivate(user_id):
     """Let a deactivated login sign in again; supervisors only."""
     user = staff_or_404(user_id)
-    if not user.active:
-        user.active = True
-        auditlog.record("user.reactivate", obj=user, detail={"username": user.username})
-        db.session.commit()
+    accounts.set_active(user, True, actor=current_user)
+    db.session.commit()
     return _row_response(user, message=f"已恢复 {user.username}。")
 
 
@@ -117,12 +115,12 @@ def staff_password_reset(user_id):
     user = staff_or_404(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        if problem := accounts.password_problem(form.password.data):
-            form.password.errors.append(problem)
+        try:
+            accounts.reset_password(user, form.password.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.password.errors.append(error.message)
         else:
-            user.password_hash = accounts.hash_password(form.password.data)
-            user.failed_logins, user.locked_until = 0, None
-            auditlog.record("user.password_reset", obj=user, detail={"username": user.username})
             db.session.commit()
             flash(f"已重置 {user.username} 的密码，请通过安全渠道告知本人。", "success")
             return redirect(url_for("coordinator.staff_list"), code=303)

@@ -1,8 +1,9 @@
 """The work queue: tabs, filters and keyset pages sorted by the nearest running deadline (issue 5).
 
-Cases with a running clock come first, walked along the (state, deadline) index of sla_clock; then the
-open cases without one (waiting on the insured, not started, arranged), oldest first, by primary key.
-A cursor names the last row shown, so page 2000 costs what page 1 costs.
+Cases with a running clock come first, walked along the (state, deadline) index of sla_clock in its own
+order (deadline, then clock id — the rowid every SQLite index ends with), so a page stops after its rows;
+then the open cases without one (waiting on the insured, not started, arranged), oldest first, by primary
+key. A cursor names the last row shown, so page 2000 costs what page 1 costs.
 """
 
 from dataclasses import dataclass
@@ -115,7 +116,7 @@ def _is_nearest(row: "Row") -> bool:
 
 
 def _parse_cursor(cursor: str | None):
-    """("d", deadline, case_id) | ("n", None, case_id) | None; a malformed cursor starts from the top."""
+    """("d", deadline, clock_id) | ("n", None, case_id) | None; a malformed cursor starts from the top."""
     if not cursor:
         return None
     try:
@@ -132,7 +133,7 @@ def _parse_cursor(cursor: str | None):
 
 def _cursor(row: Row) -> str:
     if row.clock is not None:
-        return f"d_{row.clock.deadline.astimezone(UTC).strftime(STAMP)}_{row.case.id}"
+        return f"d_{row.clock.deadline.astimezone(UTC).strftime(STAMP)}_{row.clock.id}"
     return f"n_{row.case.id}"
 
 
@@ -149,8 +150,10 @@ def page(filters: Filters, user, *, now: datetime, after: str | None = None, siz
         query = _running_query(conditions, window)
         if cursor:
             query = query.where(or_(SlaClock.deadline > cursor[1],
-                                    and_(SlaClock.deadline == cursor[1], SlaClock.case_id > cursor[2])))
-        query = query.order_by(SlaClock.deadline, SlaClock.case_id).limit(size + 1)
+                                    and_(SlaClock.deadline == cursor[1], SlaClock.id > cursor[2])))
+        # ties broken by clock id, not case id: the index already holds that order (ties are common —
+        # every clock due the same day has the same deadline), so no sort of the whole day
+        query = query.order_by(SlaClock.deadline, SlaClock.id).limit(size + 1)
         rows = [Row(case, clock) for case, clock in db.session.execute(query)]
     if len(rows) <= size and filters.tab not in ("due_soon", "overdue"):
         query = select(Case).where(_no_running_clock(), *conditions)
@@ -200,7 +203,8 @@ def counts(filters: Filters, user, *, now: datetime) -> dict[str, int]:
                      .join(SlaClock, SlaClock.case_id == Case.id)
                      .where(SlaClock.state == "running", *_deadline_window(tab, now), *conditions))
         else:
-            query = select(func.count(Case.id)).where(*conditions)
+            # count(*), not count(id): SQLite then counts the entries of the smallest index, never the rows
+            query = select(func.count()).select_from(Case).where(*conditions)
         result[tab] = db.session.scalar(query)
     return result
 

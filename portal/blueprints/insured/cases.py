@@ -94,7 +94,7 @@ def panel(case) -> dict:
     return {
         "case": case,
         "line": _line(case),
-        "promise": sla.promise_text(case),
+        "promise": sla.promise(case),
         "clock": sla.current_clock(case),
         "events": history.timeline(case, include_internal=False),
         "milestones": lines.MILESTONES.get(case.line_code, []),

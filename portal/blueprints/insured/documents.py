@@ -4,7 +4,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ...domain import auditlog, documents, history
+from ...domain import auditlog, documents
 from ...domain.errors import DomainError
 from ...domain.product_data import DOCUMENT_KINDS, REPORT_KINDS
 from ...extensions import db
@@ -40,7 +40,7 @@ def document_upload(case_id):
         for name, kind, storage in form.uploads():
             current = name  # where a refusal of this file is shown
             saved.append(documents.save_upload(case, storage, kind=kind, actor=current_user))
-        _record(case, saved)
+        documents.record_upload(case, saved, actor=current_user)
     except DomainError as error:
         db.session.rollback()  # one bad file refuses the whole batch: nothing half-written
         form[current].errors.append(error.message)
@@ -61,14 +61,6 @@ def document_view(case_id, document_id):
     db.session.commit()
     download = request.args.get("download") == "1" or document.kind in REPORT_KINDS
     return document_response(document, download=download)
-
-
-def _record(case, saved) -> None:
-    """The upload goes into the case history the coordinator reads."""
-    kinds = "、".join(dict.fromkeys(documents.kind_label(d.kind) for d in saved))
-    history.append(case, actor=current_user, kind="document", action="documents_uploaded",
-                   summary=f"客户上传资料：{kinds}（共 {len(saved)} 个文件）",
-                   data={"document_ids": [d.id for d in saved]})
 
 
 def _page(case, form, *, status=200, saved=(), trigger=None):

@@ -29,7 +29,7 @@ def home():
     response = render("insured/home.html", insured=insured, policy=policy, year=ledger.policy_year(policy, today),
                       balances=ledger.balances(insured, today),
                       lines={line.code: line for line in policy.product.lines}, cases=cases,
-                      promise_for=sla.promise_text)
+                      promise_for=sla.promise)
     return response
 
 

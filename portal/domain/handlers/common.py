@@ -5,6 +5,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import STAFF_ROLES, DocumentRequest, User
 from .. import lines
+from ..documents import kind_label, missing_kinds
 from ..errors import DomainError
 from ..product_data import DOCUMENT_KINDS
 from .base import Step, fetch, line_name
@@ -45,6 +46,17 @@ def documents_received(step: Step) -> None:
     step.to_status = case.resume_status or "verifying"
     case.resume_status = None
     step.data = {"resolved_requests": [r.id for r in open_requests]}
+
+
+def materials_complete(step: Step) -> None:
+    """Refused until every required document of the line is uploaded and accepted by a coordinator."""
+    case = step.case
+    missing = missing_kinds(case)
+    unreviewed = [k for k in missing_kinds(case, accepted_only=True) if k not in missing]
+    parts = [f"{word} {'、'.join(kind_label(k) for k in kinds)}"
+             for word, kinds in (("缺少", missing), ("待审核", unreviewed)) if kinds]
+    if parts:
+        raise DomainError(f"资料尚未齐全：{'；'.join(parts)}")
 
 
 def assign(step: Step) -> None:
