@@ -12,7 +12,7 @@ from . import bp
 from .action_forms import EXTRA_UPLOADS, action_form, upload_kind
 from .choices import Choices
 from .forms import ReviewForm, StaffUploadForm
-from .views_common import STALE_MESSAGE, get_case_or_404, save, workspace
+from .views_common import STALE_MESSAGE, get_case_for_write_or_403, get_case_or_404, save, workspace
 
 PAGE, FRAGMENT = "coordinator/case_detail.html", "coordinator/_case_workspace.html"
 
@@ -46,7 +46,7 @@ def case_detail(case_id):
 @bp.post("/cases/<int:case_id>/actions/<code>")
 def case_perform(case_id, code):
     """Run one lifecycle action (its form built from lines.ACTIONS); lifecycle decides who may; staff."""
-    case = get_case_or_404(case_id)
+    case = get_case_for_write_or_403(case_id)
     spec = lines.ACTIONS.get(code)
     if spec is None or not set(spec.roles) & {"coordinator", "supervisor"}:
         abort(404)
@@ -112,7 +112,7 @@ def document_view(case_id, document_id):
 @bp.post("/cases/<int:case_id>/documents/<int:document_id>/review")
 def document_review(case_id, document_id):
     """Accept a document, or reject it with a reason the insured reads; staff."""
-    case = get_case_or_404(case_id)
+    case = get_case_for_write_or_403(case_id)
     document = _document_or_404(case, document_id)
     form = ReviewForm(prefix=f"doc{document.id}-")
     form.document_id = document.id
@@ -131,7 +131,7 @@ def document_review(case_id, document_id):
 @bp.post("/cases/<int:case_id>/documents")
 def document_upload(case_id):
     """Upload a document the insured sent by email or post, on their behalf; staff."""
-    case = get_case_or_404(case_id)
+    case = get_case_for_write_or_403(case_id)
     form = StaffUploadForm(prefix="upload-")
     if not form.validate_on_submit():
         return _workspace(case, bound=form, status=422)

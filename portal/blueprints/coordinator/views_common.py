@@ -63,6 +63,15 @@ def get_case_or_404(case_id: int) -> Case:
     return case
 
 
+def get_case_for_write_or_403(case_id: int) -> Case:
+    """The case, when the current user may change it: supervisors any, a coordinator their own or an
+    unassigned one (acting assigns it to them); a colleague's case answers 403 before any validation."""
+    case = get_case_or_404(case_id)
+    if current_user.role == "coordinator" and case.assignee_id not in (None, current_user.id):
+        abort(403)
+    return case
+
+
 def save(form, write) -> tuple[int, str] | None:
     """Run `write()` and commit; on refusal roll back, put the message at its field, return (status, message)."""
     try:
