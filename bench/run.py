@@ -3,12 +3,16 @@
     python -m bench.run [--cases 100000] [--small 1000] [--database-url URL] [--seconds 10]
 
 SQLite by default (fresh files in a temp dir); `--database-url` (e.g. from scripts/with-postgres.sh,
-`make bench-postgres`) puts the large data set in PostgreSQL instead.
+`make bench-postgres`) puts the large data set in PostgreSQL instead and writes bench/RESULTS-postgresql.md.
+bench/baseline.json holds the figures measured before the issue-9 fixes; the results list them next to
+this run's.
 """
 
 import argparse
+import json
 import os
 import platform
+import statistics
 import subprocess
 import tempfile
 import time
@@ -19,21 +23,67 @@ from . import bench_calendar, bench_sweep, generate, http_load, page_weight, sql
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"latency_ratio": 3.0, "sweep_s": 1.0, "calendar_ratio": 100, "report_s": 2.0, "page_kb": 50}
+PAGES = {"coordinator queue": ("/staff/", "coord1"), "auditor dashboard": ("/audit/", "auditor"),
+         "insured home": ("/me/", "wangjianguo")}
+REPORT_BUILDS = 3
 
 
-def _weekly_report_seconds(url: str) -> tuple[float, dict]:
+def _in_app(url: str, work):
+    """Run work() in an app context on `url`; nothing it writes is kept."""
     from portal import create_app
-    from portal.domain.reports import build_weekly
     from portal.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
+        try:
+            return work()
+        finally:
+            db.session.rollback()
+            db.engine.dispose()
+
+
+def _timed_builds(build, count: int) -> list[float]:
+    from portal.extensions import db
+
+    seconds = []
+    for _ in range(count):
         started = time.perf_counter()
-        report = build_weekly(None, built_by="bench")
-        seconds = time.perf_counter() - started
+        build()
+        seconds.append(time.perf_counter() - started)
         db.session.rollback()
-        db.engine.dispose()
-    return seconds, report.data["total"]
+    return seconds
+
+
+def weekly_report_seconds(url: str) -> list[float]:
+    """Seconds per build of last week's report, the first one on a fresh process and connection."""
+    from portal.domain.reports import build_weekly
+
+    return _in_app(url, lambda: _timed_builds(lambda: build_weekly(None, built_by="bench"), REPORT_BUILDS))
+
+
+def dashboard_build_seconds(url: str) -> list[float]:
+    """Seconds to build the dashboard's figures without the per-process cache (what one request a minute pays)."""
+    from portal.blueprints.auditor.overview import overview
+    from portal.models import utcnow
+
+    return _in_app(url, lambda: _timed_builds(lambda: overview(utcnow()), 2))
+
+
+def _small_database(big_url: str, tmp: str) -> str:
+    """The small data set on the same kind of database: a sibling database on the PostgreSQL server."""
+    if not big_url.startswith("postgresql"):
+        return f"sqlite:///{tmp}/small.db"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(big_url)
+    small = url.set(database=f"{url.database}_small")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{small.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{small.database}"'))
+    engine.dispose()
+    return small.render_as_string(hide_password=False)
 
 
 def _machine() -> str:
@@ -47,89 +97,177 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--small-database-url", default=os.environ.get("BENCH_SMALL_DATABASE_URL"))
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--save-figures", type=Path, help="also write this run's before/after figures as JSON "
+                                                          "(how the figures in bench/baseline.json were taken)")
     args = parser.parse_args()
     started = time.perf_counter()
+    m = {}
     with tempfile.TemporaryDirectory() as tmp:
         big_url = args.database_url or f"sqlite:///{tmp}/big.db"
-        small_url = f"sqlite:///{tmp}/small.db"
+        small_url = args.small_database_url or _small_database(big_url, tmp)
         print(f"generating {args.cases} cases into {big_url.split('@')[-1]} …", flush=True)
-        big = generate.build_database(big_url, args.cases)
-        small = generate.build_database(small_url, args.small)
-        print("SQL statements per page …", flush=True)
-        statements = {"small": sql_count.run(small_url), "big": sql_count.run(big_url)}
+        m["big"] = generate.build_database(big_url, args.cases)
+        m["small"] = generate.build_database(small_url, args.small)
+        print("SQL statements and in-process time per page …", flush=True)
+        m["statements"] = {"small": sql_count.run(small_url), "big": sql_count.run(big_url)}
         print("weekly report …", flush=True)
-        report_s, _ = _weekly_report_seconds(big_url)
+        m["report_s"] = weekly_report_seconds(big_url)
+        print("dashboard figures without the cache …", flush=True)
+        m["dashboard_s"] = dashboard_build_seconds(big_url)
         print("HTTP latency (gunicorn -w 2, wrk) …", flush=True)
-        pages = {"coordinator queue": ("/staff/", "coord1"), "auditor dashboard": ("/audit/", "auditor"),
-                 "insured home": ("/me/", "wangjianguo")}
-        latency = http_load.run(big_url, pages, seconds=args.seconds)
+        m["latency"] = http_load.run(big_url, PAGES, seconds=args.seconds)
     print("deadline sweep …", flush=True)
-    sweep = bench_sweep.run((args.small, args.cases))
+    m["sweep"] = bench_sweep.run((args.small, args.cases))
     print("calendar …", flush=True)
-    cal = bench_calendar.run()
+    m["calendar"] = bench_calendar.run()
     print("page weight …", flush=True)
-    weight = page_weight.run()
-    elapsed = time.perf_counter() - started
-    report = render(args, big, small, statements, report_s, latency, sweep, cal, weight, elapsed, big_url)
+    m["weight"] = page_weight.run()
+    m["elapsed"] = time.perf_counter() - started
+    db_kind = "PostgreSQL" if big_url.startswith("postgresql") else "SQLite"
+    report = render(args, m, db_kind)
     print(report)
-    (ROOT / "bench" / "RESULTS.md").write_text(report, encoding="utf-8")
+    name = "RESULTS.md" if db_kind == "SQLite" else "RESULTS-postgresql.md"
+    (ROOT / "bench" / name).write_text(report, encoding="utf-8")
+    if args.save_figures:
+        args.save_figures.write_text(json.dumps(after_figures(m, args), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _ok(passed: bool) -> str:
     return "✅" if passed else "❌"
 
 
-def render(args, big, small, statements, report_s, latency, sweep, cal, weight, elapsed, big_url) -> str:
-    db_kind = "PostgreSQL" if big_url.startswith("postgresql") else "SQLite"
+def _latency_text(figures: dict) -> str:
+    if not figures["clean"]:
+        return (f"{figures['requests']} answers, {figures['errors']} errors / timeouts, "
+                f"{figures['non2xx']} non-2xx")
+    return f"{figures['p50_ms']:.1f} / {figures['p95_ms']:.1f} ms → p95 {figures['p95_ratio']}×"
+
+
+def after_figures(m: dict, args) -> dict[str, str]:
+    """This run's figures under the keys of bench/baseline.json."""
+    big = m["statements"]["big"]
+    after = {f"latency:{label}": f"{_latency_text(m['latency'][label])} ({m['latency'][label]['rps']} req/s)"
+             for label in PAGES}
+    after.update({f"in_process:{label}": f"{big[label]['ms']} ms, {big[label]['statements']} statements"
+                  for label in PAGES})
+    after["bare"] = f"{m['latency']['bare']['p50_ms']:.1f} / {m['latency']['bare']['p95_ms']:.1f} ms"
+    after["dashboard_build"] = f"{m['dashboard_s'][0]:.2f} s"
+    after["report"] = f"{m['report_s'][0]:.2f} s"
+    after["sweep"] = f"{m['sweep'][args.cases]['first_sweep_ms'] / 1000:.2f} s"
+    return after
+
+
+def render(args, m: dict, db_kind: str) -> str:
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
-    bare = latency["bare"]
+    latency, bare, big, small = m["latency"], m["latency"]["bare"], m["big"], m["statements"]
+    n_big, n_small = f"{args.cases // 1000}k", f"{args.small // 1000}k"
     lines = [
         "# Benchmark results",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {_machine()}, commit {git.strip() or '?'}; "
-        f"`make bench` took {elapsed / 60:.1f} min. Large data set: {args.cases:,} cases on {db_kind} "
+        f"`make bench` took {m['elapsed'] / 60:.1f} min. Large data set: {args.cases:,} cases on {db_kind} "
         f"({big['events']:,} events, {big['documents']:,} documents' metadata, generated in {big['seconds']} s); "
         f"small: {args.small:,} cases. Every ratio below is measured side by side in this one run.",
         "",
         "| # | measure | figure | target | |",
         "|---|---|---|---|---|",
     ]
-    for label in ("coordinator queue", "auditor dashboard", "insured home"):
-        figures = latency[label]
+    for label in PAGES:
+        f = latency[label]
         lines.append(
-            f"| 2 | {label}: p50 / p95 (ms) at {args.cases // 1000}k, vs bare Flask "
-            f"{bare['p50_ms']:.1f} / {bare['p95_ms']:.1f} ms | {figures['p50_ms']:.1f} / {figures['p95_ms']:.1f} ms → "
-            f"**p95 {figures['p95_ratio']}×** (p50 {figures['p50_ratio']}×; {figures['rps']} req/s, "
-            f"{figures['non2xx']} non-2xx) | p95 ≤ {TARGETS['latency_ratio']}× | "
-            f"{_ok(figures['p95_ratio'] <= TARGETS['latency_ratio'])} |")
-    for n, figures in sweep.items():
-        lines.append(f"| 3 | deadline sweep, {n:,} running clocks ({figures['due']} due) | first "
-                     f"{figures['first_sweep_ms'] / 1000:.2f} s, repeat {figures['repeat_sweep_ms'] / 1000:.3f} s; "
-                     f"index used: {figures['uses_index']} | ≤ {TARGETS['sweep_s']} s at 100k | "
-                     f"{_ok(figures['first_sweep_ms'] / 1000 <= TARGETS['sweep_s'])} |")
+            f"| 2 | {label}: p50 / p95 at {n_big} over HTTP, vs bare Flask {bare['p50_ms']:.1f} / "
+            f"{bare['p95_ms']:.1f} ms | **{_latency_text(f)}** (p50 {f['p50_ratio']}×; p99 {f['p99_ms']:.0f} ms, "
+            f"max {f['max_ms']:.0f} ms; {f['rps']} req/s) | p95 ≤ {TARGETS['latency_ratio']}× | "
+            f"{_ok(f['clean'] and f['p95_ratio'] <= TARGETS['latency_ratio'])} |")
+    dash = m["dashboard_s"]
+    lines.append(f"| 2 | auditor dashboard figures built afresh (the cache's refill, once a minute per process) "
+                 f"at {n_big} | {dash[0]:.2f} s, again {dash[1]:.2f} s | — (not per request) | |")
+    for n, f in m["sweep"].items():
+        lines.append(f"| 3 | deadline sweep, {n:,} running clocks ({f['due']} due: {f['first_alerts']} new alerts) "
+                     f"in a temporary SQLite database | first {f['first_sweep_ms'] / 1000:.2f} s, repeat "
+                     f"{f['repeat_sweep_ms'] / 1000:.3f} s; index used: {f['uses_index']} | ≤ {TARGETS['sweep_s']} s "
+                     f"at 100k | {_ok(f['first_sweep_ms'] / 1000 <= TARGETS['sweep_s']) if n >= 100_000 else ''} |")
+    cal = m["calendar"]
     lines.append(f"| 4 | `add_working_days(d, 40)` vs naive `chinese_calendar.is_workday` loop | "
                  f"{cal['fast_us']} µs vs {cal['naive_us']} µs → **{cal['ratio']}×** | "
                  f"≥ {TARGETS['calendar_ratio']}× | {_ok(cal['ratio'] >= TARGETS['calendar_ratio'])} |")
-    lines.append(f"| 5 | weekly report build at {args.cases // 1000}k cases | {report_s:.2f} s | "
-                 f"≤ {TARGETS['report_s']} s | {_ok(report_s <= TARGETS['report_s'])} |")
-    for label, count in statements["big"].items():
-        small_count = statements["small"].get(label)
-        lines.append(f"| 6 | SQL statements per request: {label} | {small_count} at {args.small // 1000}k, {count} at "
-                     f"{args.cases // 1000}k | equal | {_ok(small_count == count and count > 0)} |")
-    for path, figures in weight["pages"].items():
-        kb = figures["transfer_bytes"] / 1024
-        lines.append(f"| 7 | first-load transfer of {figures['label']} (`{path}`), htmx + CSS included | {kb:.1f} KB | "
+    report = m["report_s"]
+    lines.append(f"| 5 | weekly report build at {n_big} cases (first build on a fresh process; then median of "
+                 f"{len(report) - 1}) | **{report[0]:.2f} s**, then {statistics.median(report[1:]):.2f} s | "
+                 f"≤ {TARGETS['report_s']} s | {_ok(report[0] <= TARGETS['report_s'])} |")
+    for label, f in small["big"].items():
+        few = small["small"].get(label, {})
+        lines.append(f"| 6 | SQL statements per request: {label} (in-process time at {n_small} / {n_big}) | "
+                     f"{few.get('statements')} at {n_small}, {f['statements']} at {n_big} "
+                     f"({few.get('ms')} / {f['ms']} ms) | equal | "
+                     f"{_ok(few.get('statements') == f['statements'] and f['statements'] > 0)} |")
+    for path, f in m["weight"]["pages"].items():
+        kb = f["transfer_bytes"] / 1024
+        lines.append(f"| 7 | first-load transfer of {f['label']} (`{path}`), htmx + CSS included | {kb:.1f} KB | "
                      f"≤ {TARGETS['page_kb']} KB | {_ok(kb <= TARGETS['page_kb'])} |")
     lines += [
         "",
-        f"Bare Flask hello-world on the same gunicorn settings: before {bare['p50_ms']:.1f} / {bare['p95_ms']:.1f} ms, "
-        f"after the portal runs {latency['bare_after']['p50_ms']:.1f} / {latency['bare_after']['p95_ms']:.1f} ms "
-        "(p50 / p95) — the drift over the run. Load: `wrk -t2 -c16` for "
-        f"{args.seconds} s per page, wrk on the same 2 cores. Gzip sizes: {weight['gzip']}.",
+        f"Bare Flask hello-world on the same gunicorn settings (`gunicorn -w 2`, sync workers, both apps): "
+        f"{bare['p50_ms']:.1f} / {bare['p95_ms']:.1f} ms before the portal runs, "
+        f"{latency['bare_after']['p50_ms']:.1f} / {latency['bare_after']['p95_ms']:.1f} ms after (p50 / p95) — the "
+        f"drift over the run. Load: `wrk -t2 -c16 --timeout 30s` for {args.seconds} s per target after a "
+        f"{http_load.WARM_UP_SECONDS} s warm-up, wrk on the same 2 cores. Gzip sizes: {m['weight']['gzip']}.",
         "",
+        *_before_after(after_figures(m, args)),
+        *_short_of_target(m, args),
     ]
     return "\n".join(lines)
+
+
+def _before_after(after: dict[str, str]) -> list[str]:
+    path = ROOT / "bench" / "baseline.json"
+    if not path.exists():
+        return []
+    baseline = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["## Before → after", "", baseline["note"], "",
+             "| measure | before | after (this run) | cause, and what changed |", "|---|---|---|---|"]
+    for row in baseline["rows"]:
+        before = baseline["figures"].get(row["key"], "—")
+        lines.append(f"| {row['label']} | {before} | {after.get(row['key'], '—')} | {row['cause']} |")
+    return [*lines, ""]
+
+
+#: why a target can still be missed, printed under the table when it is (the figures are in the table)
+SHORTFALLS = {
+    "latency": (
+        "**Page latency vs a hello-world (target p95 ≤ 3×).** The bare page does no I/O and renders nothing: "
+        "under the same load a sync gunicorn worker turns it round in well under a millisecond. Every portal "
+        "page pays at least the session and Flask-Login user load, the role gate, 8–20 SQL statements through "
+        "the SQLAlchemy ORM and a Jinja render of a 5–60 KB page: in-process (no HTTP) that is the time in "
+        "row 6, and with 16 connections on 2 shared cores (wrk included) the queueing multiplies it the same "
+        "way for both apps, so the p95 ratio is close to the ratio of those service times. The remaining cost "
+        "is spread over framework work rather than one fixable cause; the measured ratio is reported as is."),
+    "sweep": (
+        "**Deadline sweep at 100k (target ≤ 1 s).** The bench's first sweep is a catch-up: 1% of all running "
+        "clocks due at once, so it raises ~990 alerts and records ~500 breaches in one go; its cost follows "
+        "those new alerts, not N (the repeat sweep, nothing new, reads the due clocks through the index in "
+        "tens of milliseconds). The time goes into `portal/domain/sweep.py`: one INSERT … ON CONFLICT per "
+        "alert and, per breach, `history.append` (a SELECT of the chain's tail and two flushes). Batching "
+        "those belongs to the domain's owner; a sweep every ten minutes in production sees a handful."),
+    "report": (
+        "**Weekly report at 100k (target ≤ 2 s).** Both grouped sums read every case and every clock once "
+        "(a case open at the week's end counts whenever it was submitted); the first build also reads the "
+        "tables from disk into the page cache."),
+}
+
+
+def _short_of_target(m: dict, args) -> list[str]:
+    latency = m["latency"]
+    failed = {
+        "latency": any(not (latency[label]["clean"] and latency[label]["p95_ratio"] <= TARGETS["latency_ratio"])
+                       for label in PAGES),
+        "sweep": any(n >= 100_000 and f["first_sweep_ms"] / 1000 > TARGETS["sweep_s"] for n, f in m["sweep"].items()),
+        "report": m["report_s"][0] > TARGETS["report_s"],
+    }
+    notes = [SHORTFALLS[key] for key, missed in failed.items() if missed]
+    return ["## Targets not met, and why", "", *[f"- {note}" for note in notes], ""] if notes else []
 
 
 if __name__ == "__main__":

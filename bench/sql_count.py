@@ -1,5 +1,8 @@
 """SQL statements per request for the main pages, counted in-process (must not grow with N)."""
 
+import statistics
+import time
+
 from flask import url_for
 from sqlalchemy import event, select
 
@@ -24,8 +27,9 @@ def pages(app) -> list[tuple[str, str, str]]:
         return found
 
 
-def run(database_url: str) -> dict[str, int]:
-    """Statements executed by one GET of each page (after one warm-up request).
+def run(database_url: str, *, timed: int = 5) -> dict[str, dict]:
+    """Statements executed by one GET of each page (after one warm-up request), and the median in-process
+    time of `timed` more GETs (no HTTP, no gunicorn: what the page itself costs).
 
     Requests run outside any app context of ours, so each gets its own session and `g`, as in production.
     """
@@ -36,7 +40,7 @@ def run(database_url: str) -> dict[str, int]:
         engine = db.engine
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
-    counts: dict[str, int] = {}
+    figures: dict[str, dict] = {}
     for label, user_id, path in targets:
         client = app.test_client()
         with client.session_transaction() as session:
@@ -45,6 +49,12 @@ def run(database_url: str) -> dict[str, int]:
         client.get(path)  # warm-up: first-request caches
         statements.clear()
         response = client.get(path)
-        counts[label] = len(statements) if response.status_code == 200 else -response.status_code
+        count = len(statements) if response.status_code == 200 else -response.status_code
+        times = []
+        for _ in range(timed):
+            started = time.perf_counter()
+            client.get(path)
+            times.append(time.perf_counter() - started)
+        figures[label] = {"statements": count, "ms": round(statistics.median(times) * 1000, 1)}
     engine.dispose()
-    return counts
+    return figures

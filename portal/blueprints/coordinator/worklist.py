@@ -210,9 +210,15 @@ def counts(filters: Filters, user, *, now: datetime) -> dict[str, int]:
 
 
 def city_options() -> list[str]:
-    """Cities that occur on cases (for the filter), from the indexed column."""
-    return [c for c in db.session.scalars(select(Case.city).where(Case.city.is_not(None)).distinct()
-                                          .order_by(Case.city))]
+    """Cities that occur on cases (for the filter), from the indexed column.
+
+    A loose index scan: one seek on ix_case_city per distinct city (each the smallest above the last),
+    where DISTINCT would read the index entry of every case — tens of cities, 100k cases.
+    """
+    cities = select(select(func.min(Case.city)).scalar_subquery().label("city")).cte("cities", recursive=True)
+    following = select(func.min(Case.city)).where(Case.city > cities.c.city).scalar_subquery()
+    cities = cities.union_all(select(following).where(cities.c.city.is_not(None)))
+    return list(db.session.scalars(select(cities.c.city).where(cities.c.city.is_not(None)).order_by(cities.c.city)))
 
 
 # ---- alerts raised by the deadline sweep --------------------------------------------------------------------
