@@ -40,6 +40,8 @@ def test_demo_insured_applies_for_outpatient_green_channel_uploads_and_sees_dead
     page.get_by_role("link", name="申请服务").first.tap()
     page.get_by_role("link", name=re.compile("就医绿通·门诊预约")).tap()
     expect(page.get_by_role("heading", name="就医绿通·门诊预约")).to_be_visible()
+    # htmx is a deferred script: a change made before it has loaded is (rightly) a plain form change
+    page.wait_for_load_state("load")
     page.get_by_label("就医城市").select_option("上海")
     # htmx swaps in the hospitals of 上海 only
     expect(page.locator("#hospital_id option", has_text="复旦大学附属中山医院")).to_have_count(1)
