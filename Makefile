@@ -58,16 +58,22 @@ test: system-deps install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-## make bench — issue 9's figures in one run (100k cases on SQLite); writes bench/RESULTS.md.
+## make bench — issue 9's figures in one run (100k cases on SQLite, ~3 min); writes bench/RESULTS.md.
 bench: install-test bench-deps
 	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) frontend/node_modules portal/static/vendor/htmx.min.js
 
-bench-deps:
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+# A Debian package the benchmarks need: apt-get as root, otherwise say what to install.
+apt_install = { [ "$$(id -u)" = 0 ] || { echo "missing $(1): apt-get install $(1) (or run make as root)" >&2; exit 1; }; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1); }
 
-## make bench-postgres — the same, with the large data set in a private PostgreSQL server.
+bench-deps:
+	@command -v wrk >/dev/null || $(call apt_install,wrk)
+
+## make bench-postgres — the same, with the large data set in a private PostgreSQL server (~4 min);
+## writes bench/RESULTS-postgresql.md.
 bench-postgres: install-test bench-deps
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(call apt_install,postgresql)
 	scripts/with-postgres.sh sh -c 'BENCH_DATABASE_URL=$$DATABASE_URL $(BIN)/python -m bench.run'

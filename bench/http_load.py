@@ -91,7 +91,7 @@ def wrk(url: str, *, cookie: str | None = None, seconds: int = 10, connections: 
     p50, p95, p99, worst, requests, errors, non2xx = map(int, match.groups())
     return {"p50_ms": p50 / 1000, "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "max_ms": worst / 1000,
             "requests": requests, "errors": errors, "non2xx": non2xx, "rps": round(requests / seconds),
-            "clean": requests > 0 and errors == 0 and non2xx == 0}
+            "seconds": seconds, "clean": requests > 0 and errors == 0 and non2xx == 0}
 
 
 def measured(url: str, *, cookie: str | None = None, seconds: int = 10) -> dict:
