@@ -5,8 +5,8 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+
+from .transaction import on_commit
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +47,4 @@ def send(to: str, subject: str, body: str) -> bool:
 
 def send_after_commit(session, to: str, subject: str, body: str) -> None:
     """Queue a message that leaves only if the transaction commits (no email about a rolled-back change)."""
-    session.info.setdefault("outgoing_mail", []).append((to, subject, body))
-
-
-@event.listens_for(Session, "after_commit")
-def _flush_outgoing(session):
-    if session.in_nested_transaction():  # a released savepoint is not the real commit
-        return
-    for to, subject, body in session.info.pop("outgoing_mail", []):
-        send(to, subject, body)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_outgoing(session):
-    if session.in_nested_transaction():  # a savepoint rolled back: what came before it still stands
-        return
-    session.info.pop("outgoing_mail", None)
+    on_commit(session, lambda: send(to, subject, body))

@@ -8,11 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import STAFF_ROLES, Document
+from ..transaction import on_rollback
 from . import history
 from .errors import DomainError
 from .product_data import DOCUMENT_KINDS, REPORT_KINDS
@@ -164,20 +163,5 @@ def missing_kinds(case, *, accepted_only: bool = False) -> list[str]:
 
 
 def _remove_on_rollback(session, path: Path) -> None:
-    session.info.setdefault("written_files", []).append(path)
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_files(session):
-    if session.in_nested_transaction():  # only the real commit makes the rows (and so the files) final
-        return
-    session.info.pop("written_files", None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_files(session):
-    if session.in_nested_transaction():
-        return
-    # the row never landed, so the file must not stay behind
-    for path in session.info.pop("written_files", []):
-        Path(path).unlink(missing_ok=True)
+    """The row never lands if the transaction rolls back, so the file must not stay behind."""
+    on_rollback(session, lambda: path.unlink(missing_ok=True))

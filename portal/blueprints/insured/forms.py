@@ -8,7 +8,7 @@ from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ... import calendar
-from ...domain.documents import ACCEPTED_LABEL
+from ...domain.documents import ACCEPTED_LABEL, size_label
 from ...domain.product_data import DOCUMENT_KINDS
 
 #: what the file inputs offer; phones show "take photo" for the image types
@@ -17,8 +17,7 @@ ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,
 
 def upload_rule() -> str:
     """The per-file limit and accepted types, as stated on every page with a file input."""
-    megabytes = current_app.config["UPLOAD_MAX_BYTES"] / 2**20
-    return f"支持 {ACCEPTED_LABEL}，单个文件不超过 {megabytes:g} MB。"
+    return f"支持 {ACCEPTED_LABEL}，单个文件不超过 {size_label(current_app.config['UPLOAD_MAX_BYTES'])}。"
 
 
 class ChineseForm(FlaskForm):
