@@ -122,7 +122,8 @@ class SlaClock(db.Model):
 
     __table_args__ = (
         UniqueConstraint("case_id", "kind"),
-        Index("ix_sla_clock_state_deadline", "state", "deadline"),
+        # (deadline, id) is the queue's order; case_id makes the deadline-tab counts index-only
+        Index("ix_sla_clock_state_deadline", "state", "deadline", "id", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

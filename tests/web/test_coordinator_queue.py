@@ -40,6 +40,22 @@ def _ids(body: str) -> list[int]:
     return [int(n) for n in re.findall(r'id="queue-case-(\d+)"', body)]
 
 
+def test_deadline_tab_counts_from_the_clocks_alone_equal_the_counts_through_the_cases(world):
+    """Without filters the two deadline tabs count running clocks from the index alone (issue 9); a filter
+    that keeps every case goes through the cases: both must agree, a terminated case counted by neither."""
+    directory, coord, make_policy = world
+    for days in (-3, -1, 0, 1):
+        advance(_submitted_days_ago(insured_for(make_policy), "green_outpatient", directory, days), coord, "verify")
+    ended = _submitted_days_ago(insured_for(make_policy), "green_outpatient", directory, -2)
+    advance(ended, coord, "verify", ("terminate", {"reason": "insured_withdrew"}))
+    now = datetime.now(SH)
+    plain = worklist.counts(worklist.Filters(), coord, now=now)
+    through_cases = worklist.counts(worklist.Filters(line="green_outpatient"), coord, now=now)
+    assert (plain["overdue"], plain["due_soon"]) == (2, 2)
+    assert {tab: plain[tab] for tab in ("due_soon", "overdue")} == \
+        {tab: through_cases[tab] for tab in ("due_soon", "overdue")}
+
+
 def test_queue_page_and_fragment(world, login_as):
     directory, coord, make_policy = world
     open_case(insured_for(make_policy), "green_outpatient", directory)

@@ -95,7 +95,7 @@ def save(form, write) -> tuple[int, str] | None:
 
 def next_step(case, user) -> lines.ActionSpec | None:
     """The action that moves the case on, as offered to this user now."""
-    return next((s for s in lifecycle.available_actions(case, user) if s.code not in SIDE_ACTIONS), None)
+    return next((s for s in lifecycle.iter_available_actions(case, user) if s.code not in SIDE_ACTIONS), None)
 
 
 def workspace(case, *, bound=None, message: str | None = None) -> dict:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: de5b03ab17ba
+Revision ID: a9f9831f7ae1
 Revises:
-Create Date: 2026-11-25 13:02:33.709470
+Create Date: 2026-11-25 13:33:28.915243
 
 """
 
@@ -12,7 +12,7 @@ import portal.models.base  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = "de5b03ab17ba"
+revision = "a9f9831f7ae1"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -508,7 +508,7 @@ def upgrade():
         sa.UniqueConstraint("case_id", "kind", name=op.f("uq_sla_clock_case_id")),
     )
     with op.batch_alter_table("sla_clock", schema=None) as batch_op:
-        batch_op.create_index("ix_sla_clock_state_deadline", ["state", "deadline"], unique=False)
+        batch_op.create_index("ix_sla_clock_state_deadline", ["state", "deadline", "id", "case_id"], unique=False)
 
     op.create_table(
         "visa_application",
