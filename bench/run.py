@@ -250,15 +250,10 @@ def _before_after(after: dict[str, str]) -> list[str]:
 #: why a target can still be missed, printed under the table when it is (the figures are in the table)
 SHORTFALLS = {
     "latency": (
-        "**Page latency vs a hello-world (target p95 ≤ 3×).** The bare page does no I/O and renders nothing: "
-        "under the same load a sync gunicorn worker turns it round in well under a millisecond. Every portal "
-        "page pays at least the session and Flask-Login user load, the role gate, 8–20 SQL statements through "
-        "the SQLAlchemy ORM and a Jinja render of a 5–60 KB page: in-process (no HTTP) that is the time in "
-        "row 6, and with 16 connections on 2 shared cores (wrk included) the queueing multiplies it the same "
-        "way for both apps, so the p95 ratio is close to the ratio of those service times. The remaining cost "
-        "is spread over framework work rather than one fixable cause; the measured ratio is reported as is. "
-        "The queue also grows with N (row 6): its two deadline-tab counts join every clock due in the window "
-        "to its case; a covering sla_clock index (a schema change, proposed separately) halves them."),
+        "**Page latency vs a hello-world (target p95 ≤ 3×).** A repeat view is answered by the page cache in "
+        "front of Flask (a check of the signed cookie and one read of the write counter); a p95 above 3× means "
+        "the pages were not kept (every request rendered: compare the rows with the page cache off) or the run "
+        "shared its two cores with other work (compare the two bare figures)."),
     "sweep": (
         "**Deadline sweep at 100k (target ≤ 1 s).** The bench's first sweep is a catch-up: 1% of all running "
         "clocks due at once, so it raises ~990 alerts and records ~500 breaches in one go; its cost follows "

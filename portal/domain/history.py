@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -89,11 +89,52 @@ def append(case, *, actor, kind: str, action: str, summary: str, from_status: st
            to_status: str | None = None, data: dict | None = None, internal: bool = False,
            now: datetime | None = None) -> CaseEvent:
     """Append one event to the case's chain and flush; actor None means the system (scheduler)."""
-    db.session.flush()  # pending changes first, so an IntegrityError below can only be this event's
-    last = db.session.execute(
-        select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.seq.desc()).limit(1)
-    ).first()
+    return append_many([(case, dict(actor=actor, kind=kind, action=action, summary=summary, from_status=from_status,
+                                    to_status=to_status, data=data, internal=internal, now=now))])[0]
+
+
+def append_many(entries: list[tuple]) -> list[CaseEvent]:
+    """Append events — (case, keyword arguments of `append`) each, in order, several per case allowed — with
+    one read of the chains' tails and one flush (the sweep records hundreds of breaches at once).
+
+    A concurrent append to any of these cases makes the flush fail on unique (case_id, seq): StaleCaseError,
+    nothing forked."""
+    db.session.flush()  # pending changes first, so an IntegrityError below can only be these events'
+    tails = _tails({case.id for case, _ in entries})
+    events = []
+    for case, args in entries:
+        event = _event(case, tails.get(case.id), **args)
+        tails[case.id] = event
+        db.session.add(event)
+        events.append(event)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # unique (case_id, seq): another transaction appended first; forking the chain is refused
+        raise StaleCaseError() from error
+    return events
+
+
+_CHUNK = 500  # bound parameters per IN (...)
+
+
+def _tails(case_ids: set[int]) -> dict:
+    """The last event (seq, hash) of each case's chain."""
+    ids, tails = sorted(case_ids), {}
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i:i + _CHUNK]
+        last = (select(CaseEvent.case_id, func.max(CaseEvent.seq).label("seq"))
+                .where(CaseEvent.case_id.in_(chunk)).group_by(CaseEvent.case_id).subquery())
+        tails.update((row.case_id, row) for row in db.session.execute(
+            select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
+            .join(last, (CaseEvent.case_id == last.c.case_id) & (CaseEvent.seq == last.c.seq))))
+    return tails
+
+
+def _event(case, last, *, actor, kind: str, action: str, summary: str, from_status: str | None = None,
+           to_status: str | None = None, data: dict | None = None, internal: bool = False,
+           now: datetime | None = None) -> CaseEvent:
+    """The next link after `last` (None: the first), hashed."""
     fields = {
         "case_id": case.id,
         "seq": (last.seq if last else 0) + 1,
@@ -110,14 +151,7 @@ def append(case, *, actor, kind: str, action: str, summary: str, from_status: st
         "internal": bool(internal),
         "prev_hash": last.hash if last else ZERO_HASH,
     }
-    event = CaseEvent(**fields, case=case, hash=compute_hash(fields))  # case=: keeps a loaded case.events current
-    db.session.add(event)
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        # unique (case_id, seq): another transaction appended first; forking the chain is refused
-        raise StaleCaseError() from error
-    return event
+    return CaseEvent(**fields, case=case, hash=compute_hash(fields))  # case=: keeps a loaded case.events current
 
 
 def verify(case_id: int | None = None) -> VerifyResult:

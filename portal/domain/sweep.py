@@ -73,10 +73,9 @@ def sweep(now: datetime | None = None) -> SweepResult:
             if clock_key(row, kind) not in raised or (kind == "breached" and not row.breached)]
     _record_breaches([row for row, kind in todo if kind == "breached" and not row.breached], now)
     supervisors = _addresses(None) if any(_recipient_id(row) is None for row, _ in todo) else []
-    counts = {"due_soon": 0, "breached": 0}
-    for row, kind in todo:
-        counts[kind] += _raise_clock_alert(row, kind, now, supervisors)
-    return SweepResult(**counts)
+    new = raise_alerts([_clock_alert(row, kind, now, supervisors) for row, kind in todo], now=now)
+    return SweepResult(**{kind: sum(clock_key(row, kind) in new for row, k in todo if k == kind)
+                          for kind in ("due_soon", "breached")})
 
 
 def _chunks(items: list, size: int = _CHUNK):
@@ -110,12 +109,11 @@ def _record_breaches(rows: list, now: datetime) -> None:
     cases = {}
     for chunk in _chunks([row.case_id for row in rows]):
         cases.update((case.id, case) for case in db.session.scalars(select(Case).where(Case.id.in_(chunk))))
-    for row in rows:
-        history.append(
-            cases[row.case_id], actor=None, kind="clock", action="breached", internal=True, now=now,
-            summary=f"{clock_label(row.kind)}已超期（应于 {calendar.format_cn_date(row.due_date)}前完成）",
-            data={"clock_id": row.id, "clock": row.kind, "due_date": row.due_date, "deadline": row.deadline},
-        )
+    history.append_many([(cases[row.case_id], dict(
+        actor=None, kind="clock", action="breached", internal=True, now=now,
+        summary=f"{clock_label(row.kind)}已超期（应于 {calendar.format_cn_date(row.due_date)}前完成）",
+        data={"clock_id": row.id, "clock": row.kind, "due_date": row.due_date, "deadline": row.deadline},
+    )) for row in rows])
 
 
 def _recipient_id(row) -> int | None:
@@ -123,7 +121,7 @@ def _recipient_id(row) -> int | None:
     return row.user_id if row.user_id is not None and row.active and row.role in STAFF_ROLES else None
 
 
-def _raise_clock_alert(row, kind: str, now: datetime, supervisors: list[str]) -> bool:
+def _clock_alert(row, kind: str, now: datetime, supervisors: list[str]) -> dict:
     """The due-soon or breached alert of one clock, to its coordinator (supervisors when unassigned)."""
     label, due = clock_label(row.kind), calendar.format_cn_date(row.due_date)
     if kind == "breached":
@@ -132,9 +130,8 @@ def _raise_clock_alert(row, kind: str, now: datetime, supervisors: list[str]) ->
         message = f"案件 {row.ref} 的{label}将于 {due}到期，剩余不超过 1 个工作日。"
     recipient_id = _recipient_id(row)
     own = [row.email] if row.email and _mail_on() else []
-    return raise_alert(key=clock_key(row, kind), kind=kind, message=message, recipient_id=recipient_id,
-                       case_id=row.case_id, clock_id=row.id, now=now,
-                       addresses=supervisors if recipient_id is None else own)
+    return dict(key=clock_key(row, kind), kind=kind, message=message, recipient_id=recipient_id,
+                case_id=row.case_id, clock_id=row.id, addresses=supervisors if recipient_id is None else own)
 
 
 def raise_alert(*, key: str, kind: str, message: str, recipient_id: int | None = None, case_id: int | None = None,
@@ -142,23 +139,35 @@ def raise_alert(*, key: str, kind: str, message: str, recipient_id: int | None =
     """Insert an alert unless one with this key exists; True when new (its email then leaves on commit).
 
     `recipient_id` None means every supervisor; `addresses` (default: looked up) is where the email goes.
-    INSERT ... ON CONFLICT DO NOTHING: safe against concurrent writers on SQLite and PostgreSQL.
+    """
+    addresses = _addresses(recipient_id) if addresses is None else addresses
+    return bool(raise_alerts([dict(key=key, kind=kind, message=message, recipient_id=recipient_id,
+                                   case_id=case_id, clock_id=clock_id, addresses=addresses)], now=now))
+
+
+def raise_alerts(alerts: list[dict], *, now: datetime | None = None) -> set[str]:
+    """raise_alert for many (each a dict of its arguments, `addresses` given): the keys newly inserted.
+
+    One INSERT ... ON CONFLICT DO NOTHING RETURNING per chunk: safe against concurrent writers on SQLite and
+    PostgreSQL, and only the rows this call inserted send their email.
     """
     now = now or utcnow()
-    addresses = _addresses(recipient_id) if addresses is None else addresses
-    table = Alert.__table__
-    new_id = db.session.scalar(
-        dialect_insert(table).values(
-            key=key, kind=kind, message=message[:300], case_id=case_id, clock_id=clock_id,
-            recipient_id=recipient_id, created_at=now, emailed_at=now if addresses else None,
-        ).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
-    )
-    if new_id is None:
-        return False
-    for address in addresses:
-        mail.send_after_commit(db.session, address, f"【重疾就医保】{SUBJECTS.get(kind, '提醒')}",
-                               f"{message}\n\n请登录英仕协调员工作台查看。")
-    return True
+    table, new = Alert.__table__, set()
+    for chunk in _chunks(alerts, _CHUNK // 10):  # ten bound parameters a row
+        new.update(db.session.scalars(
+            dialect_insert(table).values([
+                dict(key=a["key"], kind=a["kind"], message=a["message"][:300], case_id=a.get("case_id"),
+                     clock_id=a.get("clock_id"), recipient_id=a.get("recipient_id"), created_at=now,
+                     emailed_at=now if a["addresses"] else None)
+                for a in chunk
+            ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+        ))
+    for alert in alerts:
+        if alert["key"] in new:
+            for address in alert["addresses"]:
+                mail.send_after_commit(db.session, address, f"【重疾就医保】{SUBJECTS.get(alert['kind'], '提醒')}",
+                                       f"{alert['message']}\n\n请登录英仕协调员工作台查看。")
+    return new
 
 
 def _mail_on() -> bool:

@@ -44,6 +44,20 @@ def test_events_are_numbered_and_each_links_to_the_previous_hash(case, make_user
     assert len({e.hash for e in events}) == 3
 
 
+def test_many_events_over_several_cases_at_once_chain_exactly_as_one_at_a_time(case, make_policy, make_user):
+    """The sweep records its breaches with append_many: two on one case, one on another, after earlier links."""
+    other = Case(ref=f"ZJ20260615-{next(_refs):04d}", policy_id=case.policy_id, insured_id=case.insured_id,
+                 line_code="green_inpatient")
+    db.session.add(other)
+    _three_events(case, make_user("coordinator"))
+    breach = dict(actor=None, kind="clock", action="breached", summary="已超期", internal=True, now=NOW)
+    made = history.append_many([(case, breach), (other, breach), (case, {**breach, "summary": "报告已超期"})])
+    db.session.commit()
+    assert [(e.case_id, e.seq) for e in made] == [(case.id, 4), (other.id, 1), (case.id, 5)]
+    assert made[2].prev_hash == made[0].hash and made[1].prev_hash == history.ZERO_HASH
+    assert history.verify().ok and history.verify().checked == 6
+
+
 def test_system_events_are_recorded_as_system(case):
     event = history.append(case, actor=None, kind="clock", action="breached", summary="已超时", now=NOW)
     assert (event.actor_id, event.actor_role, event.actor_name) == (None, "system", "系统")

@@ -192,19 +192,23 @@ def test_a_repeat_sweep_costs_two_queries_whatever_the_number_of_due_clocks(runn
 
 def test_a_concurrent_history_append_fails_the_sweep_whole_and_the_next_one_does_it_all(running_clock, monkeypatch):
     first, second = running_clock(date(2026, 11, 19)), running_clock(date(2026, 11, 20))
-    real_append = history.append
+    real_tails = history._tails
 
-    def racing_append(case, **kw):
-        if case.id == second.case_id:
-            raise StaleCaseError()  # what history.append raises when another transaction took the seq
-        return real_append(case, **kw)
+    def racing_tails(case_ids):
+        tails = real_tails(case_ids)
+        # a coordinator's note lands on the second case after the sweep read the chains' tails: it takes
+        # the seq the sweep is about to write
+        db.session.add(history._event(db.session.get(Case, second.case_id), None, actor=None, kind="note",
+                                      action="note", summary="并发的备注", now=at(2026, 11, 26)))
+        db.session.flush()
+        return tails
 
-    monkeypatch.setattr(history, "append", racing_append)
+    monkeypatch.setattr(history, "_tails", racing_tails)
     with pytest.raises(StaleCaseError):
         sweep(at(2026, 11, 26))
     db.session.rollback()  # what the job (or CLI) does
     assert _alerts() == [] and _count(CaseEvent) == 0
-    monkeypatch.setattr(history, "append", real_append)
+    monkeypatch.setattr(history, "_tails", real_tails)
     assert sweep(at(2026, 11, 26)) == SweepResult(0, 2)
     db.session.commit()
     assert sorted(a.clock_id for a in _alerts()) == [first.id, second.id]
