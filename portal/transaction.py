@@ -69,10 +69,12 @@ def _note_write(state) -> None:
 
 
 def _bump_generation(session) -> None:
-    """Before the outermost commit: pending ORM changes count too (the commit flushes them after this hook)."""
+    """Before the outermost commit, as its last write: the counter's row lock (PostgreSQL) is then held only
+    from here to COMMIT, and never before another row's — no deadlock, writers queue for microseconds."""
     if session.in_nested_transaction():
         return
-    if session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted:
+    session.flush()  # pending ORM changes first (the commit would flush them only after this hook)
+    if session.info.pop(_WROTE, False):
         session.execute(_BUMP)
         session.info.pop(_WROTE, None)
 

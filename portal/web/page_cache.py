@@ -1,24 +1,29 @@
 """Whole-page cache for the busiest GET pages: kept per process until the next committed write.
 
-Every transaction that writes bumps one counter (`portal.transaction.write_generation`). A page is kept
-for one user, one session, one URL and one set of htmx headers, and served again only while that counter
-is unchanged and for at most PAGE_CACHE_SECONDS. A hit can therefore never show data older than the last
-commit; what depends on the clock alone (days left, "due today") is at most that many seconds old.
+Every Session transaction that writes bumps one counter (`portal.transaction.write_generation`); the portal
+writes only through the Session. A page is kept for one user, one session, one URL and one set of htmx
+headers, and served again only while that counter is unchanged and for at most PAGE_CACHE_SECONDS. A hit
+therefore never shows data older than the last commit of any process; what depends on the clock alone
+(days left, "due today") is at most that many seconds old. SQL run outside the Session (a migration, a fix
+in psql) does not bump the counter: the workers restart after a migration anyway, which empties the cache.
 
 Hits are answered by a WSGI middleware in front of Flask: it checks the signed session cookie with Flask's
 own serializer, reads the counter and sends the stored bytes — no request context, user load, role gate or
 render. That is sound because an entry is only made by a request that passed the gate as this user, and
 the user's row (role, active) can only change by a commit, which changes the counter. Pages showing a
-flashed message, responses that changed the session (a first visit creating the CSRF token, a login) and
-anything but a 200 are never kept; only views marked with @cached_page are.
+flashed message, responses that changed the session (a first visit creating the CSRF token, a login) or
+set any cookie, and anything but a 200 are never kept; only views marked with @cached_page are. The counter
+is global: any write anywhere (a lease renewal, an audit-log entry) empties every page at once.
 """
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request, session
 from itsdangerous import BadSignature
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
 from ..extensions import db
@@ -54,22 +59,25 @@ class PageCache:
     def __init__(self, size: int):
         self.size = size
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._lock = threading.Lock()  # `flask run` and gunicorn --threads serve requests in threads
 
     def get(self, key: tuple, generation: int, now: float) -> Entry | None:
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        if entry.generation != generation or entry.expires <= now:
-            del self.entries[key]
-            return None
-        self.entries.move_to_end(key)
-        return entry
+        with self._lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if entry.generation != generation or entry.expires <= now:
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return entry
 
     def put(self, key: tuple, entry: Entry) -> None:
-        self.entries[key] = entry
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        with self._lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
 
 
 class PageCacheMiddleware:
@@ -88,7 +96,10 @@ class PageCacheMiddleware:
         if key is None:
             return self.wsgi_app(environ, start_response)
         now = time.monotonic()
-        generation = write_generation(self.engine)
+        try:
+            generation = write_generation(self.engine)
+        except Exception:  # any driver error: Flask answers, with its error page, as without the cache
+            return self.wsgi_app(environ, start_response)
         entry = self.cache.get(key, generation, now)
         if entry is not None:
             start_response("200 OK", entry.headers)
@@ -102,7 +113,9 @@ class PageCacheMiddleware:
 
         body = self.wsgi_app(environ, capture)
         expires = environ.get(_KEEP)
-        if expires is None or not sent.get("status", "").startswith("200 "):
+        # the final headers decide, after every hook: a response that sets a cookie is never replayed
+        if (expires is None or not sent.get("status", "").startswith("200 ")
+                or any(name.lower() == "set-cookie" for name, _ in sent.get("headers", ()))):
             return body
         try:
             data = b"".join(body)
@@ -112,7 +125,7 @@ class PageCacheMiddleware:
         return [data]
 
     def _key(self, environ) -> tuple | None:
-        if environ.get("REQUEST_METHOD") != "GET":
+        if environ.get("REQUEST_METHOD") != "GET" or not self._marked(environ):
             return None
         name = self.app.config["SESSION_COOKIE_NAME"]
         cookie = parse_cookie(environ).get(name)
@@ -128,6 +141,14 @@ class PageCacheMiddleware:
             return None
         return (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
                 tuple(environ.get(name) for name in HX_HEADERS), user_id, token)
+
+    def _marked(self, environ) -> bool:
+        """The URL routes to a view marked @cached_page (static files and every other page: no work here)."""
+        try:
+            endpoint, _ = self.app.url_map.bind_to_environ(environ).match(method="GET")
+        except HTTPException:  # not found, redirect, method not allowed: Flask answers
+            return False
+        return getattr(self.app.view_functions.get(endpoint), "page_cache", False)
 
     @property
     def serializer(self):

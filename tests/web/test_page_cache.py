@@ -2,6 +2,8 @@
 last committed write — made by this process, another process, the ORM or a bulk UPDATE."""
 # ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
+import threading
+
 import helpers
 import pytest
 from flask import template_rendered
@@ -217,3 +219,65 @@ def test_the_cache_stays_within_its_size(insured, client_of, app):
     for page in (1, 2, 3):
         get(client, f"/me/?page={page}")
     assert len(app.extensions["page_cache"].entries) == 2
+
+
+def test_the_counter_is_read_before_the_page_so_a_write_during_the_render_is_never_hidden(
+        insured, client_of, open_case, app, renders):
+    case = open_case(insured)
+    client = signed_in(client_of(insured))
+    other = create_app({**helpers.test_config(), "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+    def commit_elsewhere_once(sender, template, context, **extra):
+        if template.name == "insured/home.html" and len(renders) == 1:
+            with other.app_context():  # another worker commits while this page is being rendered
+                db.session.execute(update(Case).where(Case.id == case.id).values(status="cancelled"))
+                db.session.commit()
+                db.session.remove()
+                db.engine.dispose()
+
+    template_rendered.connect(commit_elsewhere_once, app)
+    try:
+        assert "已提交" in get(client, "/me/").get_data(as_text=True)  # rendered before it saw the write
+    finally:
+        template_rendered.disconnect(commit_elsewhere_once, app)
+    db.session.expire_all()
+    assert "已取消" in get(client, "/me/").get_data(as_text=True)
+
+
+def test_a_response_that_sets_a_cookie_is_never_replayed(insured, client_of, app, renders):
+    app.after_request(lambda response: (response.set_cookie("seen", "1"), response)[1])
+    client = signed_in(client_of(insured))
+    get(client, "/me/")
+    renders.clear()
+    get(client, "/me/")
+    assert renders == ["insured/home.html"]
+
+
+def test_refusals_are_never_kept_and_a_changed_role_is_refused_at_once(app, product, login_as, renders):
+    coordinator = signed_in(login_as("coordinator"))
+    assert get(coordinator, "/me/").status_code == 403
+    assert get(coordinator, "/me/").status_code == 403 and renders.count("error.html") == 2
+    assert get(coordinator, "/staff/").status_code == 200
+    db.session.execute(update(User).where(User.id == coordinator.user.id).values(role="auditor"))
+    db.session.commit()
+    assert get(coordinator, "/staff/").status_code == 403
+
+
+def test_the_cache_is_safe_across_threads():
+    cache, errors = page_cache.PageCache(2), []
+
+    def hammer(n):
+        try:
+            for i in range(2000):
+                key = (n + i) % 5
+                cache.put(key, page_cache.Entry(i % 2, 1e9, [], b""))
+                cache.get(key, (i + 1) % 2, 0.0)
+        except Exception as error:  # a KeyError from a lost race would land here
+            errors.append(error)
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(cache.entries) <= 2

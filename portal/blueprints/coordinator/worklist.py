@@ -6,7 +6,7 @@ then the open cases without one (waiting on the insured, not started, arranged),
 key. A cursor names the last row shown, so page 2000 costs what page 1 costs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -38,8 +38,8 @@ class Filters:
 
     @property
     def narrowed(self) -> bool:
-        """Any filter beyond the tab."""
-        return bool(self.line or self.status or self.city or self.q) or self.assignee is not None
+        """Any filter beyond the tab (derived, so a filter added later counts without a second list)."""
+        return replace(self, tab=Filters.tab) != Filters()
 
     def query_args(self, **changes) -> dict:
         """The URL arguments of these filters (empty ones left out)."""
