@@ -256,11 +256,10 @@ SHORTFALLS = {
         "shared its two cores with other work (compare the two bare figures)."),
     "sweep": (
         "**Deadline sweep at 100k (target ≤ 1 s).** The bench's first sweep is a catch-up: 1% of all running "
-        "clocks due at once, so it raises ~990 alerts and records ~500 breaches in one go; its cost follows "
-        "those new alerts, not N (the repeat sweep, nothing new, reads the due clocks through the index in "
-        "tens of milliseconds). The time goes into `portal/domain/sweep.py`: one INSERT … ON CONFLICT per "
-        "alert and, per breach, `history.append` (a SELECT of the chain's tail and two flushes). Batching "
-        "those belongs to the domain's owner; a sweep every ten minutes in production sees a handful."),
+        "clocks due at once, ~990 alerts and ~500 breaches in one go; its cost follows those, not N (the repeat "
+        "sweep reads the due clocks through the index in tens of milliseconds). Alerts go in one INSERT per "
+        "chunk and the breaches' history events in one flush (`history.append_many`); a figure above 1 s means "
+        "the run shared its cores with other work."),
     "report": (
         "**Weekly report at 100k (target ≤ 2 s).** Both grouped sums read every case and every clock once "
         "(a case open at the week's end counts whenever it was submitted); the first build also reads the "
