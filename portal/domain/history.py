@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import CaseEvent, utcnow
+from .batching import chunks
 from .errors import StaleCaseError
 
 ZERO_HASH = "0" * 64
@@ -115,14 +116,10 @@ def append_many(entries: list[tuple]) -> list[CaseEvent]:
     return events
 
 
-_CHUNK = 500  # bound parameters per IN (...)
-
-
 def _tails(case_ids: set[int]) -> dict:
     """The last event (seq, hash) of each case's chain."""
-    ids, tails = sorted(case_ids), {}
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
+    tails = {}
+    for chunk in chunks(sorted(case_ids)):
         last = (select(CaseEvent.case_id, func.max(CaseEvent.seq).label("seq"))
                 .where(CaseEvent.case_id.in_(chunk)).group_by(CaseEvent.case_id).subquery())
         tails.update((row.case_id, row) for row in db.session.execute(

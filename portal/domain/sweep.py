@@ -24,6 +24,7 @@ from .. import calendar, mail
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
 from . import history
+from .batching import IN_LIMIT, chunks
 from .leases import dialect_insert
 from .sla import clock_label
 
@@ -34,7 +35,6 @@ SUBJECTS = {
     "audit_failed": "记录完整性校验失败",
     "documents_uploaded": "客户上传了新资料",
 }
-_CHUNK = 500  # bound parameters per IN (...)
 
 
 @dataclass(frozen=True)
@@ -73,20 +73,16 @@ def sweep(now: datetime | None = None) -> SweepResult:
             if clock_key(row, kind) not in raised or (kind == "breached" and not row.breached)]
     _record_breaches([row for row, kind in todo if kind == "breached" and not row.breached], now)
     supervisors = _addresses(None) if any(_recipient_id(row) is None for row, _ in todo) else []
-    new = raise_alerts([_clock_alert(row, kind, now, supervisors) for row, kind in todo], now=now)
-    return SweepResult(**{kind: sum(clock_key(row, kind) in new for row, k in todo if k == kind)
+    alerts = [_clock_alert(row, kind, now, supervisors) for row, kind in todo]
+    new = raise_alerts(alerts, now=now)
+    return SweepResult(**{kind: sum(a["key"] in new for a in alerts if a["kind"] == kind)
                           for kind in ("due_soon", "breached")})
-
-
-def _chunks(items: list, size: int = _CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
     """Which of these alert keys exist already (so a repeated sweep does not even try to insert)."""
     found = set()
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         found.update(db.session.scalars(select(Alert.key).where(Alert.key.in_(chunk))))
     return found
 
@@ -100,14 +96,14 @@ def _record_breaches(rows: list, now: datetime) -> None:
     """
     table = SlaClock.__table__
     marked = set()
-    for chunk in _chunks([row.id for row in rows]):
+    for chunk in chunks([row.id for row in rows]):
         marked.update(db.session.scalars(
             update(table).where(table.c.id.in_(chunk), table.c.breached.is_(False))
             .values(breached=True, breached_at=table.c.deadline).returning(table.c.id)
         ))
     rows = [row for row in rows if row.id in marked]
     cases = {}
-    for chunk in _chunks([row.case_id for row in rows]):
+    for chunk in chunks([row.case_id for row in rows]):
         cases.update((case.id, case) for case in db.session.scalars(select(Case).where(Case.id.in_(chunk))))
     history.append_many([(cases[row.case_id], dict(
         actor=None, kind="clock", action="breached", internal=True, now=now,
@@ -153,7 +149,7 @@ def raise_alerts(alerts: list[dict], *, now: datetime | None = None) -> set[str]
     """
     now = now or utcnow()
     table, new = Alert.__table__, set()
-    for chunk in _chunks(alerts, _CHUNK // 10):  # ten bound parameters a row
+    for chunk in chunks(alerts, IN_LIMIT // 10):  # ten bound parameters a row
         new.update(db.session.scalars(
             dialect_insert(table).values([
                 dict(key=a["key"], kind=a["kind"], message=a["message"][:300], case_id=a.get("case_id"),

@@ -169,9 +169,10 @@ def init_page_cache(app: Flask) -> None:
 
 
 def _allow_keeping(response):
-    """Tell the middleware this response may be kept, and until when at most."""
+    """Tell the middleware this response may be kept, and until when at most (it checks the final status and
+    headers itself, after every other hook)."""
     environ = request.environ
-    if (environ.get(_CANDIDATE) and response.status_code == 200 and not response.direct_passthrough
+    if (environ.get(_CANDIDATE) and not response.direct_passthrough
             and not session.modified
             and getattr(current_app.view_functions.get(request.endpoint), "page_cache", False)):
         environ[_KEEP] = g.get("page_cache_deadline", float("inf"))
