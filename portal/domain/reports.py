@@ -31,6 +31,7 @@ from sqlalchemy import and_, case, func, or_, select
 from .. import calendar
 from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Case, ServiceLine, SlaClock, WeeklyReport, utcnow
+from . import checkpoints
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -290,7 +291,8 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         "complete": end <= now,  # False when built before the week was over
     }
     version = (db.session.scalar(select(func.max(WeeklyReport.version)).where(WeeklyReport.week == week)) or 0) + 1
-    report = WeeklyReport(week=week, version=version, built_at=now, built_by=built_by, data=data)
+    report = WeeklyReport(week=week, version=version, built_at=now, built_by=built_by, data=data,
+                          checkpoint_id=checkpoints.issue(reason=f"weekly {week}", now=now).id)  # SPEC §6
     db.session.add(report)
     db.session.flush()
     return report

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import as_database_owner
 from sqlalchemy import func, select, text
 
 from portal import calendar, create_app, jobs, scheduler
@@ -220,8 +221,9 @@ def test_a_broken_history_chain_raises_one_alert_a_day_to_the_supervisors(app, c
     history.append(case, actor=None, kind="note", action="note", summary="原始记录")
     db.session.commit()
     assert jobs.audit_verify(app, now=at(2026, 11, 26, 1, 30)).ok and _count(Alert) == 0
-    db.session.execute(text("UPDATE case_event SET summary = '被改过的记录'"))  # behind the application's back
-    db.session.commit()
+    with as_database_owner():
+        db.session.execute(text("UPDATE case_event SET summary = '被改过的记录'"))  # behind the application's back
+        db.session.commit()
     for hour in (1, 2, 3):
         assert not jobs.audit_verify(app, now=at(2026, 11, 27, hour, 30)).ok
     alert = db.session.scalar(select(Alert))
@@ -268,6 +270,7 @@ def test_after_three_days_off_each_job_is_caught_up_once(app, clock_due):
     assert jobs.weekly_report(app, now=back).week == "2026-W47"
     jobs.lapse_entitlements(app, now=back)
     jobs.audit_verify(app, now=back)
+    jobs.audit_checkpoint(app, now=back)
     assert scheduler.missed_jobs(back + timedelta(minutes=1)) == []
     assert jobs.deadline_sweep(app, now=back + timedelta(minutes=10)) == SweepResult(0, 0)
     assert _count(Alert) == 3 and _count(WeeklyReport) == 1
