@@ -281,7 +281,8 @@ def test_a_restarted_scheduler_adds_a_catch_up_run_only_for_what_it_missed(app):
     db.session.add_all([JobRun(name="deadline_sweep", last_success_at=now - timedelta(days=3)),
                         JobRun(name="weekly_report", last_success_at=now - timedelta(minutes=1)),
                         JobRun(name="lapse_entitlements", last_success_at=now - timedelta(minutes=1)),
-                        JobRun(name="audit_verify", last_success_at=now - timedelta(minutes=1))])
+                        JobRun(name="audit_verify", last_success_at=now - timedelta(minutes=1)),
+                        JobRun(name="audit_checkpoint", last_success_at=now - timedelta(minutes=1))])
     db.session.commit()
     built = scheduler.build_scheduler(app)
     catch_ups = [j for j in built.get_jobs() if j.id.endswith("_catch_up")]
