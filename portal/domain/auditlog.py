@@ -119,10 +119,14 @@ def rows(after_seq: int = 0):
 def verify(*, after_seq: int = 0, prev_hash: str = ZERO_HASH) -> LogResult:
     """Recompute every link and hash of the log (from `after_seq`, whose hash is `prev_hash`)."""
     checked, expected = 0, after_seq + 1
-    for row in rows(after_seq):
-        checked += 1
-        found = problem(row, prev_hash, expected)
-        if found:
-            return LogResult(checked, [LogBreak(expected if row["seq"] != expected else row["seq"], row["id"], found)])
-        prev_hash, expected = row["hash"], row["seq"] + 1
+    stream = rows(after_seq)
+    try:
+        for row in stream:
+            checked += 1
+            found = problem(row, prev_hash, expected)
+            if found:
+                return LogResult(checked, [LogBreak(min(expected, row["seq"]), row["id"], found)])
+            prev_hash, expected = row["hash"], row["seq"] + 1
+    finally:
+        stream.close()  # a server-side cursor on PostgreSQL: stopping early must close it
     return LogResult(checked)
