@@ -44,12 +44,12 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
     db.session.flush()
     previous = latest()
     number = (previous.id if previous else 0) + 1
-    new_events = _anchor_new_events(number)
+    _anchor_new_events(number)
     audit_from = previous.audit_length if previous else 0
     db.session.execute(insert(AuditAnchor).from_select(
         ["checkpoint_id", "case_id", "seq", "hash"],
         select(literal(number), cast(null(), Integer), AuditLog.seq, AuditLog.hash).where(AuditLog.seq > audit_from)))
-    digest, count, new_cases, audit_tail = _digest_of(number)
+    digest, count, new_events, new_cases, audit_tail = _digest_of(number)
     upto = db.session.scalar(select(func.max(CaseEvent.id)).join(AuditAnchor, and_(
         AuditAnchor.case_id == CaseEvent.case_id, AuditAnchor.seq == CaseEvent.seq,
         AuditAnchor.checkpoint_id == number))) if new_events else None
@@ -78,27 +78,27 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
     return checkpoint
 
 
-def _anchor_new_events(number: int) -> int:
+def _anchor_new_events(number: int) -> None:
     """INSERT … SELECT every case event without an anchor yet (one statement: one consistent snapshot)."""
     anchored = AuditAnchor.__table__.alias("anchored")
     fresh = (select(literal(number), CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
              .outerjoin(anchored, and_(anchored.c.case_id == CaseEvent.case_id, anchored.c.seq == CaseEvent.seq))
              .where(anchored.c.id.is_(None)))
-    result = db.session.execute(insert(AuditAnchor).from_select(["checkpoint_id", "case_id", "seq", "hash"], fresh))
-    return result.rowcount
+    db.session.execute(insert(AuditAnchor).from_select(["checkpoint_id", "case_id", "seq", "hash"], fresh))
 
 
-def _digest_of(number: int) -> tuple[str, int, int, tuple[int, str] | None]:
-    """(digest, anchors, new histories, (audit length, tail) or None) of checkpoint `number`'s anchors."""
+def _digest_of(number: int) -> tuple[str, int, int, int, tuple[int, str] | None]:
+    """(digest, anchors, case events, new histories, (audit length, tail) or None) of checkpoint `number`."""
     digest = _Digest()
-    new_cases, tail = 0, None
+    events, new_cases, tail = 0, 0, None
     for row in db.session.execute(_anchor_query(number, number, audit=False)):
         digest.case(row.case_id, row.seq, row.hash)
+        events += 1
         new_cases += row.seq == 1
     for row in db.session.execute(_anchor_query(number, number, audit=True)):
         digest.audit(row.seq, row.hash)
         tail = (row.seq, row.hash)
-    return digest.hexdigest(), digest.count, new_cases, tail
+    return digest.hexdigest(), digest.count, events, new_cases, tail
 
 
 class _Digest:
