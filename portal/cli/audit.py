@@ -32,6 +32,17 @@ def audit_checkpoint(out):
                f"回执已写入 {out}。")
 
 
+@audit.command("public-key")
+@with_appcontext
+def audit_public_key():
+    """Print 英仕's checkpoint-signing public key (hex and PEM), as the auditor portal shows it."""
+    from .. import audit_keys
+
+    click.echo(f"key id {audit_keys.key_id()}")
+    click.echo(f"Ed25519 public key (hex) {audit_keys.public_hex()}")
+    click.echo(audit_keys.public_pem(), nl=False)
+
+
 @audit.command("verify")
 @click.option("--receipts", "receipts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="a folder of receipts (*.json) that 史带 kept")

@@ -6,7 +6,6 @@ sequence number, the previous row's hash and sha256 over its own canonical JSON.
 seq is retried in a savepoint), so two writers never fork the chain."""
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 
 from flask import has_request_context, request
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import AuditLog, utcnow
-from .history import ZERO_HASH, _timestamp, jsonable
+from .history import CANONICAL_JSON, ZERO_HASH, _timestamp, jsonable
 
 #: every stored column except id and hash, in this (sorted) JSON
 HASHED_FIELDS = ("seq", "at", "actor_id", "actor_role", "action", "object_type", "object_id", "case_id",
@@ -30,7 +29,7 @@ def canonical(fields: dict) -> bytes:
     """The canonical JSON of a row's hashed fields."""
     payload = {name: fields[name] for name in HASHED_FIELDS}
     payload["at"] = _timestamp(payload["at"])
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return CANONICAL_JSON.encode(payload).encode()
 
 
 def compute_hash(fields: dict) -> str:

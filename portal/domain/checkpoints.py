@@ -20,11 +20,12 @@ from sqlalchemy import Integer, and_, cast, func, insert, literal, null, select,
 from .. import audit_keys
 from ..extensions import db
 from ..models import AuditAnchor, AuditCheckpoint, AuditLog, Case, CaseEvent, utcnow
-from . import auditlog
+from . import auditlog, chain_scan
 from .history import ZERO_HASH, _problem, _timestamp
 
 RECEIPT_TYPE = "zjjyb-audit-checkpoint"
 RECEIPT_VERSION = 1
+_ISSUE_LOCK = 16_002  # pg_advisory_xact_lock key (portal.domain.auditlog uses 16_001)
 
 
 # ---- issuing -------------------------------------------------------------------------------------
@@ -39,8 +40,9 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
     Called by the scheduler (daily), by every weekly report build and by `flask audit checkpoint`."""
     now = now or utcnow()
     if db.session.get_bind().dialect.name == "postgresql":
-        # one issuer at a time; appends go on (what commits later is anchored by the next checkpoint)
-        db.session.execute(text("LOCK TABLE audit_checkpoint IN EXCLUSIVE MODE"))
+        # one issuer at a time (an advisory lock needs no UPDATE privilege, which the app role lacks on these
+        # tables in production); appends go on: what commits later is anchored by the next checkpoint
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ISSUE_LOCK})
     db.session.flush()
     previous = latest()
     number = (previous.id if previous else 0) + 1
@@ -317,119 +319,51 @@ def _stored_chain(upto: int, result: Verification) -> dict[int, AuditCheckpoint]
 def _full_pass(upto: int, stored: dict[int, AuditCheckpoint], result: Verification) -> None:
     """Every case event and audit row against its chain and the anchors of checkpoints 1..upto."""
     digests = {number: _Digest() for number in stored}
-    cases = _scan_case_history(upto, digests, result)
-    audit = _scan_audit_log(upto, digests, result)
-    for number, checkpoint in sorted(stored.items()):
-        digest = digests[number]
-        if digest.count != checkpoint.anchored_count or digest.hexdigest() != checkpoint.anchors_digest:
-            result.findings.append(Finding(
-                "checkpoint", f"第 {number} 号校验点锚定的记录被删除或改写（与校验点不符）。", checkpoint=number))
-            break
+
+    def feed_case(checkpoint: int, case_id: int, seq: int, link_hash: str) -> None:
+        digests[checkpoint].case(case_id, seq, link_hash)
+
+    def feed_audit(checkpoint: int, seq: int, link_hash: str) -> None:
+        digests[checkpoint].audit(seq, link_hash)
+
+    result.events_checked, cases, cases_missing = chain_scan.scan_cases(upto, feed_case)
+    result.audit_checked, audit, audit_missing = chain_scan.scan_audit_log(upto, feed_audit)
+    # with anchored links missing the digests cannot add up; the deletions themselves are the findings
+    if not (cases_missing or audit_missing):
+        for number, checkpoint in sorted(stored.items()):
+            digest = digests[number]
+            if digest.count != checkpoint.anchored_count or digest.hexdigest() != checkpoint.anchors_digest:
+                result.findings.append(Finding(
+                    "checkpoint", f"第 {number} 号校验点锚定的记录被删除或改写（与校验点不符）。", checkpoint=number))
+                break
     if cases:
-        first = min(cases.values(), key=lambda f: f.case_id)
-        result.findings.append(first)
-        result.broken_cases = len(cases)
+        worded = _worded(cases)
+        result.findings.append(min(worded.values(), key=lambda f: f.case_id))
+        result.broken_cases = len(worded)
     if audit:
-        result.findings.append(audit)
+        result.findings.append(Finding("audit_log", f"审计日志第 {audit.seq} 条{_what(audit)}。", seq=audit.seq,
+                                       checkpoint=audit.checkpoint))
 
 
-def _case_finding(case_id: int, seq: int, what: str, checkpoint: int | None = None) -> Finding:
-    return Finding("case", what, case_id=case_id, seq=seq, checkpoint=checkpoint)
+def _what(problem: chain_scan.Problem) -> str:
+    if problem.kind == "deleted":
+        return f"已被删除（第 {problem.checkpoint} 号校验点已锚定）"
+    if problem.kind == "rewritten":
+        return f"已被改写（与第 {problem.checkpoint} 号校验点锚定的内容不符）"
+    return f"：{problem.message}"
 
 
-def _scan_case_history(upto: int, digests: dict, result: Verification) -> dict[int, Finding]:
-    """Merge the events (case_id, seq order) with the anchors of 1..upto; the first problem of each case."""
-    found: dict[int, Finding] = {}
-    anchors = iter(db.session.execute(_anchor_query(1, upto, audit=False))) if upto else iter(())
-    anchor = next(anchors, None)
-
-    def missing(a):
-        found.setdefault(a.case_id, _case_finding(a.case_id, a.seq, "deleted", a.checkpoint_id))
-
-    table = CaseEvent.__table__
-    events = db.session.execute(select(*table.c).order_by(table.c.case_id, table.c.seq)
-                                .execution_options(yield_per=5000)).mappings()
-    current, prev_hash, expected = None, ZERO_HASH, 1
-    for row in events:
-        result.events_checked += 1
-        key = (row["case_id"], row["seq"])
-        while anchor is not None and (anchor.case_id, anchor.seq) < key:
-            digests[anchor.checkpoint_id].case(anchor.case_id, anchor.seq, anchor.hash)
-            missing(anchor)
-            anchor = next(anchors, None)
-        if anchor is not None and (anchor.case_id, anchor.seq) == key:
-            digests[anchor.checkpoint_id].case(anchor.case_id, anchor.seq, anchor.hash)
-            if anchor.hash != row["hash"]:
-                found.setdefault(row["case_id"], _case_finding(row["case_id"], row["seq"], "rewritten",
-                                                               anchor.checkpoint_id))
-            anchor = next(anchors, None)
-        if row["case_id"] != current:
-            current, prev_hash, expected = row["case_id"], ZERO_HASH, 1
-        if row["case_id"] not in found:
-            problem = _problem(row, prev_hash, expected)
-            if problem:
-                found[row["case_id"]] = _case_finding(row["case_id"], min(expected, row["seq"]), problem)
-        prev_hash, expected = row["hash"], row["seq"] + 1
-    while anchor is not None:
-        digests[anchor.checkpoint_id].case(anchor.case_id, anchor.seq, anchor.hash)
-        missing(anchor)
-        anchor = next(anchors, None)
-    return _worded(found)
-
-
-def _worded(found: dict[int, Finding]) -> dict[int, Finding]:
-    """Each case's finding with its reference and a plain-Chinese sentence."""
+def _worded(found: dict[int, chain_scan.Problem]) -> dict[int, Finding]:
+    """Each case's first problem as a finding with its reference and a plain-Chinese sentence."""
     refs = {}
     ids = sorted(found)
     for start in range(0, len(ids), 500):
         refs.update(db.session.execute(select(Case.id, Case.ref).where(Case.id.in_(ids[start:start + 500]))).all())
-    worded = {}
-    for case_id, finding in found.items():
-        ref = refs.get(case_id) or f"（id {case_id}，案件本身已不存在）"
-        if finding.message == "deleted":
-            what = f"已被删除（第 {finding.checkpoint} 号校验点已锚定）"
-        elif finding.message == "rewritten":
-            what = f"已被改写（与第 {finding.checkpoint} 号校验点锚定的内容不符）"
-        else:
-            what = finding.message
-        worded[case_id] = Finding("case", f"案件 {ref} 第 {finding.seq} 条记录{what}。", case_id=case_id,
-                                  case_ref=refs.get(case_id), seq=finding.seq, checkpoint=finding.checkpoint)
-    return worded
-
-
-def _scan_audit_log(upto: int, digests: dict, result: Verification) -> Finding | None:
-    """The audit-log chain, merged with its anchors of 1..upto; the first problem or None."""
-    anchors = iter(db.session.execute(_anchor_query(1, upto, audit=True))) if upto else iter(())
-    anchor = next(anchors, None)
-    first: Finding | None = None
-
-    def note(seq: int, what: str, checkpoint: int | None = None):
-        nonlocal first
-        if first is None:
-            first = Finding("audit_log", f"审计日志第 {seq} 条{what}。", seq=seq, checkpoint=checkpoint)
-
-    prev_hash, expected = ZERO_HASH, 1
-    for row in auditlog.rows():
-        result.audit_checked += 1
-        while anchor is not None and anchor.seq < row["seq"]:
-            digests[anchor.checkpoint_id].audit(anchor.seq, anchor.hash)
-            note(anchor.seq, f"已被删除（第 {anchor.checkpoint_id} 号校验点已锚定）", anchor.checkpoint_id)
-            anchor = next(anchors, None)
-        if anchor is not None and anchor.seq == row["seq"]:
-            digests[anchor.checkpoint_id].audit(anchor.seq, anchor.hash)
-            if anchor.hash != row["hash"]:
-                note(row["seq"], f"已被改写（与第 {anchor.checkpoint_id} 号校验点锚定的内容不符）",
-                     anchor.checkpoint_id)
-            anchor = next(anchors, None)
-        problem = auditlog.problem(row, prev_hash, expected)
-        if problem:
-            note(min(expected, row["seq"]), problem)
-        prev_hash, expected = row["hash"], row["seq"] + 1
-    while anchor is not None:
-        digests[anchor.checkpoint_id].audit(anchor.seq, anchor.hash)
-        note(anchor.seq, f"已被删除（第 {anchor.checkpoint_id} 号校验点已锚定）", anchor.checkpoint_id)
-        anchor = next(anchors, None)
-    return first
+    return {case_id: Finding("case", f"案件 {refs.get(case_id) or f'（id {case_id}，案件本身已不存在）'} "
+                                     f"第 {problem.seq} 条记录{_what(problem)}。",
+                             case_id=case_id, case_ref=refs.get(case_id), seq=problem.seq,
+                             checkpoint=problem.checkpoint)
+            for case_id, problem in found.items()}
 
 
 def verify_since_latest() -> Verification:
@@ -445,7 +379,7 @@ def verify_since_latest() -> Verification:
         result.findings.append(Finding("checkpoint", bad or f"第 {last.id} 号校验点与上一个校验点的链接不符。",
                                        checkpoint=last.id))
         return result
-    found: dict[int, Finding] = {}
+    found: dict[int, chain_scan.Problem] = {}
     table = CaseEvent.__table__
     new = db.session.execute(select(*table.c).where(table.c.id > last.event_id_upto)
                              .order_by(table.c.case_id, table.c.seq)).mappings().all()
@@ -459,7 +393,7 @@ def verify_since_latest() -> Verification:
         if row["case_id"] not in found:
             problem = _problem(row, prev_hash, expected)
             if problem:
-                found[row["case_id"]] = _case_finding(row["case_id"], row["seq"], problem)
+                found[row["case_id"]] = chain_scan.Problem(row["seq"], "chain", message=problem)
         prev_hash, expected = row["hash"], row["seq"] + 1
     cases = _worded(found)
     if cases:

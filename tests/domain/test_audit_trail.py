@@ -341,3 +341,28 @@ def test_cli_checkpoint_without_out_prints_the_receipt(world, runner):
     assert result.exit_code == 0
     assert json.loads(result.output)["checkpoint"] == 1
     assert db.session.scalar(select(WeeklyReport)) is None
+
+
+def test_cli_prints_the_public_key(runner):
+    result = runner.invoke(args=["audit", "public-key"])
+    assert result.exit_code == 0
+    assert audit_keys.public_hex() in result.output and "BEGIN PUBLIC KEY" in result.output
+
+
+def test_a_development_key_is_generated_once_in_the_instance_folder(tmp_path, monkeypatch):
+    from portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "TESTING": True,
+                      "AUDIT_SIGNING_KEY": None, "AUDIT_SIGNING_KEY_FILE": None})
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        first = audit_keys.public_hex()
+    assert (tmp_path / "audit_signing_key.pem").stat().st_mode & 0o777 == 0o600
+    app.extensions.pop("audit_signing_key")
+    with app.app_context():
+        assert audit_keys.public_hex() == first
+        monkeypatch.setenv("APP_ENV", "production")
+        app.extensions.pop("audit_signing_key")
+        (tmp_path / "audit_signing_key.pem").unlink()
+        with pytest.raises(audit_keys.SigningKeyMissing):
+            audit_keys.signing_key()
