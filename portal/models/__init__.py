@@ -17,13 +17,13 @@ from .cases import (
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
-from .ops import Alert, AuditLog, DataGeneration, HolidayOverride, JobLease, JobRun, WeeklyReport
+from .ops import Alert, AuditLog, HolidayOverride, JobLease, JobRun, WeeklyReport
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
 __all__ = [
     "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "DataGeneration",
+    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital",
     "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",
