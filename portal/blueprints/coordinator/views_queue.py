@@ -8,6 +8,7 @@ from ... import calendar
 from ...domain import lines, sla
 from ...extensions import db
 from ...models import STATUSES, ServiceLine, utcnow
+from ...web.params import id_arg
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp, worklist
 from .choices import staff_options
@@ -22,7 +23,7 @@ def _filters() -> worklist.Filters:
         line=args.get("line", "").strip(),
         status=args.get("status", "") if args.get("status", "") in STATUSES else "",
         city=args.get("city", "").strip()[:30],
-        assignee=args.get("assignee", type=int),
+        assignee=id_arg("assignee"),
         q=args.get("q", "").strip()[:40],
     )
 
