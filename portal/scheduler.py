@@ -102,7 +102,7 @@ _failed_lock = threading.Lock()
 def catch_up(app: Flask, *, now: datetime | None = None) -> dict[str, object]:
     """Run each missed job once (see the module docstring); a job that failed here waits for the retry interval.
     Returns what each job run gave (a result, Skipped, or the exception)."""
-    now = now or datetime.now(UTC)
+    given, now = now, now or datetime.now(UTC)
     retry = timedelta(seconds=float(app.config.get("SCHEDULER_RETRY_SECONDS", 300)))
     with app.app_context():
         try:
@@ -120,7 +120,7 @@ def catch_up(app: Flask, *, now: datetime | None = None) -> dict[str, object]:
             continue
         log.info("catching up on %s", name)
         try:
-            done[name] = CATCH_UP[name](app)
+            done[name] = CATCH_UP[name](app, now=given)
         except Exception as error:  # logged by run_job; retried after `retry`
             with _failed_lock:
                 _failed_at[name] = now
