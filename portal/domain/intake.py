@@ -52,10 +52,12 @@ def submit_request(*, insured, line_code: str, data: dict, actor, channel: str =
     line = insured.policy.product.line(line_code)
     if line is None:
         raise DomainError("本产品不提供该项服务。", "line_code")
+    columns = _columns(data)
+    eligibility.check_admission_slip(columns["admission_slip_date"], today)
     results = eligibility.evaluate(insured=insured, line_code=line_code, data=data, on_date=today)
     year = ledger.policy_year(insured.policy, today)
     status = "submitted" if eligibility.passed(results) else "terminated"
-    case = _insert_case(today, **_columns(data), policy_id=insured.policy_id, insured_id=insured.id,
+    case = _insert_case(today, **columns, policy_id=insured.policy_id, insured_id=insured.id,
                         line_code=line_code, channel=channel, status=status,
                         created_by_id=getattr(actor, "id", None), submitted_at=now,
                         policy_year_start=year[0] if year else None)

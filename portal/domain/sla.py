@@ -91,11 +91,50 @@ def start(case, start: str, *, on_date: date, now: datetime | None = None) -> li
         clock = _clock(case, definition)
         if clock.state != "pending":
             continue  # a clock starts once; a repeated event does not move it
+        if definition.get("after"):
+            # counts from the latest of several milestones (overseas treatment: materials, hospital, visa)
+            on_date = max([on_date, *milestone_dates(case, definition["after"]).values()])
         clock.state, clock.start_date, clock.started_at, clock.days = "running", on_date, now, definition["days"]
         _recompute(clock)
         started.append(clock)
     db.session.flush()
     return started
+
+
+def milestone_dates(case, codes) -> dict[str, date]:
+    """The business date each of `codes` was reached on, from the case history (milestones not reached left out)."""
+    found = {}
+    for event in case.events:
+        reached = ((event.data or {}).get("milestone") or {}).get("to")
+        if reached in codes and reached not in found:
+            found[reached] = calendar.to_business_date(event.at)
+    return found
+
+
+def waiting_for(case, clock: SlaClock) -> list[str]:
+    """The milestones a pending clock still waits for (its definition's `after`, else its start)."""
+    definition = next((d for d in _definitions(case) if d["kind"] == clock.kind), None)
+    if definition is None or clock.state != "pending":
+        return []
+    codes = definition.get("after") or [definition["start"]]
+    reached = milestone_dates(case, codes)
+    return [code for code in codes if code not in reached]
+
+
+def move_start(case, start: str, *, on_date: date) -> list[tuple[SlaClock, date]]:
+    """Move the start of the open clocks starting at `start` (a corrected 住院条 date before the booking).
+
+    Returns (clock, old start date) for each clock that moved; the caller records old and new in the history.
+    """
+    kinds = {d["kind"] for d in _definitions(case) if d["start"] == start}
+    moved = []
+    for clock in case.clocks:
+        if clock.kind in kinds and clock.state in OPEN_STATES and clock.start_date != on_date:
+            moved.append((clock, clock.start_date))
+            clock.start_date = on_date
+            _recompute(clock)
+    db.session.flush()
+    return moved
 
 
 def pause(case, *, now: datetime | None = None) -> None:
