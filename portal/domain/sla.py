@@ -121,6 +121,31 @@ def waiting_for(case, clock: SlaClock) -> list[str]:
     return [code for code in codes if code not in reached]
 
 
+class StepTime(NamedTuple):
+    """One milestone of a case with the working days it took after the previous one (no SLA; auditors see it)."""
+
+    code: str
+    label: str
+    reached_on: date | None
+    working_days: int
+
+
+def step_times(case, today: date) -> list[StepTime]:
+    """Each milestone reached, then the step in progress (its days so far), counted from the request day."""
+    from .lines import MILESTONES
+
+    reached = milestone_dates(case, [code for code, _ in MILESTONES.get(case.line_code, [])])
+    previous, steps = calendar.to_business_date(case.submitted_at), []
+    for code, label in MILESTONES.get(case.line_code, []):
+        if code in reached:
+            steps.append(StepTime(code, label, reached[code], calendar.working_days_between(previous, reached[code])))
+            previous = reached[code]
+        elif case.is_open:
+            steps.append(StepTime(code, label, None, calendar.working_days_between(previous, today)))
+            break
+    return steps
+
+
 def move_start(case, start: str, *, on_date: date) -> list[tuple[SlaClock, date]]:
     """Move the start of the open clocks starting at `start` (a corrected 住院条 date before the booking).
 
