@@ -1,7 +1,7 @@
 """i16 audit trail: audit-log hash chain, signed checkpoints with their anchors, append-only triggers
 
 Revision ID: i16_audit_trail
-Revises: a9f9831f7ae1
+Revises: i17_promises
 Create Date: 2026-12-01 21:22:03.025389
 
 Triggers (portal/db_guards.py) refuse UPDATE and DELETE (PostgreSQL: also TRUNCATE) on case_event, audit_log,
@@ -17,7 +17,7 @@ from portal.db_guards import I16_TABLES, create_guards, drop_function, drop_guar
 
 # revision identifiers, used by Alembic.
 revision = 'i16_audit_trail'
-down_revision = 'a9f9831f7ae1'
+down_revision = 'i17_promises'
 branch_labels = None
 depends_on = None
 

@@ -27,6 +27,7 @@ from portal.models import (
     Document,
     Entitlement,
     EntitlementEntry,
+    InsurerDelivery,
     WeeklyReport,
 )
 
@@ -78,14 +79,21 @@ def _one_row_of_every_guarded_table(world, make_user):
     db.session.add(EntitlementEntry(entitlement_id=entitlement.id, case_id=case.id, kind="reserve", at=NOW))
     db.session.add(Document(case_id=case.id, kind="report", original_name="r.pdf", stored_name="delivered.pdf",
                             content_type="application/pdf", size=1, sha256="0" * 64, delivered_at=NOW))
-    reports.build_weekly("2026-W23", built_by="test", now=NOW)
+    report = reports.build_weekly("2026-W23", built_by="test", now=NOW)
+    db.session.add(InsurerDelivery(kind="weekly_report", weekly_report_id=report.id, title="2026-W23 周报",
+                                   created_at=NOW))
     db.session.commit()
 
 
+#: what each UPDATE below changes: a frozen column (insurer_delivery freezes only what was delivered)
+_CHANGE = {"insurer_delivery": "title = 'x'"}
+
+
 @pytest.mark.parametrize("table", sorted(db_guards.GUARDED))
-@pytest.mark.parametrize("statement", ["UPDATE {t} SET id = id", "DELETE FROM {t}"])
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET {change}", "DELETE FROM {t}"])
 def test_raw_update_and_delete_are_refused_on_every_guarded_table(world, make_user, table, statement):
     _one_row_of_every_guarded_table(world, make_user)
+    statement = statement.replace("{change}", _CHANGE.get(table, "id = id"))
     where = " WHERE delivered_at IS NOT NULL" if table == "document" else ""
     assert db.session.execute(text(f'SELECT count(*) FROM "{table}"{where}')).scalar() >= 1
     with pytest.raises(DBAPIError, match="append-only"):
@@ -113,6 +121,18 @@ def test_documents_under_review_still_change_but_a_delivered_report_does_not(wor
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.execute(text("UPDATE document SET original_name = 'x.pdf' WHERE id = :id"), {"id": document.id})
     db.session.rollback()
+
+
+def test_a_delivery_to_the_insurer_keeps_what_was_sent_but_takes_its_read_mark(world, make_user):
+    _one_row_of_every_guarded_table(world, make_user)
+    db.session.execute(text("UPDATE insurer_delivery SET read_at = :now, emailed_at = :now"),
+                       {"now": NOW.replace(tzinfo=None)})
+    db.session.commit()
+    for change in ("document_ids = '[1]'", "case_id = :case", "created_at = :now"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(f"UPDATE insurer_delivery SET {change}"),
+                               {"case": world[0].id, "now": datetime(2020, 1, 1)})
+        db.session.rollback()
 
 
 def test_every_guarded_table_has_its_triggers_at_head(app):
