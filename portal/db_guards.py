@@ -9,9 +9,9 @@ A table is guarded as a whole (`Guard()`), only for rows matching a condition on
 delivered reports are frozen; documents under review still change), or only in some columns (`insurer_delivery`:
 what was delivered is frozen, its e-mail status and 已阅 mark still change; DELETE is refused always).
 A later migration guards a new table with `create_guards(op.get_bind(), {"consent_record": Guard()})` (and
-`drop_guards` with the same mapping in its downgrade), and adds the table to GUARDED. On SQLite a `batch_alter_table` that copies a guarded table loses
-its triggers: call `create_guards` for that table again after it (tests/domain/test_append_only.py checks
-that every table of GUARDED has its triggers at head).
+`drop_guards` with the same mapping in its downgrade), and adds the table to GUARDED. On SQLite a
+`batch_alter_table` that copies a guarded table loses its triggers: call `create_guards` for that table again
+after it (tests/domain/test_audit_trail.py checks that every table of GUARDED has its triggers at head).
 """
 
 from collections.abc import Iterator, Mapping
