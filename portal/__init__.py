@@ -29,8 +29,16 @@ def create_app(config: dict | type | None = None) -> Flask:
     # before CSRFProtect's own hook: an auditor's tokenless POST is refused *and logged*, not just a 400
     app.before_request(refuse_auditor_writes_anywhere)
     csrf.init_app(app)
+    from .web.ratelimit import limiter
+
+    limiter.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    from .web.sessions import init_sessions
+
+    init_sessions(app)
+    # first of all hooks: an expired session is gone before any gate looks at current_user
+    app.before_request_funcs[None].insert(0, app.before_request_funcs[None].pop())
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .blueprints import register_blueprints

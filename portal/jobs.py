@@ -36,6 +36,7 @@ TTL = {
     "weekly_report": timedelta(minutes=30),
     "lapse_entitlements": timedelta(minutes=30),
     "audit_verify": timedelta(hours=1),
+    "outbox_drain": timedelta(minutes=5),
 }
 
 
@@ -142,6 +143,19 @@ def lapse_entitlements(app: Flask, *, now: datetime | None = None) -> int | Skip
     """Nightly: free units of policy years that have ended are recorded as lapsed."""
     return run_job(app, "lapse_entitlements",
                    lambda now: ledger.lapse_expired(calendar.business_today(now), now=now), now=now)
+
+
+def outbox_drain(app: Flask, *, now: datetime | None = None):
+    """Every minute: send or retry the SMS and e-mails of the outbox; drop finished rate-limit windows."""
+    def work(now: datetime):
+        from .outbox import deliver_due
+        from .web.ratelimit import DatabaseStorage
+
+        result = deliver_due(now=now)
+        DatabaseStorage().purge_expired()
+        return result
+
+    return run_job(app, "outbox_drain", work, now=now)
 
 
 def audit_verify(app: Flask, *, now: datetime | None = None) -> history.VerifyResult | Skipped:

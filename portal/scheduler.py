@@ -63,6 +63,8 @@ SCHEDULE = (
           _cron(day_of_week="mon", hour=jobs.WEEKLY_AT.hour, minute=jobs.WEEKLY_AT.minute), None),
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # the outbox: SMS and e-mail retries (a first attempt is made right after each commit)
+    Entry("outbox_drain", "outbox_drain", jobs.outbox_drain, _cron(minute="*"), 50),
 )
 
 #: what a restart runs once when a job's fire time passed while no scheduler was up

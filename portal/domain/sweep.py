@@ -20,7 +20,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from .. import calendar, mail
+from .. import calendar, outbox
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
 from . import history
@@ -148,22 +148,23 @@ def raise_alerts(alerts: list[dict], *, now: datetime | None = None) -> set[str]
     PostgreSQL, and only the rows this call inserted send their email.
     """
     now = now or utcnow()
-    table, new = Alert.__table__, set()
+    table, new = Alert.__table__, {}
     for chunk in chunks(alerts, IN_LIMIT // 10):  # ten bound parameters a row
-        new.update(db.session.scalars(
+        new.update(db.session.execute(
             dialect_insert(table).values([
                 dict(key=a["key"], kind=a["kind"], message=a["message"][:300], case_id=a.get("case_id"),
                      clock_id=a.get("clock_id"), recipient_id=a.get("recipient_id"), created_at=now,
-                     emailed_at=now if a["addresses"] else None)
+                     emailed_at=None)  # stamped by the outbox once the e-mail really left
                 for a in chunk
-            ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
-        ))
+            ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key, table.c.id)
+        ).tuples())
     for alert in alerts:
         if alert["key"] in new:
             for address in alert["addresses"]:
-                mail.send_after_commit(db.session, address, f"【重疾就医保】{SUBJECTS.get(alert['kind'], '提醒')}",
-                                       f"{alert['message']}\n\n请登录英仕协调员工作台查看。")
-    return new
+                outbox.enqueue("email", address, f"{alert['message']}\n\n请登录英仕协调员工作台查看。",
+                               subject=f"【重疾就医保】{SUBJECTS.get(alert['kind'], '提醒')}", purpose="alert",
+                               alert_id=new[alert["key"]])
+    return set(new)
 
 
 def _mail_on() -> bool:

@@ -1,6 +1,6 @@
 """All models, importable from one place (`from portal.models import Case`)."""
 
-from .accounts import ID_TYPES, ROLES, STAFF_ROLES, InsuredPerson, Policy, User
+from .accounts import AUDITOR_ROLES, ID_TYPES, ROLES, STAFF_ROLES, InsuredPerson, Policy, User
 from .base import UTCDateTime, utcnow
 from .cases import (
     CHANNELS,
@@ -17,16 +17,18 @@ from .cases import (
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
+from .identity import OutboundMessage, RateLimitCounter, RegistrationCode
 from .ops import Alert, AuditLog, DataGeneration, HolidayOverride, JobLease, JobRun, WeeklyReport
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
 __all__ = [
-    "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
+    "AUDITOR_ROLES", "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
     "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "DataGeneration",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital",
-    "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",
+    "InsuredPerson", "JobLease", "JobRun", "Notification", "OutboundMessage", "Policy", "Product",
+    "RateLimitCounter", "RegistrationCode",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",
 ]

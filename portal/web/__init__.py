@@ -18,22 +18,14 @@ def init_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(_load_user)
     filters.register(app)
 
     app.before_request(_fresh_calendar)
     init_page_cache(app)  # after the calendar check: a page rendered on a miss uses the fresh calendar
     app.after_request(_security_headers)
-    for code in (400, 403, 404, 405, 413, 422, 500):
+    for code in (400, 403, 404, 405, 413, 422, 429, 500):
         app.register_error_handler(code, _error_page)
     app.add_url_rule("/healthz", "healthz", healthz)
-
-
-def _load_user(user_id: str):
-    from ..models import User
-
-    user = db.session.get(User, int(user_id))
-    return user if user and user.active else None
 
 
 def _fresh_calendar():
@@ -61,6 +53,7 @@ ERROR_TEXT = {
     405: "不支持此操作。",
     413: "上传的文件太大。",
     422: "提交的内容有误，请检查后重试。",
+    429: "尝试次数过多，请稍后再试。如需帮助请致电 400-606-5033。",
     500: "系统出现问题，请稍后重试；如持续出现请致电 400-606-5033。",
 }
 

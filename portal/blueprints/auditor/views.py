@@ -53,10 +53,12 @@ def case_export(case_id):
     archive, included = exports.case_zip(
         case, events=history.timeline(case, include_internal=True), services=queries.case_services(case),
         chain=history.verify(case_id=case.id), exported_by=current_user.display_name, now=now)
-    record("case.export", obj=case, case_id=case.id, detail={"files": included})
+    record("case.export", obj=case, case_id=case.id, detail={"files": len(included), "document_ids": included})
     db.session.commit()
-    return send_file(archive, mimetype="application/zip", as_attachment=True,
-                     download_name=f"case-{case.ref}.zip", max_age=0)
+    response = send_file(archive, mimetype="application/zip", as_attachment=True,
+                         download_name=f"case-{case.ref}.zip", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"  # every document of a case: no cache may keep it
+    return response
 
 
 @bp.get("/documents/<int:document_id>")
