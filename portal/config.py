@@ -15,6 +15,9 @@ class Config:
     """Defaults for development; every value can be overridden by an environment variable."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    #: Strict-Transport-Security on every response (production is served over HTTPS only)
+    HSTS = _bool("HSTS", os.environ.get("APP_ENV") == "production")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'portal.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
@@ -83,6 +86,8 @@ class TestConfig(Config):
     """Used by the test suite; the database comes from TEST_DATABASE_URL or a temporary SQLite file."""
 
     TESTING = True
+    APP_ENV = "test"
+    HSTS = False
     SECRET_KEY = "test-secret-of-at-least-32-bytes-for-tests"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

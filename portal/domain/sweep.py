@@ -150,14 +150,14 @@ def raise_alerts(alerts: list[dict], *, now: datetime | None = None) -> set[str]
     now = now or utcnow()
     table, new = Alert.__table__, {}
     for chunk in chunks(alerts, IN_LIMIT // 10):  # ten bound parameters a row
-        new.update(db.session.execute(
+        new.update((key, alert_id) for key, alert_id in db.session.execute(
             dialect_insert(table).values([
                 dict(key=a["key"], kind=a["kind"], message=a["message"][:300], case_id=a.get("case_id"),
                      clock_id=a.get("clock_id"), recipient_id=a.get("recipient_id"), created_at=now,
                      emailed_at=None)  # stamped by the outbox once the e-mail really left
                 for a in chunk
             ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key, table.c.id)
-        ).tuples())
+        ))
     for alert in alerts:
         if alert["key"] in new:
             for address in alert["addresses"]:

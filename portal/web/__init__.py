@@ -1,6 +1,6 @@
 """Web plumbing shared by every blueprint: headers, errors, filters, health check."""
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template
 from sqlalchemy import text
 
 from ..extensions import db, login_manager
@@ -40,6 +40,8 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+    if current_app.config.get("HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if response.mimetype == "text/html":
         # pages carry personal data: never keep them in shared caches
         response.headers.setdefault("Cache-Control", "no-store")

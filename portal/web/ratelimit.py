@@ -11,7 +11,7 @@ password). Nothing is counted per account alone: that would let a stranger lock 
 
 import time
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
@@ -97,8 +97,18 @@ def address_and_account() -> str:
 
 
 def failed(response) -> bool:
-    """Count an attempt only when it did not succeed (a good login redirects with 303)."""
-    return response.status_code != 303
+    """Count a real guess that did not succeed (a good login redirects with 303; an empty form guesses nothing)."""
+    return response.status_code != 303 and bool(request.form.get("username")) and bool(request.form.get("password"))
+
+
+def count_attempt() -> None:
+    """Called by a view when the request was a real attempt (a code sent, a code checked): the limit counts it."""
+    g.rate_limit_attempt = True
+
+
+def attempted(response) -> bool:
+    """deduct_when for the registration limits: count what the view marked as a real attempt."""
+    return g.get("rate_limit_attempt", False)
 
 
 def configured(name: str):

@@ -21,7 +21,8 @@ from portal.models import AuditLog
 
 PUBLIC, SIGNED_IN, INSURED, STAFF, SUPERVISOR, AUDITOR = "public", "signed in", "insured", "staff", "supervisor", \
     "auditor"
-ROLES = ("anonymous", "auditor", "insured_b", "insured_a", "coordinator", "supervisor")
+AUDITOR_ADMIN = "auditor admin"
+ROLES = ("anonymous", "auditor", "auditor_admin", "insured_b", "insured_a", "coordinator", "supervisor")
 #: answers of the right role to an empty or plain request: a page, a redirect, or a validation refusal
 OK = {200, 204, 286, 302, 303, 409, 422}
 #: how a coordinator's write on a colleague's case may be refused (the domain refuses it; see the test below)
@@ -42,6 +43,8 @@ MATRIX: dict[str, Entry] = {
     "auth.index": Entry(PUBLIC),
     "auth.login": Entry(PUBLIC),
     "auth.register": Entry(PUBLIC),
+    "auth.register_code": Entry(PUBLIC),
+    "auth.register_resend": Entry(PUBLIC),
     "auth.logout": Entry(SIGNED_IN),
     "healthz": Entry(PUBLIC),
     # the insured's phone portal: their own objects only, someone else's answer 404
@@ -104,14 +107,19 @@ MATRIX: dict[str, Entry] = {
     "auditor.weekly_detail": Entry(AUDITOR, "weekly report"),
     "auditor.weekly_csv": Entry(AUDITOR, "weekly report"),
     "auditor.weekly_xlsx": Entry(AUDITOR, "weekly report"),
+    # 史带's own accounts: managed by 史带's auditor_admin, never by the 英仕 supervisor (issue 13 item 9)
+    "oversight.account_list": Entry(AUDITOR_ADMIN),
+    "oversight.account_new": Entry(AUDITOR_ADMIN),
+    "oversight.account_password": Entry(AUDITOR_ADMIN, "史带 user"),
+    "oversight.account_active": Entry(AUDITOR_ADMIN, "史带 user change"),
 }
 AUDIENCE_ROLES = {INSURED: {"insured_a", "insured_b"}, STAFF: {"coordinator", "supervisor"},
-                  SUPERVISOR: {"supervisor"}, AUDITOR: {"auditor"}}
+                  SUPERVISOR: {"supervisor"}, AUDITOR: {"auditor"}, AUDITOR_ADMIN: {"auditor_admin"}}
 
 
 #: one role each audience is for (the CSRF and header suites act as it)
 RIGHT_ROLE = {PUBLIC: "anonymous", SIGNED_IN: "insured_a", INSURED: "insured_a", STAFF: "coordinator",
-              SUPERVISOR: "supervisor", AUDITOR: "auditor"}
+              SUPERVISOR: "supervisor", AUDITOR: "auditor", AUDITOR_ADMIN: "auditor_admin"}
 
 
 def routes(app):
@@ -168,8 +176,13 @@ def variants(kind, world, role) -> list[tuple[str, dict]]:
                 # an id of one directory under another directory's name
                 ("crossed", {"kind": "expert", "item_id": world.escort.id + 1000})]
     if kind == "user":
-        # staff accounts are managed here; an insured person's login is not
-        return [("own", {"user_id": world.c3.id}), ("other", {"user_id": world.insured_a.id})]
+        # 英仕 staff accounts are managed here; an insured person's login and 史带's auditor accounts are not
+        return [("own", {"user_id": world.c3.id}), ("other", {"user_id": world.insured_a.id}),
+                ("other", {"user_id": world.auditor.id})]
+    if kind in ("史带 user", "史带 user change"):
+        extra = {"change": "deactivate"} if kind.endswith("change") else {}
+        return [("own", {"user_id": world.auditor.id, **extra}), ("other", {"user_id": world.c3.id, **extra}),
+                ("other", {"user_id": world.insured_a.id, **extra})]
     if kind == "weekly report":
         return [("own", {"report_id": world.weekly.id})]
     if kind == "alert":
@@ -191,7 +204,7 @@ def expected(endpoint: str, entry: Entry, role: str, whose: str, method: str):
     if whose == "crossed":
         return 404
     if whose == "other":
-        if role.startswith("insured") or entry.object in ("alert", "user"):
+        if role.startswith("insured") or entry.object in ("alert", "user", "史带 user", "史带 user change"):
             return 404
         if role == "coordinator" and method != "GET":
             return "no write"
@@ -201,7 +214,7 @@ def expected(endpoint: str, entry: Entry, role: str, whose: str, method: str):
 def client_for(app, login_as, world, role):
     """A test client signed in as `role` of the world (anonymous: signed in as nobody)."""
     users = {"insured_a": world.insured_a, "insured_b": world.insured_b, "coordinator": world.c1,
-             "supervisor": world.supervisor, "auditor": world.auditor}
+             "supervisor": world.supervisor, "auditor": world.auditor, "auditor_admin": world.auditor_admin}
     return app.test_client() if role == "anonymous" else login_as(users[role])
 
 

@@ -9,7 +9,7 @@ from ...extensions import db
 from ...web import sessions
 from ...web.forms import EmptyForm
 from ...web.params import safe_next
-from ...web.ratelimit import address_and_account, configured, failed, limiter
+from ...web.ratelimit import address_and_account, attempted, configured, count_attempt, failed, limiter
 from . import bp
 from .forms import CodeForm, LoginForm, RegisterForm
 
@@ -57,11 +57,12 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(configured("RATELIMIT_REGISTER"), methods=["POST"], scope="register")
+@limiter.limit(configured("RATELIMIT_REGISTER"), methods=["POST"], deduct_when=attempted, scope="register")
 def register():
     """Step one: name + ID + policy number; whatever matches, the same answer and the code page."""
     form = RegisterForm()
     if form.validate_on_submit():
+        count_attempt()
         session[PENDING] = registration.request_code(
             name=form.name.data, id_type=form.id_type.data, id_number=form.id_number.data,
             policy_no=form.policy_no.data, ip=request.remote_addr)
@@ -72,13 +73,14 @@ def register():
 
 
 @bp.route("/register/code", methods=["GET", "POST"])
-@limiter.limit(configured("RATELIMIT_CODE"), methods=["POST"], scope="register-code")
+@limiter.limit(configured("RATELIMIT_CODE"), methods=["POST"], deduct_when=attempted, scope="register-code")
 def register_code():
     """Step two: the code from the SMS, then username and password; the account exists only now."""
     if PENDING not in session:
-        return redirect(url_for("auth.register"), code=303)
+        return redirect(url_for("auth.register"))
     form = CodeForm()
     if form.validate_on_submit():
+        count_attempt()
         try:
             user = registration.complete(session.get(PENDING), code=form.code.data, username=form.username.data,
                                          password=form.password.data, email=form.email.data, phone=form.phone.data)
@@ -94,10 +96,11 @@ def register_code():
 
 
 @bp.post("/register/resend")
-@limiter.limit(configured("RATELIMIT_RESEND"), scope="register-resend")
+@limiter.limit(configured("RATELIMIT_RESEND"), deduct_when=attempted, scope="register-resend")
 def register_resend():
     """A new code for the pending registration (the same answer whether there is one or not)."""
     if EmptyForm().validate_on_submit() and PENDING in session:
+        count_attempt()
         session[PENDING] = registration.resend(session.get(PENDING), ip=request.remote_addr)
         db.session.commit()
         flash("如信息与保单登记一致，新的验证码已发送，请查看短信。", "info")
