@@ -40,8 +40,8 @@ def mask_id(number: str | None, id_type: str | None = None) -> str:
     """An ID number as lists, exports and logs show it (SPEC §7, issue 13 item 7).
 
     居民身份证 (18 characters): the first 6 (the region) and the last 4 — 110105********1234.
-    Passports and permits: the first 1–2 and the last 2–3, never more than 5 characters and never more than
-    a third of the number — EA*****678, H1********890. Without a type, an 18-character number of the 身份证
+    Passports and permits: the first 1–2 and the last 2–3, never more than 5 characters shown —
+    EA*****678, H1******890, E*****67. Without a type, an 18-character number of the 身份证
     form is masked as one, anything else as a passport."""
     if not number:
         return ""
@@ -51,7 +51,7 @@ def mask_id(number: str | None, id_type: str | None = None) -> str:
     if id_type == "id_card" and len(number) > 10:  # a malformed 身份证 number: still never more than 10 shown
         return number[:6] + "*" * (len(number) - 10) + number[-4:]
     head = 2 if len(number) >= 10 else 1
-    tail = 3 if len(number) >= 10 else (2 if len(number) >= 6 else 1)
-    if len(number) <= 3:
+    tail = 3 if len(number) >= 10 else 2
+    if len(number) <= 4:
         return "*" * len(number)
     return number[:head] + "*" * (len(number) - head - tail) + number[-tail:]

@@ -1,9 +1,12 @@
 """GET filter forms of the auditor lists (no CSRF: they change nothing)."""
 
+import re
+
 from flask import request
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import Form, SelectField, StringField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ...domain import reports
 from ...extensions import db
@@ -11,6 +14,8 @@ from ...models import STATUSES, AuditLog
 from .labels import AUDIT_ACTIONS
 
 ALL = [("", "全部")]
+#: what looks like a full 身份证 or passport/permit number: searched only by POST (IdNumberSearchForm)
+ID_NUMBER_LIKE = re.compile(r"\d{17}[\dXx]|[A-Za-z]{1,2}\d{7,10}")
 
 
 class FilterForm(Form):
@@ -38,9 +43,15 @@ def _line_choices():
     return ALL + reports.service_lines()
 
 
+def _not_an_id_number(form, field):
+    if field.data and ID_NUMBER_LIKE.fullmatch(field.data.strip()):
+        raise ValidationError("请在下方“按证件号码查询”中输入证件号码（不会出现在网址中）。")
+
+
 class CaseFilterForm(FilterForm):
-    q = StringField("搜索", validators=[Optional(), Length(max=60, message="搜索内容不能超过 60 个字符。")],
-                    description="案件编号、被保险人姓名、保单号或完整证件号码")
+    q = StringField("搜索", validators=[Optional(), Length(max=60, message="搜索内容不能超过 60 个字符。"),
+                                      _not_an_id_number],
+                    description="案件编号、被保险人姓名或保单号")
     line = Choice("服务项目")
     status = Choice("状态", choices=ALL + list(STATUSES.items()))
     sla = Choice("时效", choices=ALL + [("overdue", "当前超时"), ("at_risk", "临近时限")])
@@ -66,3 +77,10 @@ class LogFilterForm(FilterForm):
         super().__init__()
         logged = db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action))
         self.action.choices = ALL + [(a, AUDIT_ACTIONS.get(a, a)) for a in dict.fromkeys([*AUDIT_ACTIONS, *logged])]
+
+
+class IdNumberSearchForm(FlaskForm):
+    """The ID-number search: posted (with CSRF), so the number stays out of URLs and access logs."""
+
+    id_number = StringField("按证件号码查询（完整号码）", validators=[
+        DataRequired("请填写完整的证件号码。"), Length(max=40, message="证件号码不能超过 40 个字符。")])

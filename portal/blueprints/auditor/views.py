@@ -12,7 +12,7 @@ from ...web.page_cache import cached_page
 from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
-from .forms import CaseFilterForm, LogFilterForm, ReportFilterForm
+from .forms import CaseFilterForm, IdNumberSearchForm, LogFilterForm, ReportFilterForm
 from .overview import cached_overview
 
 
@@ -29,9 +29,11 @@ def case_list():
     """Search and list every case, ID numbers masked; htmx swaps the results only."""
     form = CaseFilterForm()
     if not form.validate():
-        return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None), 422
+        return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None,
+                      id_form=IdNumberSearchForm(formdata=None)), 422
     cases = queries.search_cases(**form.args(), page=page_number())
-    return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases)
+    return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases,
+                  id_form=IdNumberSearchForm(formdata=None))
 
 
 @bp.get("/cases/<int:case_id>")
