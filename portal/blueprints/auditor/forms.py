@@ -14,8 +14,9 @@ from ...models import STATUSES, AuditLog
 from .labels import AUDIT_ACTIONS
 
 ALL = [("", "全部")]
-#: what looks like a full 身份证 or passport/permit number: searched only by POST (IdNumberSearchForm)
-ID_NUMBER_LIKE = re.compile(r"\d{17}[\dXx]|[A-Za-z]{1,2}\d{7,10}")
+#: a full 身份证 number: searched only by POST (IdNumberSearchForm); passports look like policy numbers, and
+#: the GET search simply never matches ID numbers
+ID_NUMBER_LIKE = re.compile(r"\d{17}[\dXx]")
 
 
 class FilterForm(Form):
