@@ -1,7 +1,7 @@
 """Issue 13: session generation, one-time registration codes, outbound messages, rate-limit counters.
 
 Revision ID: i13_identity
-Revises: a9f9831f7ae1
+Revises: i17_promises
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from portal.models.base import UTCDateTime
 
 revision = "i13_identity"
-down_revision = "a9f9831f7ae1"
+down_revision = "i17_promises"
 branch_labels = None
 depends_on = None
 

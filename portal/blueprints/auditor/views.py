@@ -8,7 +8,6 @@ from ...domain.auditlog import record
 from ...extensions import db
 from ...models import utcnow
 from ...web.files import document_response
-from ...web.page_cache import cached_page
 from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
@@ -17,7 +16,6 @@ from .overview import cached_overview
 
 
 @bp.get("/")
-@cached_page
 def dashboard():
     """Per-line volumes, SLA compliance, breaches, at-risk cases and trends; auditors only."""
     return render("auditor/dashboard.html", view=cached_overview(utcnow()), latest=queries.latest_report(),

@@ -8,7 +8,6 @@ from ... import calendar
 from ...domain import lines, sla
 from ...extensions import db
 from ...models import STATUSES, ServiceLine, utcnow
-from ...web.page_cache import cached_page
 from ...web.params import id_arg
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp, worklist
@@ -30,7 +29,6 @@ def _filters() -> worklist.Filters:
 
 
 @bp.get("/")
-@cached_page
 def queue():
     """The work queue: what is due next, per tab and filter, nearest deadline first; coordinators and supervisors."""
     filters, now = _filters(), utcnow()

@@ -8,7 +8,6 @@ from ...domain import ledger, sla
 from ...extensions import db
 from ...models import Notification, utcnow
 from ...web.forms import EmptyForm
-from ...web.page_cache import cached_page
 from ...web.params import page_number
 from ...web.render import render
 from . import bp
@@ -22,7 +21,6 @@ def _navigation():
 
 
 @bp.get("/")
-@cached_page
 def home():
     """我的服务: the policy, entitlements left per line and every case with its promise; the insured only."""
     insured = my_insured()
