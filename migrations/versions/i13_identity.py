@@ -38,6 +38,7 @@ def upgrade():
         sa.Column("recipient", sa.String(120), nullable=False),
         sa.Column("subject", sa.String(200), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=True),
         sa.Column("purpose", sa.String(40), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),

@@ -26,5 +26,5 @@ def insured(case, title: str, body: str) -> Notification:
                        subject=f"【重疾就医保】{title}", purpose="case_update", notification=note)
     elif phone and sms.enabled():
         outbox.enqueue("sms", phone, f"【重疾就医保】{title}：案件 {case.ref}。详情请登录查看或致电 {HOTLINE}。",
-                       purpose="case_update", notification=note)
+                       purpose="case_update", notification=note, params={"title": title[:20], "ref": case.ref})
     return note
