@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from . import mail, sms
 from .extensions import db
@@ -116,8 +116,3 @@ def _deliver_one(engine, message_id: int, now: datetime) -> str:
                                .values(emailed_at=sent_at))
     return "sent"
 
-
-def pending_count() -> int:
-    """Messages not yet sent (health pages, tests)."""
-    return db.session.scalar(select(db.func.count(OutboundMessage.id))
-                             .where(or_(OutboundMessage.status == "pending", OutboundMessage.status == "sending")))

@@ -6,7 +6,7 @@ from ...domain.lines import ACTIONS, BILL_STATUSES, TERMINATION_REASONS, milesto
 from ...domain.product_data import CLOCK_LABELS, DOCUMENT_KINDS, REPORT_KINDS
 from ...models import CHANNELS, STATUSES
 
-ROLES = {"insured": "被保险人", "coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计",
+ROLES = {"insured": "被保险人", "coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计", "auditor_admin": "史带账号管理员",
          "system": "系统"}
 #: history actions written outside the lifecycle table (intake, deadline sweep)
 OTHER_ACTIONS = {
@@ -20,6 +20,15 @@ AUDIT_ACTIONS = {
     "weekly_report.view": "查看周报",
     "weekly_report.download": "下载周报",
     "auditor.write_refused": "拒绝审计员的写操作",
+    "case.search_id_number": "按证件号码查询",
+    "register.request": "注册：核对保单登记",
+    "register.resend": "注册：重发验证码",
+    "register.verify": "注册：验证码错误或失效",
+    "register.complete": "注册：开通账号",
+    "user.create": "新建账号",
+    "user.password_reset": "重置密码",
+    "user.deactivate": "停用账号",
+    "user.reactivate": "恢复账号",
 }
 CLOCK_STATES = {"pending": "未开始", "running": "计时中", "paused": "暂停（等待客户）", "stopped": "已停止"}
 CLOCK_OUTCOMES = {"met": "按时", "breached": "超时", "void": "未用（案件结束）"}
