@@ -1,27 +1,11 @@
-"""Supervisor screens: assignment, directories, staff, policies, holiday calendar.
+"""Reading request parameters safely: the page number, a same-site `next`, an uploaded text file.
 
-The blueprint gate lets coordinators and supervisors in; every view here also carries
-`supervisor_required`. The screens live in admin_*.py, imported at the bottom.
+(Kept apart from the views so the i13 `portal/web/params.py` can take them over in one move.)
 """
 
-from functools import wraps
-
-from flask import abort, request
-from flask_login import current_user
+from flask import request
 
 PER_PAGE = 25
-
-
-def supervisor_required(view):
-    """Refuse (403) anyone but a supervisor; the blueprint gate has already required a login."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.role != "supervisor":
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def safe_next(default: str) -> str:
@@ -47,5 +31,3 @@ def read_upload(file_storage) -> str | None:
             continue
     return None
 
-
-from . import admin_assign, admin_calendar, admin_directory, admin_policies, admin_staff  # noqa: E402,F401
