@@ -8,8 +8,10 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .coordinator import bp as coordinator_bp
     from .insured import bp as insured_bp
+    from .supervisor import bp as supervisor_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(insured_bp, url_prefix="/me")
     app.register_blueprint(coordinator_bp, url_prefix="/staff")
+    app.register_blueprint(supervisor_bp, url_prefix="/staff")  # its screens under /staff/admin
     app.register_blueprint(auditor_bp, url_prefix="/audit")

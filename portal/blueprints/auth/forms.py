@@ -1,18 +1,18 @@
 """Forms for login and insured self-registration."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ...models import ID_TYPES
+from ...web.forms import ChineseForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ChineseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名。")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码。")])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ChineseForm):
     name = StringField("被保险人姓名", validators=[DataRequired("请填写姓名。"), Length(max=60)])
     id_type = SelectField("证件类型", choices=list(ID_TYPES.items()), default="id_card")
     id_number = StringField("证件号码", validators=[DataRequired("请填写证件号码。"), Length(max=40)])
