@@ -66,6 +66,10 @@ class Config:
     TEMPLATES_AUTO_RELOAD = DEBUG
     #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
+    #: 英仕's Ed25519 checkpoint-signing key: PEM or 64 hex digits, or a file holding it (portal/audit_keys.py);
+    #: development generates instance/audit_signing_key.pem when neither is set
+    AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY")
+    AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE")
 
 
 class TestConfig(Config):
@@ -77,3 +81,5 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     MAIL_BACKEND = "memory"
+    #: a fixed test key (never used outside the test suite)
+    AUDIT_SIGNING_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"

@@ -1,6 +1,7 @@
 """All models, importable from one place (`from portal.models import Case`)."""
 
 from .accounts import ID_TYPES, ROLES, STAFF_ROLES, InsuredPerson, Policy, User
+from .audit import AuditAnchor, AuditCheckpoint
 from .base import UTCDateTime, utcnow
 from .cases import (
     CHANNELS,
@@ -32,7 +33,8 @@ from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaAp
 
 __all__ = [
     "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
+    "Alert", "AppendOnlyError", "Appointment", "AuditAnchor", "AuditCheckpoint", "AuditLog", "Bill", "Case",
+    "CaseEvent", "CaseRefCounter",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
     "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",

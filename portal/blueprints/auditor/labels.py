@@ -16,6 +16,7 @@ AUDIT_ACTIONS = {
     "weekly_report.view": "查看周报",
     "weekly_report.download": "下载周报",
     "auditor.write_refused": "拒绝审计员的写操作",
+    "receipt.verify": "用回执校验记录",
 }
 CLOCK_STATES = {"pending": "未开始", "running": "计时中", "paused": "暂停（等待客户）", "stopped": "已停止"}
 CLOCK_OUTCOMES = {"met": "按时", "breached": "超时", "void": "未用（案件结束）"}

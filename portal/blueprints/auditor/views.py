@@ -3,7 +3,7 @@
 from flask import abort, current_app, request, send_file
 from flask_login import current_user
 
-from ...domain import documents, history
+from ...domain import checkpoints, documents, history
 from ...domain.auditlog import record
 from ...extensions import db
 from ...models import utcnow
@@ -40,7 +40,8 @@ def case_detail(case_id):
     db.session.commit()
     return render("auditor/case_detail.html", case=case,
                   events=history.timeline(case, include_internal=True),
-                  chain=history.verify(case_id=case.id), services=queries.case_services(case))
+                  chain=history.verify(case_id=case.id), anchor=checkpoints.anchoring(case.id),
+                  services=queries.case_services(case))
 
 
 @bp.get("/cases/<int:case_id>/export.zip")
