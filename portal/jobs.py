@@ -180,6 +180,19 @@ def lapse_entitlements(app: Flask, *, now: datetime | None = None) -> int | Skip
                    lambda now: ledger.lapse_expired(calendar.business_today(now), now=now), now=now)
 
 
+def outbox_drain(app: Flask, *, now: datetime | None = None):
+    """Every minute: send or retry the SMS and e-mails of the outbox; drop finished rate-limit windows."""
+    def work(now: datetime):
+        from .outbox import deliver_due
+        from .web.ratelimit import DatabaseStorage
+
+        result = deliver_due(now=now)
+        DatabaseStorage().purge_expired()
+        return result
+
+    return run_job(app, "outbox_drain", work, now=now)
+
+
 def audit_checkpoint(app: Flask, *, now: datetime | None = None):
     """Daily: a signed checkpoint over every chain (SPEC §7); the weekly report issues one more."""
     return run_job(app, "audit_checkpoint", lambda now: checkpoints.issue(reason="daily", now=now), now=now)

@@ -70,6 +70,8 @@ SCHEDULE = (
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
     Entry("audit_checkpoint", "audit_checkpoint", jobs.audit_checkpoint, _cron(hour=0, minute=15), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # the outbox: SMS and e-mail retries (a first attempt is made right after each commit)
+    Entry("outbox_drain", "outbox_drain", jobs.outbox_drain, _cron(minute="*"), 50),
 )
 
 #: what a restart runs once when a job's fire time passed while no scheduler was up

@@ -3,6 +3,7 @@ clients logged in as any role, and factories for the rows most tests need."""
 
 import itertools
 import os
+import time
 from datetime import date
 
 import pytest
@@ -131,7 +132,9 @@ def login_as(app, make_user):
         user = make_user(who) if isinstance(who, str) else who
         client = client or app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
+            session["_login_at"] = session["_seen"] = time.time()
+            session["_staff"] = user.role != "insured"
             session["_fresh"] = True
         client.user = user
         return client

@@ -50,3 +50,15 @@ def accept_required_documents(case, reviewer, *, now=None) -> list:
         accepted.append(review.review_document(document, decision="accepted", actor=reviewer, now=now))
     db.session.expire(case, ["documents"])  # save_upload adds rows by case_id: reload the collection
     return accepted
+
+
+class RecordingSms:
+    """An SMS provider adapter for tests (SMS_BACKEND="helpers:RecordingSms"): records instead of sending."""
+
+    sent: list = []
+
+    def __init__(self, config):
+        self.config = config
+
+    def send(self, phone, text, *, purpose):
+        self.sent.append((phone, purpose))

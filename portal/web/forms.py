@@ -3,7 +3,18 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField
 from wtforms.meta import DefaultMeta
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..domain.text import bad_character
+
+
+class PlainText:
+    """Refuse control and invisible format characters (Unicode Cc, Cf: U+202E and friends) in a name field."""
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and (ch := bad_character(field.data)) is not None:
+            raise ValidationError(f"含有不可见的控制或格式字符（U+{ord(ch):04X}），请删除后重新输入。")
 
 
 class ChineseForm(FlaskForm):

@@ -58,16 +58,18 @@ def get_report_or_404(report_id: int) -> WeeklyReport:
     return report
 
 
-def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1):
-    """Cases by reference, insured name, policy number or full ID number; newest first."""
+def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1,
+                 id_number: str = ""):
+    """Cases by reference, insured name or policy number (`q`), or by full ID number (POSTed only); newest first."""
     query = (select(Case).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
              .join(Policy, Case.policy_id == Policy.id)
              .options(joinedload(Case.insured), joinedload(Case.policy), joinedload(Case.assignee)))
     q = q.strip()
     if q:
         like = f"%{q}%"
-        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like),
-                                InsuredPerson.id_number == normalize_id(q)))
+        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like)))
+    if id_number:
+        query = query.where(InsuredPerson.id_number == normalize_id(id_number))
     if line:
         query = query.where(Case.line_code == line)
     if status:
