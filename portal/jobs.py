@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import calendar
-from .domain import history, leases, ledger, reports
+from .domain import history, leases, ledger, orphans, reports
 from .domain.holidays import reload_calendar
 from .domain.sweep import SweepResult, raise_alert, sweep
 from .extensions import db
@@ -197,3 +197,15 @@ def audit_verify(app: Flask, *, now: datetime | None = None) -> history.VerifyRe
 
     return run_job(app, "audit_verify", work, now=now)
 
+
+
+def reconcile_uploads(app: Flask, *, now: datetime | None = None) -> orphans.ReconcileResult | Skipped:
+    """Hourly: quarantine stored files no document row references (a worker killed mid-upload, issue 18)."""
+    def work(now: datetime) -> orphans.ReconcileResult:
+        minutes = int(current_app.config.get("ORPHAN_UPLOAD_MINUTES", 60))
+        result = orphans.reconcile(now, older_than=timedelta(minutes=minutes))
+        if result.quarantined:
+            log.warning("upload reconciler: %d orphan file(s) moved to quarantine", result.quarantined)
+        return result
+
+    return run_job(app, "reconcile_uploads", work, now=now)

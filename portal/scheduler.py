@@ -68,6 +68,8 @@ SCHEDULE = (
           _cron(day_of_week="mon", hour=jobs.WEEKLY_AT.hour, minute=jobs.WEEKLY_AT.minute), None),
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # hourly; not caught up: the next hour's run covers everything
+    Entry("reconcile_uploads", "reconcile_uploads", jobs.reconcile_uploads, _cron(minute=45), 30 * 60),
 )
 
 #: what a restart runs once when a job's fire time passed while no scheduler was up
