@@ -144,7 +144,8 @@ def _record_run(name: str, now: datetime) -> None:
 def deadline_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped:
     """Raise due-soon and breached alerts (every 10 minutes, and the 08:30 working-day run), committing batch by
     batch so that a backlog lands whatever staff do meanwhile (issue 18)."""
-    return run_job(app, "deadline_sweep", lambda now: sweep(now, commit=db.session.commit), now=now)
+    size = int(app.config.get("SWEEP_BATCH_SIZE", 1000))
+    return run_job(app, "deadline_sweep", lambda now: sweep(now, commit=db.session.commit, batch_size=size), now=now)
 
 
 def morning_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped | None:
