@@ -36,7 +36,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     from .blueprints import register_blueprints
     from .cli import register_cli
     from .web import init_web
+    from .web.params import init_params
 
+    init_params(app)  # the bounded <int:> converter must be in place before any route is added
     register_blueprints(app)
     register_cli(app)
     init_web(app)

@@ -69,9 +69,6 @@ class Config:
     TEMPLATES_AUTO_RELOAD = DEBUG
     #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
-    #: the busiest pages are kept per process until the next committed write, and at most this long (0: off)
-    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 60))
-    PAGE_CACHE_ENTRIES = 500
 
 
 class TestConfig(Config):

@@ -7,7 +7,6 @@ from ..extensions import db, login_manager
 from . import filters
 from .body_deadline import BodyDeadline
 from .outage import OUTAGE_ERRORS, OutageGuard, handle_outage, is_outage, outage_response
-from .page_cache import init_page_cache
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -24,7 +23,6 @@ def init_web(app: Flask) -> None:
     filters.register(app)
 
     app.before_request(_fresh_calendar)
-    init_page_cache(app)  # after the calendar check: a page rendered on a miss uses the fresh calendar
     app.after_request(_security_headers)
     for code in (400, 403, 404, 405, 408, 413, 422, 500):
         app.register_error_handler(code, _error_page)
