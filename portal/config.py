@@ -61,6 +61,9 @@ class Config:
     SCHEDULER_CATCH_UP_SECONDS = float(os.environ.get("SCHEDULER_CATCH_UP_SECONDS", 30))
     SCHEDULER_RETRY_SECONDS = float(os.environ.get("SCHEDULER_RETRY_SECONDS", 300))
 
+    #: clocks per committed batch of the deadline sweep (smaller: shorter write locks, more commits)
+    SWEEP_BATCH_SIZE = int(os.environ.get("SWEEP_BATCH_SIZE", 1000))
+
     #: longest a request waits for a database lock (SQLite busy timeout, PostgreSQL lock_timeout) before it
     #: answers 503: well under gunicorn's worker timeout (30 s, gunicorn.conf.py)
     DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", 10))

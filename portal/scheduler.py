@@ -72,6 +72,8 @@ SCHEDULE = (
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
     # the outbox: SMS and e-mail retries (a first attempt is made right after each commit)
     Entry("outbox_drain", "outbox_drain", jobs.outbox_drain, _cron(minute="*"), 50),
+    # hourly; not caught up: the next hour's run covers everything
+    Entry("reconcile_uploads", "reconcile_uploads", jobs.reconcile_uploads, _cron(minute=45), 30 * 60),
 )
 
 #: what a restart runs once when a job's fire time passed while no scheduler was up
