@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import INSTANCE, Config
-from .extensions import csrf, db, htmx, login_manager, migrate
+from .extensions import compress, csrf, db, htmx, login_manager, migrate
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -31,6 +31,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    compress.init_app(app)  # pages and fragments; static files come precompressed (web/assets.py)
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .blueprints import register_blueprints

@@ -50,6 +50,12 @@ class Config:
     TESTING = False
     #: re-read changed templates on every render only while developing (stat calls per template otherwise)
     TEMPLATES_AUTO_RELOAD = DEBUG
+    #: HTML, JSON and CSV answers compressed (brotli, else gzip); files and exports stream as they are
+    COMPRESS_MIMETYPES = ["text/html", "application/json", "text/csv"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_STREAMS = False
+    #: where the fingerprinted, precompressed copies of portal/static/ are written at start-up
+    STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", "")
     #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
 
