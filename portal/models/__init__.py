@@ -17,7 +17,7 @@ from .cases import (
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
-from .ops import Alert, AuditLog, HolidayOverride, JobLease, JobRun, WeeklyReport
+from .ops import Alert, AuditLog, HolidayOverride, JobLease, JobRun, QueueCount, WeeklyReport
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
@@ -26,7 +26,7 @@ __all__ = [
     "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital",
-    "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",
+    "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product", "QueueCount",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",
 ]
