@@ -1,14 +1,14 @@
 """The work queue's tab counts as a rollup kept by the writing transaction (issue 20).
 
 Revision ID: i20_queue_counts
-Revises: i20_drop_data_generation
+Revises: i17_promises
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i20_queue_counts"
-down_revision = "i20_drop_data_generation"
+down_revision = "i17_promises"
 branch_labels = None
 depends_on = None
 

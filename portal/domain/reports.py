@@ -26,7 +26,8 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, insert, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import calendar
 from ..extensions import db
@@ -307,11 +308,31 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         "at_risk": _at_end_list([c for c in at_end if c.at_risk], names, as_of),
         "complete": end <= now,  # False when built before the week was over
     }
-    version = (db.session.scalar(select(func.max(WeeklyReport.version)).where(WeeklyReport.week == week)) or 0) + 1
-    report = WeeklyReport(week=week, version=version, built_at=now, built_by=built_by, data=data)
-    db.session.add(report)
-    db.session.flush()
-    return report
+    return _add_version(week, built_at=now, built_by=built_by, data=data)
+
+
+#: concurrent builds of one week each get a version; a build gives up after this many lost races
+VERSION_ATTEMPTS = 20
+
+
+def _add_version(week: str, **fields) -> WeeklyReport:
+    """Store the next version of `week`, race-free on both databases (issue 18): the number is taken by the
+    INSERT itself (INSERT ... SELECT max + 1: on SQLite under the write lock, so no stale read), and on
+    PostgreSQL a concurrent build that took the same number first makes this one, in its own savepoint, take
+    the next one (unique (week, version))."""
+    table = WeeklyReport.__table__
+    values = {name: literal(value, type_=table.c[name].type) for name, value in fields.items()}
+    next_version = select(literal(week, type_=table.c.week.type), func.coalesce(func.max(table.c.version), 0) + 1,
+                          *values.values()).where(table.c.week == week)
+    for attempt in range(VERSION_ATTEMPTS):
+        try:
+            with db.session.begin_nested():
+                return db.session.scalar(insert(WeeklyReport).from_select(["week", "version", *values],
+                                                                          next_version).returning(WeeklyReport))
+        except IntegrityError:
+            if attempt == VERSION_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _at_end_list(clocks: list, names: dict, as_of: date) -> list[dict]:

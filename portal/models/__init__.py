@@ -9,6 +9,7 @@ from .cases import (
     AppendOnlyError,
     Case,
     CaseEvent,
+    CaseRefCounter,
     Document,
     DocumentRequest,
     Entitlement,
@@ -17,15 +18,24 @@ from .cases import (
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
-from .ops import Alert, AuditLog, HolidayOverride, JobLease, JobRun, QueueCount, WeeklyReport
+from .ops import (
+    Alert,
+    AuditLog,
+    HolidayOverride,
+    InsurerDelivery,
+    JobLease,
+    JobRun,
+    QueueCount,
+    WeeklyReport,
+)
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
 __all__ = [
     "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent",
+    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
-    "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital",
+    "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
     "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product", "QueueCount",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from ..extensions import db, login_manager
 from . import filters
 from .assets import init_assets
+from .outage import OUTAGE_ERRORS, OutageGuard, handle_outage, is_outage, outage_response
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -26,7 +27,10 @@ def init_web(app: Flask) -> None:
     app.after_request(_security_headers)
     for code in (400, 403, 404, 405, 413, 422, 500):
         app.register_error_handler(code, _error_page)
+    for error in OUTAGE_ERRORS:  # the database is down or a lock was not granted in time: 503 (issue 18)
+        app.register_error_handler(error, handle_outage)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.wsgi_app = OutageGuard(app.wsgi_app)  # outermost: even a middleware's database error gets the page
 
 
 def _load_user(user_id: str):
@@ -67,9 +71,16 @@ ERROR_TEXT = {
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
-    if code == 500:
-        db.session.rollback()
-    return render_template("error.html", code=code, message=ERROR_TEXT.get(code, ERROR_TEXT[500])), code
+    if code == 500 and is_outage(error):
+        return handle_outage(error)
+    try:
+        if code == 500:
+            db.session.rollback()
+        return render_template("error.html", code=code, message=ERROR_TEXT.get(code, ERROR_TEXT[500])), code
+    except Exception as again:  # the error page itself failed (the database went away meanwhile)
+        if is_outage(again):
+            return handle_outage(again)
+        return outage_response(500)
 
 
 def healthz():

@@ -6,6 +6,7 @@ from flask_login import current_user
 from ... import calendar
 from ...extensions import db
 from ...models import STATUSES, utcnow
+from ...web.params import id_arg
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp, queue_rows, worklist
 from .choices import staff_options
@@ -19,7 +20,7 @@ def _filters() -> worklist.Filters:
         line=args.get("line", "").strip(),
         status=args.get("status", "") if args.get("status", "") in STATUSES else "",
         city=args.get("city", "").strip()[:30],
-        assignee=args.get("assignee", type=int),
+        assignee=id_arg("assignee"),
         q=args.get("q", "").strip()[:40],
     )
 
