@@ -70,8 +70,6 @@ class Config:
     COMPRESS_STREAMS = False
     #: where the fingerprinted, precompressed copies of portal/static/ are written at start-up
     STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", "")
-    #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
-    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
 
 
 class TestConfig(Config):

@@ -21,6 +21,7 @@ from .directory import Escort, Expert, Hospital
 from .ops import (
     Alert,
     AuditLog,
+    DashboardSnapshot,
     HolidayOverride,
     InsurerDelivery,
     JobLease,
@@ -34,6 +35,7 @@ from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaAp
 __all__ = [
     "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
     "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
+    "DashboardSnapshot",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
     "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product", "QueueCount",

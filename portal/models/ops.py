@@ -130,3 +130,13 @@ class QueueCount(db.Model):
     line_code: Mapped[str] = mapped_column(String(40))
     city: Mapped[str] = mapped_column(String(30), default="")
     n: Mapped[int] = mapped_column(default=0)
+
+
+class DashboardSnapshot(db.Model):
+    """The auditor dashboard's figures as last built by the scheduler (every minute): a request reads this one
+    row instead of summing over every case (issue 20). One row, replaced on each build."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: overview.figures(now): per-line figures of the week, month and 8 trend weeks, the two short lists
+    data: Mapped[dict] = mapped_column(db.JSON)
