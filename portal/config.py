@@ -92,12 +92,16 @@ class Config:
     TESTING = False
     #: re-read changed templates on every render only while developing (stat calls per template otherwise)
     TEMPLATES_AUTO_RELOAD = DEBUG
-    #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
-    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
     #: 英仕's Ed25519 checkpoint-signing key: PEM or 64 hex digits, or a file holding it (portal/audit_keys.py);
     #: development generates instance/audit_signing_key.pem when neither is set
     AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY")
     AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE")
+    #: HTML, JSON and CSV answers compressed (brotli, else gzip); files and exports stream as they are
+    COMPRESS_MIMETYPES = ["text/html", "application/json", "text/csv"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_STREAMS = False
+    #: where the fingerprinted, precompressed copies of portal/static/ are written at start-up
+    STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", "")
 
 
 class TestConfig(Config):

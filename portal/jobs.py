@@ -166,6 +166,13 @@ def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | 
     return run_job(app, "weekly_report", work, now=now)
 
 
+def refresh_dashboard(app: Flask, *, now: datetime | None = None):
+    """Every minute: the auditor dashboard's figures, so no auditor's request pays for the sums (issue 20)."""
+    from .blueprints.auditor.overview import refresh
+
+    return run_job(app, "dashboard", refresh, now=now)
+
+
 def due_week(now: datetime) -> str:
     """The ISO week whose report fell due at the latest Monday 09:00 (Asia/Shanghai) not after `now`."""
     local = now.astimezone(calendar.BUSINESS_TZ)

@@ -23,10 +23,12 @@ from .identity import OutboundMessage, RateLimitCounter, RegistrationCode
 from .ops import (
     Alert,
     AuditLog,
+    DashboardSnapshot,
     HolidayOverride,
     InsurerDelivery,
     JobLease,
     JobRun,
+    QueueCount,
     WeeklyReport,
 )
 from .product import Product, ServiceLine
@@ -35,10 +37,10 @@ from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaAp
 __all__ = [
     "AUDITOR_ROLES", "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
     "Alert", "AppendOnlyError", "Appointment", "AuditAnchor", "AuditCheckpoint", "AuditLog", "Bill", "Case",
-    "CaseEvent", "CaseRefCounter",
+    "CaseEvent", "CaseRefCounter", "DashboardSnapshot",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
-    "InsuredPerson", "JobLease", "JobRun", "Notification", "OutboundMessage", "Policy", "Product",
+    "InsuredPerson", "JobLease", "JobRun", "Notification", "OutboundMessage", "Policy", "Product", "QueueCount",
     "RateLimitCounter", "RegistrationCode",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",

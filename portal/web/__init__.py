@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from ..extensions import db, login_manager
 from . import filters
+from .assets import init_assets
 from .body_deadline import BodyDeadline
 from .outage import OUTAGE_ERRORS, OutageGuard, handle_outage, is_outage, outage_response
 
@@ -22,6 +23,7 @@ def init_web(app: Flask) -> None:
     filters.register(app)
 
     app.before_request(_fresh_calendar)
+    init_assets(app)
     app.after_request(_security_headers)
     for code in (400, 403, 404, 405, 408, 413, 422, 429, 500):
         app.register_error_handler(code, _error_page)

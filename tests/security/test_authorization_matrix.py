@@ -66,6 +66,7 @@ MATRIX: dict[str, Entry] = {
     "insured.document_view": Entry(INSURED, "document"),
     # casework: coordinators and supervisors read every case; a coordinator writes only their own
     "coordinator.queue": Entry(STAFF),
+    "coordinator.queue_deadline_counts": Entry(STAFF),
     "coordinator.alert_read": Entry(STAFF, "alert"),
     "coordinator.case_detail": Entry(STAFF, "case"),
     "coordinator.case_perform": Entry(STAFF, "action"),
