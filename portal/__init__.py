@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import INSTANCE, Config
-from .extensions import csrf, db, htmx, login_manager, migrate
+from .extensions import compress, csrf, db, htmx, login_manager, migrate
 
 #: a signing key shorter than this can be guessed offline from one session cookie
 MIN_SECRET_BYTES = 32
@@ -42,10 +42,12 @@ def create_app(config: dict | type | None = None) -> Flask:
     init_sessions(app)
     # first of all hooks: an expired session is gone before any gate looks at current_user
     app.before_request_funcs[None].insert(0, app.before_request_funcs[None].pop())
+    compress.init_app(app)  # pages and fragments; static files come precompressed (web/assets.py)
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .blueprints import register_blueprints
     from .cli import register_cli
+    from .domain import queue_counts  # noqa: F401  (the queue's counters follow every committed case change)
     from .web import init_web
     from .web.params import init_params
 

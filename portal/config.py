@@ -61,6 +61,9 @@ class Config:
     SCHEDULER_CATCH_UP_SECONDS = float(os.environ.get("SCHEDULER_CATCH_UP_SECONDS", 30))
     SCHEDULER_RETRY_SECONDS = float(os.environ.get("SCHEDULER_RETRY_SECONDS", 300))
 
+    #: clocks per committed batch of the deadline sweep (smaller: shorter write locks, more commits)
+    SWEEP_BATCH_SIZE = int(os.environ.get("SWEEP_BATCH_SIZE", 1000))
+
     #: longest a request waits for a database lock (SQLite busy timeout, PostgreSQL lock_timeout) before it
     #: answers 503: well under gunicorn's worker timeout (30 s, gunicorn.conf.py)
     DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", 10))
@@ -89,8 +92,16 @@ class Config:
     TESTING = False
     #: re-read changed templates on every render only while developing (stat calls per template otherwise)
     TEMPLATES_AUTO_RELOAD = DEBUG
-    #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
-    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
+    #: 英仕's Ed25519 checkpoint-signing key: PEM or 64 hex digits, or a file holding it (portal/audit_keys.py);
+    #: development generates instance/audit_signing_key.pem when neither is set
+    AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY")
+    AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE")
+    #: HTML, JSON and CSV answers compressed (brotli, else gzip); files and exports stream as they are
+    COMPRESS_MIMETYPES = ["text/html", "application/json", "text/csv"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_STREAMS = False
+    #: where the fingerprinted, precompressed copies of portal/static/ are written at start-up
+    STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", "")
 
 
 class TestConfig(Config):
@@ -104,4 +115,6 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     MAIL_BACKEND = "memory"
+    #: a fixed test key (never used outside the test suite)
+    AUDIT_SIGNING_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
     SMS_BACKEND = "memory"

@@ -10,7 +10,7 @@ from alembic import op
 from portal.models.base import UTCDateTime
 
 revision = "i13_identity"
-down_revision = "i17_promises"
+down_revision = "i16_audit_trail"
 branch_labels = None
 depends_on = None
 
@@ -38,7 +38,6 @@ def upgrade():
         sa.Column("recipient", sa.String(120), nullable=False),
         sa.Column("subject", sa.String(200), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("params", sa.JSON(), nullable=True),
         sa.Column("purpose", sa.String(40), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),

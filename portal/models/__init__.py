@@ -1,6 +1,7 @@
 """All models, importable from one place (`from portal.models import Case`)."""
 
 from .accounts import AUDITOR_ROLES, ID_TYPES, ROLES, STAFF_ROLES, InsuredPerson, Policy, User
+from .audit import AuditAnchor, AuditCheckpoint
 from .base import UTCDateTime, utcnow
 from .cases import (
     CHANNELS,
@@ -22,10 +23,12 @@ from .identity import OutboundMessage, RateLimitCounter, RegistrationCode
 from .ops import (
     Alert,
     AuditLog,
+    DashboardSnapshot,
     HolidayOverride,
     InsurerDelivery,
     JobLease,
     JobRun,
+    QueueCount,
     WeeklyReport,
 )
 from .product import Product, ServiceLine
@@ -33,10 +36,11 @@ from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaAp
 
 __all__ = [
     "AUDITOR_ROLES", "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
+    "Alert", "AppendOnlyError", "Appointment", "AuditAnchor", "AuditCheckpoint", "AuditLog", "Bill", "Case",
+    "CaseEvent", "CaseRefCounter", "DashboardSnapshot",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
-    "InsuredPerson", "JobLease", "JobRun", "Notification", "OutboundMessage", "Policy", "Product",
+    "InsuredPerson", "JobLease", "JobRun", "Notification", "OutboundMessage", "Policy", "Product", "QueueCount",
     "RateLimitCounter", "RegistrationCode",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditLog
-from portal.web.access import READ_ONLY_POSTS
+from portal.web.access import AUDITOR_READ_POSTS
 
 PUBLIC, SIGNED_IN, INSURED, STAFF, SUPERVISOR, AUDITOR = "public", "signed in", "insured", "staff", "supervisor", \
     "auditor"
@@ -66,6 +66,7 @@ MATRIX: dict[str, Entry] = {
     "insured.document_view": Entry(INSURED, "document"),
     # casework: coordinators and supervisors read every case; a coordinator writes only their own
     "coordinator.queue": Entry(STAFF),
+    "coordinator.queue_deadline_counts": Entry(STAFF),
     "coordinator.alert_read": Entry(STAFF, "alert"),
     "coordinator.case_detail": Entry(STAFF, "case"),
     "coordinator.case_perform": Entry(STAFF, "action"),
@@ -77,25 +78,25 @@ MATRIX: dict[str, Entry] = {
     "coordinator.intake_check": Entry(STAFF, "insured person", LINE),
     "coordinator.intake_submit": Entry(STAFF, "insured person", LINE),
     # supervisor screens
-    "coordinator.case_assign": Entry(SUPERVISOR, "case"),
-    "coordinator.assignment_list": Entry(SUPERVISOR),
-    "coordinator.directory_list": Entry(SUPERVISOR, "directory kind"),
-    "coordinator.directory_new": Entry(SUPERVISOR, "directory kind"),
-    "coordinator.directory_import": Entry(SUPERVISOR, "directory kind"),
-    "coordinator.directory_template": Entry(SUPERVISOR, "directory kind"),
-    "coordinator.directory_edit": Entry(SUPERVISOR, "directory item"),
-    "coordinator.directory_deactivate": Entry(SUPERVISOR, "directory item"),
-    "coordinator.directory_reactivate": Entry(SUPERVISOR, "directory item"),
-    "coordinator.holiday_list": Entry(SUPERVISOR),
-    "coordinator.holiday_add": Entry(SUPERVISOR),
-    "coordinator.holiday_import": Entry(SUPERVISOR),
-    "coordinator.provisional_list": Entry(SUPERVISOR),
-    "coordinator.policy_import": Entry(SUPERVISOR),
-    "coordinator.staff_list": Entry(SUPERVISOR),
-    "coordinator.staff_new": Entry(SUPERVISOR),
-    "coordinator.staff_deactivate": Entry(SUPERVISOR, "user"),
-    "coordinator.staff_reactivate": Entry(SUPERVISOR, "user"),
-    "coordinator.staff_password_reset": Entry(SUPERVISOR, "user"),
+    "supervisor.case_assign": Entry(SUPERVISOR, "case"),
+    "supervisor.assignment_list": Entry(SUPERVISOR),
+    "supervisor.directory_list": Entry(SUPERVISOR, "directory kind"),
+    "supervisor.directory_new": Entry(SUPERVISOR, "directory kind"),
+    "supervisor.directory_import": Entry(SUPERVISOR, "directory kind"),
+    "supervisor.directory_template": Entry(SUPERVISOR, "directory kind"),
+    "supervisor.directory_edit": Entry(SUPERVISOR, "directory item"),
+    "supervisor.directory_deactivate": Entry(SUPERVISOR, "directory item"),
+    "supervisor.directory_reactivate": Entry(SUPERVISOR, "directory item"),
+    "supervisor.holiday_list": Entry(SUPERVISOR),
+    "supervisor.holiday_add": Entry(SUPERVISOR),
+    "supervisor.holiday_import": Entry(SUPERVISOR),
+    "supervisor.provisional_list": Entry(SUPERVISOR),
+    "supervisor.policy_import": Entry(SUPERVISOR),
+    "supervisor.staff_list": Entry(SUPERVISOR),
+    "supervisor.staff_new": Entry(SUPERVISOR),
+    "supervisor.staff_deactivate": Entry(SUPERVISOR, "user"),
+    "supervisor.staff_reactivate": Entry(SUPERVISOR, "user"),
+    "supervisor.staff_password_reset": Entry(SUPERVISOR, "user"),
     # 史带's read-only oversight
     "auditor.dashboard": Entry(AUDITOR),
     "auditor.case_list": Entry(AUDITOR),
@@ -108,6 +109,10 @@ MATRIX: dict[str, Entry] = {
     "auditor.weekly_detail": Entry(AUDITOR, "weekly report"),
     "auditor.weekly_csv": Entry(AUDITOR, "weekly report"),
     "auditor.weekly_xlsx": Entry(AUDITOR, "weekly report"),
+    "auditor.integrity": Entry(AUDITOR),
+    "auditor.receipt_download": Entry(AUDITOR, "checkpoint"),
+    # the auditor's one POST: checks uploaded receipts, writes only its audit-log row (issue 16)
+    "auditor.receipt_verify": Entry(AUDITOR),
     "auditor_search.by_id_number": Entry(AUDITOR),  # a POST that only reads (the ID stays out of the URL)
     # 史带's own accounts: managed by 史带's auditor_admin, never by the 英仕 supervisor (issue 13 item 9)
     "oversight.account_list": Entry(AUDITOR_ADMIN),
@@ -187,6 +192,8 @@ def variants(kind, world, role) -> list[tuple[str, dict]]:
                 ("other", {"user_id": world.insured_a.id, **extra})]
     if kind == "weekly report":
         return [("own", {"report_id": world.weekly.id})]
+    if kind == "checkpoint":
+        return [("own", {"checkpoint_id": world.weekly.checkpoint_id})]
     if kind == "alert":
         own = world.alert_all if role == "supervisor" else world.alert_c1
         return [("own", {"alert_id": own.id}), ("other", {"alert_id": world.alert_c2.id})]
@@ -197,7 +204,7 @@ def expected(endpoint: str, entry: Entry, role: str, whose: str, method: str):
     """The answer the rules demand: "ok", "login", "auditor refused", "no write", 403 or 404."""
     if role == "anonymous":
         return "ok" if entry.audience == PUBLIC else "login"
-    if role == "auditor" and method != "GET" and endpoint not in READ_ONLY_POSTS:
+    if role == "auditor" and method != "GET" and endpoint not in AUDITOR_READ_POSTS:
         return "auditor refused"
     if entry.audience in (PUBLIC, SIGNED_IN):
         return "ok"
@@ -289,7 +296,7 @@ def test_an_auditor_write_to_any_url_is_refused_and_logged(app, login_as, world)
     for rule in routes(app):
         path = build_path(app, rule, variants(MATRIX[rule.endpoint].object, world, "auditor")[0][1])
         for method in ("POST", "PUT", "PATCH", "DELETE"):
-            if method == "POST" and rule.endpoint in READ_ONLY_POSTS:
+            if method == "POST" and rule.endpoint in AUDITOR_READ_POSTS:
                 continue
             with client.open(path, method=method) as response:
                 assert response.status_code == 403, (method, path)

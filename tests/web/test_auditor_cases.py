@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import as_database_owner
 from sqlalchemy import event, select, text
 from werkzeug.datastructures import FileStorage
 
@@ -154,8 +155,8 @@ def test_case_detail_shows_who_role_what_when_and_the_status_change(world, audit
 
 def test_a_tampered_history_shows_as_broken_on_the_case(world, auditor):
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == world.worked.id, CaseEvent.seq == 2))
-    db.session.execute(text("UPDATE case_event SET summary = :s WHERE id = :id"), {"s": "改过的", "id": event.id})
-    db.session.commit()
+    with as_database_owner():
+        db.session.execute(text("UPDATE case_event SET summary = :s WHERE id = :id"), {"s": "改过的", "id": event.id})
     html = auditor.get(f"/audit/cases/{world.worked.id}").get_data(as_text=True)
     assert "发现问题" in html and "第 2 条" in html
     assert "校验通过" in auditor.get(f"/audit/cases/{world.other.id}").get_data(as_text=True)

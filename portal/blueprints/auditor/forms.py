@@ -4,6 +4,7 @@ import re
 
 from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -78,6 +79,30 @@ class LogFilterForm(FilterForm):
         super().__init__()
         logged = db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action))
         self.action.choices = ALL + [(a, AUDIT_ACTIONS.get(a, a)) for a in dict.fromkeys([*AUDIT_ACTIONS, *logged])]
+
+
+class ReceiptCheckForm(FlaskForm):
+    """Receipts 史带 kept (JSON files), to check every chain against; `receipts_data` once validated."""
+
+    files = MultipleFileField("校验点回执（JSON 文件，可多选）")
+    MAX_BYTES = 64 * 1024
+
+    def validate_files(self, field):
+        from ...domain.checkpoints import ReceiptError, parse_receipt
+
+        uploads = [f for f in field.data or [] if getattr(f, "filename", "")]
+        if not uploads:
+            raise ValidationError("请选择要校验的回执文件。")
+        parsed = []
+        for upload in uploads:
+            raw = upload.stream.read(self.MAX_BYTES + 1)
+            if len(raw) > self.MAX_BYTES:
+                raise ValidationError(f"{upload.filename}：文件过大，不是校验点回执。")
+            try:
+                parsed.append(parse_receipt(raw))
+            except ReceiptError as error:
+                raise ValidationError(f"{upload.filename}：{error}") from error
+        self.receipts_data = parsed
 
 
 class IdNumberSearchForm(FlaskForm):

@@ -10,6 +10,7 @@ from ...domain.product_data import REPORT_KINDS
 from ...extensions import db
 from ...models import (
     Appointment,
+    AuditCheckpoint,
     AuditLog,
     Bill,
     Case,
@@ -154,3 +155,13 @@ def audit_entries(*, action: str = "", ref: str = "", page: int = 1):
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
     refs = dict(db.session.execute(select(Case.id, Case.ref).where(Case.id.in_(case_ids))).all())
     return pagination, names, refs
+
+
+def checkpoints(page: int = 1):
+    """Signed audit checkpoints, newest first (issue 16)."""
+    return db.paginate(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()), page=page, per_page=PER_PAGE,
+                       error_out=False)
+
+
+def get_checkpoint_or_404(checkpoint_id: int) -> AuditCheckpoint:
+    return db.session.get(AuditCheckpoint, checkpoint_id) or abort(404)

@@ -1,9 +1,9 @@
 """Auditor views (GET only): dashboard, cases, documents, delivered reports, audit log."""
 
-from flask import abort, current_app, request, send_file
+from flask import abort, request, send_file
 from flask_login import current_user
 
-from ...domain import documents, history
+from ...domain import checkpoints, documents, history
 from ...domain.auditlog import record
 from ...extensions import db
 from ...models import utcnow
@@ -12,14 +12,14 @@ from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
 from .forms import CaseFilterForm, IdNumberSearchForm, LogFilterForm, ReportFilterForm
-from .overview import cached_overview
+from .overview import current_overview
 
 
 @bp.get("/")
 def dashboard():
     """Per-line volumes, SLA compliance, breaches, at-risk cases and trends; auditors only."""
-    return render("auditor/dashboard.html", view=cached_overview(utcnow()), latest=queries.latest_report(),
-                  refresh_seconds=current_app.config["DASHBOARD_CACHE_SECONDS"])
+    return render("auditor/dashboard.html", view=current_overview(utcnow()), latest=queries.latest_report(),
+                  refresh_seconds=60)
 
 
 @bp.get("/cases")
@@ -42,7 +42,8 @@ def case_detail(case_id):
     db.session.commit()
     return render("auditor/case_detail.html", case=case,
                   events=history.timeline(case, include_internal=True),
-                  chain=history.verify(case_id=case.id), services=queries.case_services(case))
+                  chain=history.verify(case_id=case.id), anchor=checkpoints.anchoring(case.id),
+                  services=queries.case_services(case))
 
 
 @bp.get("/cases/<int:case_id>/export.zip")

@@ -1,20 +1,19 @@
 """Forms for login and insured self-registration (two steps: the register, then the code)."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from ...domain.accounts import MIN_PASSWORD
 from ...models import ID_TYPES
-from ...web.forms import PlainText
+from ...web.forms import ChineseForm, PlainText
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ChineseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=60)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码。"), Length(max=128)])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ChineseForm):
     """Step one: what the insurer's register holds. The register's phone receives the code."""
 
     name = StringField("被保险人姓名", validators=[DataRequired("请填写姓名。"), Length(max=60), PlainText()])
@@ -23,7 +22,7 @@ class RegisterForm(FlaskForm):
     policy_no = StringField("保单号", validators=[DataRequired("请填写保单号。"), Length(max=40), PlainText()])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(ChineseForm):
     """Step two: the code from the SMS, then the login to create and optional contact details."""
 
     code = StringField("短信验证码（6 位数字）", validators=[
