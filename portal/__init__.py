@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import INSTANCE, Config
-from .extensions import csrf, db, htmx, login_manager, migrate
+from .extensions import csrf, db, login_manager, migrate
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -29,7 +29,6 @@ def create_app(config: dict | type | None = None) -> Flask:
     # before CSRFProtect's own hook: an auditor's tokenless POST is refused *and logged*, not just a 400
     app.before_request(refuse_auditor_writes_anywhere)
     csrf.init_app(app)
-    htmx.init_app(app)
     login_manager.init_app(app)
 
     from . import models  # noqa: F401  (register every table with the metadata)

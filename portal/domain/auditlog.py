@@ -1,17 +1,13 @@
 """The audit log: reads of sensitive data and changes outside a case's own history (SPEC §7)."""
 
-from flask import has_request_context, request
-from flask_login import current_user
-
 from ..extensions import db
 from ..models import AuditLog
 
 
-def record(action: str, *, obj=None, case_id: int | None = None, detail: dict | None = None,
-           actor=None) -> AuditLog:
-    """Append one audit row in the current transaction; the caller commits."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+def record(action: str, *, actor=None, ip: str | None = None, obj=None, case_id: int | None = None,
+           detail: dict | None = None) -> AuditLog:
+    """Append one audit row in the current transaction; the caller commits. `actor` None = the system
+    (CLI, scheduler); `ip` the client address when a request caused it (portal.web.audit fills both)."""
     entry = AuditLog(
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(actor, "role", "system"),
@@ -20,7 +16,7 @@ def record(action: str, *, obj=None, case_id: int | None = None, detail: dict | 
         object_id=getattr(obj, "id", None),
         case_id=case_id if case_id is not None else getattr(obj, "case_id", None),
         detail=detail or {},
-        ip=request.remote_addr if has_request_context() else None,
+        ip=ip,
     )
     db.session.add(entry)
     return entry

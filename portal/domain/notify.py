@@ -5,6 +5,7 @@ from sqlalchemy import select
 from .. import mail
 from ..extensions import db
 from ..models import Notification, User, utcnow
+from .product_data import HOTLINE
 
 
 def insured(case, title: str, body: str) -> Notification:
@@ -16,7 +17,7 @@ def insured(case, title: str, body: str) -> Notification:
     address = (user.email if user else None) or case.insured.email
     if address:
         mail.send_after_commit(db.session, address, f"【重疾就医保】{title}",
-                               f"{body}\n\n案件编号：{case.ref}\n服务热线：400-606-5033")
+                               f"{body}\n\n案件编号：{case.ref}\n服务热线：{HOTLINE}")
         note.emailed_at = utcnow()  # queued; it leaves when the transaction commits
     db.session.flush()
     return note

@@ -3,8 +3,10 @@
 from flask import Flask, jsonify, render_template
 from sqlalchemy import text
 
+from ..domain.product_data import HOTLINE
 from ..extensions import db, login_manager
 from . import filters
+from .access import unauthorized
 from .page_cache import init_page_cache
 
 CSP = (
@@ -19,6 +21,7 @@ def init_web(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(unauthorized)
     filters.register(app)
 
     app.before_request(_fresh_calendar)
@@ -61,7 +64,7 @@ ERROR_TEXT = {
     405: "不支持此操作。",
     413: "上传的文件太大。",
     422: "提交的内容有误，请检查后重试。",
-    500: "系统出现问题，请稍后重试；如持续出现请致电 400-606-5033。",
+    500: f"系统出现问题，请稍后重试；如持续出现请致电 {HOTLINE}。",
 }
 
 

@@ -1,6 +1,5 @@
 """The page cache (issue 9): a repeated view is served without a render, and never shows data older than the
 last committed write — made by this process, another process, the ORM or a bulk UPDATE."""
-# ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
 import threading
 
@@ -8,16 +7,6 @@ import helpers
 import pytest
 from flask import template_rendered
 from sqlalchemy import select, update
-from test_insured_support import (  # noqa: F401  (fixtures)
-    act,
-    client_of,
-    hospitals,
-    insured,
-    insured_user,
-    open_case,
-    staff,
-    today,
-)
 
 from portal import create_app
 from portal.extensions import db

@@ -32,11 +32,19 @@ def _filters() -> worklist.Filters:
 @cached_page
 def queue():
     """The work queue: what is due next, per tab and filter, nearest deadline first; coordinators and supervisors."""
-    filters, now = _filters(), utcnow()
     user = current_user._get_current_object()  # the proxy costs a lookup per attribute, 35 actions a row
+    ctx = _queue_context(_filters(), user, utcnow())
+    if wants_fragment():
+        return render("coordinator/queue.html", "coordinator/_queue_results.html", oob=True, **ctx)
+    return render("coordinator/queue.html", alerts=worklist.unread_alerts(user), product_lines=_product_lines(),
+                  statuses=STATUSES, cities=worklist.city_options(), staff=staff_options(), **ctx)
+
+
+def _queue_context(filters, user, now) -> dict:
+    """The rows of one page of the queue with what each row shows, and the tab counts."""
     today = calendar.business_today(now)
     result = worklist.page(filters, user, now=now, after=request.args.get("after"), size=worklist.PAGE_SIZE)
-    ctx = {
+    return {
         "filters": filters, "tabs": worklist.TABS, "result": result, "today": today,
         "counts": worklist.counts(filters, user, now=now),
         "hints": {row.case.id: next_step(row.case, user) for row in result.rows},
@@ -44,10 +52,6 @@ def queue():
         "days_left": lambda clock: sla.working_days_left(clock, today), "clock_label": sla.clock_label,
         "milestone_label": lines.milestone_label,
     }
-    if wants_fragment():
-        return render("coordinator/queue.html", "coordinator/_queue_results.html", oob=True, **ctx)
-    return render("coordinator/queue.html", alerts=worklist.unread_alerts(user), product_lines=_product_lines(),
-                  statuses=STATUSES, cities=worklist.city_options(), staff=staff_options(), **ctx)
 
 
 def _product_lines() -> list[ServiceLine]:

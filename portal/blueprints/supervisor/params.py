@@ -1,9 +1,13 @@
-"""Reading request parameters safely: the page number, a same-site `next`, an uploaded text file.
+"""Reading request parameters safely: the page number, a same-site `next`, an uploaded text file; and
+the all-or-nothing import of one.
 
 (Kept apart from the views so the i13 `portal/web/params.py` can take them over in one move.)
 """
 
 from flask import request
+
+from ...domain.policy_import import ImportError_
+from ...extensions import db
 
 PER_PAGE = 25
 
@@ -31,3 +35,20 @@ def read_upload(file_storage) -> str | None:
             continue
     return None
 
+
+
+def run_import(form, importer):
+    """On a valid upload, `importer(text)` all or nothing: (its result, []) committed, or (None, errors by
+    line) rolled back; (None, []) when nothing valid was posted."""
+    if not form.validate_on_submit():
+        return None, []
+    text = read_upload(form.file.data)
+    try:
+        if text is None:
+            raise ImportError_([(1, "无法识别文件编码，请另存为 UTF-8 编码的 CSV。")])
+        result = importer(text)
+    except ImportError_ as error:
+        db.session.rollback()
+        return None, error.errors
+    db.session.commit()
+    return result, []
