@@ -4,6 +4,7 @@ clients logged in as any role, and factories for the rows most tests need."""
 import itertools
 import os
 import sqlite3
+import time
 from contextlib import closing
 from datetime import date
 
@@ -86,7 +87,6 @@ def app(database_url, _reset_database, tmp_path):
 
 def _forget_login_user(sender, **extra):
     g.pop("_login_user", None)
-    g.pop("page_cache_deadline", None)  # per request in production (see portal.web.page_cache.keep_until)
 
 
 @pytest.fixture
@@ -150,7 +150,9 @@ def login_as(app, make_user):
         user = make_user(who) if isinstance(who, str) else who
         client = client or app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
+            session["_login_at"] = session["_seen"] = time.time()
+            session["_staff"] = user.role != "insured"
             session["_fresh"] = True
         client.user = user
         return client

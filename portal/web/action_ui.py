@@ -27,6 +27,7 @@ from ..domain import lines
 from ..domain.handlers.arranging import OUTCOMES
 from ..domain.product_data import DOCUMENT_KINDS
 from .forms import MultiCheckboxField
+from .params import id_or_none
 
 #: builds one form field for one case: `ctx` has .case, .code, .choices and .upload_kind
 Builder = Callable[["BuildContext"], Field]
@@ -76,10 +77,6 @@ def select(label, options, *, blank="— 请选择 —", required=None, coerce=s
     return SelectField(label, choices=[("", blank), *options], coerce=coerce, validators=validators)
 
 
-def _int_or_none(value):
-    return None if value in (None, "", "None") else int(value)
-
-
 def date_field(label: str) -> Builder:
     return lambda c: DateField(label, default=calendar.business_today(), validators=[InputRequired("请选择日期。")])
 
@@ -101,13 +98,13 @@ CURRENCIES = [("USD", "USD 美元"), ("EUR", "EUR 欧元"), ("JPY", "JPY 日元"
 #: field name (as in ActionSpec.fields) → builder; the domain validates meaning, the form only types and labels
 FIELDS: dict[str, Builder] = {
     "hospital_id": lambda c: select("医院", c.choices.hospitals_for(c.case), required="请选择医院。",
-                                    coerce=_int_or_none),
+                                    coerce=id_or_none),
     "department": lambda c: StringField("科室", default=c.case.department,
                                         validators=[DataRequired("请填写科室。"), Length(max=60)]),
     "escort_id": lambda c: select("陪诊员", c.choices.escorts_for(c.case), required="请选择陪诊员。",
-                                  coerce=_int_or_none),
+                                  coerce=id_or_none),
     "expert_id": lambda c: select("专家", c.choices.experts_for(c.case), required="请选择专家。",
-                                  coerce=_int_or_none),
+                                  coerce=id_or_none),
     "country": lambda c: select("国家", c.choices.countries(), required="请选择国家。"),
     "launch": lambda c: RadioField("是否启动服务", choices=[("yes", "启动服务"), ("no", "不启动（终止服务）")],
                                    validators=[InputRequired("请选择是否启动。")]),
@@ -128,10 +125,10 @@ FIELDS: dict[str, Builder] = {
                                      validators=[InputRequired("请填写金额。"),
                                                  NumberRange(0.01, None, "金额必须大于 0。")]),
     "status": lambda c: SelectField("账单状态", choices=list(lines.BILL_STATUSES.items())),
-    "bill_id": lambda c: select("账单", c.choices.bills_for(c.case), required="请选择账单。", coerce=_int_or_none),
-    "assignee_id": lambda c: select("负责人", c.choices.staff(), required="请选择负责人。", coerce=_int_or_none),
+    "bill_id": lambda c: select("账单", c.choices.bills_for(c.case), required="请选择账单。", coerce=id_or_none),
+    "assignee_id": lambda c: select("负责人", c.choices.staff(), required="请选择负责人。", coerce=id_or_none),
     "document_id": lambda c: select("选用已上传的文件", c.choices.documents_for(c.case, c.upload_kind),
-                                    blank="— 使用下方上传的文件 —", coerce=_int_or_none),
+                                    blank="— 使用下方上传的文件 —", coerce=id_or_none),
     "scheduled_at": datetime_field("就诊日期与时间"),
     "starts_at": datetime_field("陪诊开始时间"),
     "ends_at": datetime_field("陪诊结束时间"),
@@ -172,7 +169,7 @@ ACTION_UI: dict[str, ActionUI] = {
     "imaging_transferred": ActionUI(),
     "choose_provider": ActionUI(fields={
         "expert_id": lambda c: select("海外专家（选填）", c.choices.experts_for(c.case), blank="— 暂不指定 —",
-                                      coerce=_int_or_none)}),
+                                      coerce=id_or_none)}),
     "report_received": ActionUI(upload="report"),
     "report_translated": ActionUI(upload="report_translation"),
     "hospital_accepted": ActionUI(),

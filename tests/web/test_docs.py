@@ -76,7 +76,8 @@ def test_the_business_rules_page_names_every_milestone_reason_rule_and_status():
         for _, label in milestones:
             assert label in RULES_DOC, label
     for reason in lines.TERMINATION_REASONS.values():
-        assert f"| {reason.label} | {'yes' if reason.consumes_entitlement else 'no'} |" in RULES_DOC, reason
+        used = "yes" if reason.consumes_entitlement else "once arranged" if reason.consumes_once_arranged else "no"
+        assert re.search(rf"\| {re.escape(reason.label)}( \([^)]*\))? \| {used} \|", RULES_DOC), reason
     for _, label in RULES:
         assert label in RULES_DOC, label
     for code, label in STATUSES.items():

@@ -17,6 +17,7 @@ AUDIT_ACTIONS = {
     "weekly_report.view": "查看周报",
     "weekly_report.download": "下载周报",
     "auditor.write_refused": "拒绝审计员的写操作",
+    "receipt.verify": "用回执校验记录",
 }
 REVIEW = {"pending": "待审核", "accepted": "已接收", "rejected": "已退回"}
 

@@ -1,30 +1,25 @@
 """Auditor views (GET only): dashboard, cases, documents, delivered reports, audit log."""
 
-from flask import current_app, request, send_file
+from flask import send_file
 from flask_login import current_user
 
-from ...domain import history
+from ...domain import checkpoints, history
 from ...extensions import db
 from ...models import utcnow
 from ...web.audit import record
 from ...web.files import audited_document_response
-from ...web.page_cache import cached_page
+from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
-from .forms import CaseFilterForm, LogFilterForm, ReportFilterForm
-from .overview import cached_overview
-
-
-def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+from .forms import CaseFilterForm, IdNumberSearchForm, LogFilterForm, ReportFilterForm
+from .overview import current_overview
 
 
 @bp.get("/")
-@cached_page
 def dashboard():
     """Per-line volumes, SLA compliance, breaches, at-risk cases and trends; auditors only."""
-    return render("auditor/dashboard.html", view=cached_overview(utcnow()), latest=queries.latest_report(),
-                  refresh_seconds=current_app.config["DASHBOARD_CACHE_SECONDS"])
+    return render("auditor/dashboard.html", view=current_overview(utcnow()), latest=queries.latest_report(),
+                  refresh_seconds=60)
 
 
 @bp.get("/cases")
@@ -32,9 +27,11 @@ def case_list():
     """Search and list every case, ID numbers masked; htmx swaps the results only."""
     form = CaseFilterForm()
     if not form.validate():
-        return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None), 422
-    cases = queries.search_cases(**form.args(), page=_page())
-    return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases)
+        return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None,
+                      id_form=IdNumberSearchForm(formdata=None)), 422
+    cases = queries.search_cases(**form.args(), page=page_number())
+    return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases,
+                  id_form=IdNumberSearchForm(formdata=None))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -45,7 +42,8 @@ def case_detail(case_id):
     db.session.commit()
     return render("auditor/case_detail.html", case=case,
                   events=history.timeline(case, include_internal=True),
-                  chain=history.verify(case_id=case.id), services=queries.case_services(case))
+                  chain=history.verify(case_id=case.id), anchor=checkpoints.anchoring(case.id),
+                  services=queries.case_services(case))
 
 
 @bp.get("/cases/<int:case_id>/export.zip")
@@ -56,10 +54,12 @@ def case_export(case_id):
     archive, included = exports.case_zip(
         case, events=history.timeline(case, include_internal=True), services=queries.case_services(case),
         chain=history.verify(case_id=case.id), exported_by=current_user.display_name, now=now)
-    record("case.export", obj=case, case_id=case.id, detail={"files": included})
+    record("case.export", obj=case, case_id=case.id, detail={"files": len(included), "document_ids": included})
     db.session.commit()
-    return send_file(archive, mimetype="application/zip", as_attachment=True,
-                     download_name=f"case-{case.ref}.zip", max_age=0)
+    response = send_file(archive, mimetype="application/zip", as_attachment=True,
+                         download_name=f"case-{case.ref}.zip", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"  # every document of a case: no cache may keep it
+    return response
 
 
 @bp.get("/documents/<int:document_id>")
@@ -75,7 +75,7 @@ def report_list():
     form = ReportFilterForm()
     if not form.validate():
         return render("auditor/report_list.html", "auditor/_report_results.html", form=form, reports=None), 422
-    reports = queries.delivered_reports(**form.args(), page=_page())
+    reports = queries.delivered_reports(**form.args(), page=page_number())
     bills = queries.bills_by_case([d.case_id for d in reports.items if d.case.line_code == "overseas_treatment"])
     return render("auditor/report_list.html", "auditor/_report_results.html", form=form, reports=reports,
                   bills=bills)
@@ -87,6 +87,6 @@ def log_list():
     form = LogFilterForm()
     if not form.validate():
         return render("auditor/log_list.html", "auditor/_log_results.html", form=form, entries=None), 422
-    entries, names, refs = queries.audit_entries(**form.args(), page=_page())
+    entries, names, refs = queries.audit_entries(**form.args(), page=page_number())
     return render("auditor/log_list.html", "auditor/_log_results.html", form=form, entries=entries,
                   names=names, refs=refs)

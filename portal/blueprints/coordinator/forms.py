@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...domain.product_data import DOCUMENT_KINDS
 from ...models import CHANNELS, ID_TYPES
-from ...web.forms import ChineseForm, VersionedForm
+from ...web.forms import ChineseForm, PlainText, VersionedForm
 from .choices import Choices
 
 # ---- hotline intake -------------------------------------------------------------------------------------
@@ -22,7 +22,7 @@ from .choices import Choices
 class CallerSearchForm(ChineseForm):
     """Find the caller: name + ID number, or the policy number."""
 
-    name = StringField("姓名", validators=[Optional(), Length(max=60)])
+    name = StringField("姓名", validators=[Optional(), Length(max=60), PlainText()])
     id_number = StringField("证件号码", validators=[Optional(), Length(max=40)])
     policy_no = StringField("保单号", validators=[Optional(), Length(max=40)])
 
@@ -44,7 +44,8 @@ def intake_form(line, choices: Choices, *, bind: bool = False) -> ChineseForm:
     attrs = {
         "channel": RadioField("来电渠道", choices=HOTLINE_CHANNELS, default="ys_hotline",
                               validators=[InputRequired("请选择来电渠道。")]),
-        "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60)]),
+        "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60),
+                                                        PlainText()]),
         "id_type": SelectField("证件类型", choices=list(ID_TYPES.items()), default="id_card"),
         "id_number": StringField("来电人自报证件号码", validators=[DataRequired("请填写证件号码。"), Length(max=40)]),
         "illness": SelectField("所患重度疾病", choices=[("", "— 请选择 —"), *choices.illnesses()],

@@ -12,11 +12,11 @@ from ...extensions import db
 from ...holiday_notice import NoticeError, parse_notice
 from ...models import OPEN_STATUSES, Case, HolidayOverride, SlaClock, User
 from ...web.audit import who
+from ...web.params import PER_PAGE, page_number, parse_int, read_upload
 from ...web.render import render
 from . import bp
 from .assign import line_names
 from .forms import HolidayDayForm, HolidayNoticeForm
-from .params import PER_PAGE, page_number, read_upload
 
 
 def provisional_clocks():
@@ -27,8 +27,8 @@ def provisional_clocks():
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", type=int)
-    return year if year and 2000 <= year <= 2100 else calendar.business_today().year
+    year = parse_int(request.args.get("year"), low=2000, high=2100)
+    return year or calendar.business_today().year
 
 
 def _calendar_page(year: int, *, notice_form=None, day_form=None, status: int = 200):

@@ -7,11 +7,12 @@ from flask import abort, flash, make_response, redirect, request, url_for
 from ...domain import directory
 from ...extensions import db
 from ...web.audit import who
+from ...web.params import PER_PAGE, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from ...web.saving import form_status, save
 from . import bp
 from .forms import CsvImportForm, directory_form, directory_values
-from .params import PER_PAGE, page_number, run_import, safe_next
+from .imports import run_import
 
 ACTIVE_FILTERS = {"1": True, "0": False, "all": None}
 

@@ -19,10 +19,11 @@ from ...domain import directory
 from ...domain.accounts import MIN_PASSWORD
 from ...extensions import db
 from ...models import User
-from ...web.forms import ChineseForm
+from ...web.forms import ChineseForm, PlainText
+from ...web.params import id_or_none
 
 ASSIGNEE_ROLES = ("coordinator", "supervisor")
-STAFF_ROLE_LABELS = {"coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计"}
+STAFF_ROLE_LABELS = {"coordinator": "协调员", "supervisor": "主管"}  # 史带 accounts: portal.blueprints.oversight
 
 
 def active_assignees() -> list[User]:
@@ -31,17 +32,10 @@ def active_assignees() -> list[User]:
                                    .order_by(User.role, User.display_name, User.id)))
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class AssignForm(ChineseForm):
     """Assign or reassign one case; `version` is the case version the supervisor saw."""
 
-    assignee_id = SelectField("负责人", coerce=_int_or_none, validate_choice=False)
+    assignee_id = SelectField("负责人", coerce=id_or_none, validate_choice=False)
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     next = HiddenField()
 
@@ -70,7 +64,7 @@ def _choice(label: str):
 def _text(label: str, *, required: bool = False, max_length: int = 200):
     validators = [DataRequired(f"请填写{label}。")] if required else [Optional()]
     too_long = Length(max=max_length, message=f"{label}最多 {max_length} 个字。")
-    return StringField(label, validators=[*validators, too_long])
+    return StringField(label, validators=[*validators, too_long, PlainText()])
 
 
 class HospitalForm(ChineseForm):
@@ -136,8 +130,8 @@ class CsvImportForm(ChineseForm):
 
 class StaffAccountForm(ChineseForm):
     username = StringField("用户名", validators=[DataRequired("请填写用户名。"),
-                                              Length(3, 60, "用户名长度为 3–60 个字符。")])
-    display_name = StringField("显示姓名", validators=[DataRequired("请填写显示姓名。"), Length(max=60)])
+                                              Length(3, 60, "用户名长度为 3–60 个字符。"), PlainText()])
+    display_name = StringField("显示姓名", validators=[DataRequired("请填写显示姓名。"), Length(max=60), PlainText()])
     role = SelectField("角色", choices=list(STAFF_ROLE_LABELS.items()), default="coordinator", validate_choice=False)
     password = PasswordField(f"初始密码（至少 {MIN_PASSWORD} 位）", validators=[DataRequired("请设置初始密码。")])
     confirm = PasswordField("再次输入密码", validators=[EqualTo("password", "两次输入的密码不一致。")])
@@ -171,4 +165,4 @@ class HolidayDayForm(ChineseForm):
     day = ChineseDateField("日期", validators=[InputRequired("请填写日期（YYYY-MM-DD）。")])
     is_off_day = RadioField("这一天", choices=[("1", "放假（不计工作日）"), ("0", "调休上班（计为工作日）")],
                             default="1", validators=[InputRequired("请选择放假或上班。")])
-    name = StringField("名称", validators=[DataRequired("请填写名称，例如“国庆节”。"), Length(max=60)])
+    name = StringField("名称", validators=[DataRequired("请填写名称，例如“国庆节”。"), Length(max=60), PlainText()])

@@ -8,7 +8,7 @@ from ...web.render import render
 from ...web.saving import form_status
 from . import bp
 from .forms import CsvImportForm
-from .params import run_import
+from .imports import run_import
 
 
 @bp.route("/admin/policies/import", methods=["GET", "POST"])

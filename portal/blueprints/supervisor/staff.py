@@ -9,19 +9,19 @@ from ...domain import accounts
 from ...extensions import db
 from ...models import OPEN_STATUSES, Case, User, utcnow
 from ...web.audit import who
+from ...web.params import PER_PAGE, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from ...web.saving import form_status, save
 from . import bp
 from .forms import STAFF_ROLE_LABELS, PasswordResetForm, StaffAccountForm
-from .params import PER_PAGE, page_number, safe_next
 
 ROW = "coordinator/admin/_staff_row.html"
 
 
 def staff_or_404(user_id: int) -> User:
-    """A staff or auditor account; insured logins are not managed here."""
+    """An 英仕 staff account; insured logins and 史带's auditor accounts are not managed here (404)."""
     user = db.session.get(User, user_id)
-    if user is None or user.role not in STAFF_ROLE_LABELS:
+    if user is None or user.role not in accounts.PROVIDER_ROLES:
         abort(404)
     return user
 
@@ -37,8 +37,8 @@ def open_case_counts(user_ids) -> dict[int, int]:
 def staff_list():
     """Staff and auditor accounts with their open case counts, filterable; supervisors only."""
     role, active, q = request.args.get("role", ""), request.args.get("active", "1"), request.args.get("q", "").strip()
-    stmt = select(User).where(User.role.in_(STAFF_ROLE_LABELS))
-    if role in STAFF_ROLE_LABELS:
+    stmt = select(User).where(User.role.in_(accounts.PROVIDER_ROLES))
+    if role in accounts.PROVIDER_ROLES:
         stmt = stmt.where(User.role == role)
     if active in ("1", "0"):
         stmt = stmt.where(User.active.is_(active == "1"))
