@@ -5,8 +5,7 @@ from sqlalchemy import select
 from .. import mail, outbox, sms
 from ..extensions import db
 from ..models import Notification, User
-
-HOTLINE = "400-606-5033"
+from .product_data import HOTLINE
 
 
 def insured(case, title: str, body: str) -> Notification:

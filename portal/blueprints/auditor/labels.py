@@ -6,6 +6,7 @@ from ...domain.lines import BILL_STATUSES, TERMINATION_REASONS, milestone_label
 from ...domain.product_data import CLOCK_LABELS, DOCUMENT_KINDS, REPORT_KINDS
 from ...models import CHANNELS, STATUSES
 from ...web.action_ui import action_label
+from ...web.labels import CLOCK_OUTCOMES, CLOCK_STATES
 
 ROLES = {"insured": "被保险人", "coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计",
          "auditor_admin": "史带账号管理员", "system": "系统"}
@@ -27,8 +28,6 @@ AUDIT_ACTIONS = {
     "user.reactivate": "恢复账号",
     "receipt.verify": "用回执校验记录",
 }
-CLOCK_STATES = {"pending": "未开始", "running": "计时中", "paused": "暂停（等待客户）", "stopped": "已停止"}
-CLOCK_OUTCOMES = {"met": "按时", "breached": "超时", "void": "未用（案件结束）"}
 REVIEW = {"pending": "待审核", "accepted": "已接收", "rejected": "已退回"}
 
 
