@@ -44,8 +44,8 @@ def gunicorn(target: str, env: dict, workers: int = 2):
     """gunicorn on a free loopback port; yields the base URL and stops it afterwards."""
     port = free_port()
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", target], cwd=ROOT, env={**os.environ, **env})
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", target], cwd=ROOT, env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import bench_calendar, bench_sweep, generate, http_load, page_weight, scale, sql_count
+from . import bench_audit, bench_calendar, bench_sweep, generate, http_load, page_weight, scale, sql_count
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"floor_ratio": 2.0, "mixed_floor_ratio": 3.0, "sweep_s": 1.0, "calendar_ratio": 100, "report_s": 2.0,
@@ -130,6 +130,8 @@ def main() -> None:
         print("saturation (closed loop, wrk) …", flush=True)
         m["saturation"] = http_load.run(big_url, {**SATURATION, **_floor_targets(big_url)},
                                         seconds=args.wrk_seconds)
+        print("audit trail: checkpoint, full and incremental verification …", flush=True)
+        m["audit"] = bench_audit.run(big_url)  # last on this data set: it adds checkpoints, anchors and audit rows
         if args.scale_cases:
             huge_url = _small_database(big_url, tmp, "huge")
             print(f"copying rows up to {args.scale_cases} cases …", flush=True)
@@ -315,6 +317,7 @@ def _rest_section(m: dict, args, n_small: str, n_big: str) -> list[str]:
         kb = f["transfer_bytes"] / 1024
         out.append(f"| first-load transfer of {f['label']} (`{path}`), htmx + CSS, compressed as served | "
                    f"{kb:.1f} KB | ≤ {TARGETS['page_kb']} KB | {_ok(kb <= TARGETS['page_kb'])} |")
+    out += bench_audit.lines(m["audit"], "PostgreSQL" if "postgresql" in str(args.database_url) else "SQLite")
     out += ["", f"Compression: {m['weight']['gzip']}. A repeat view makes no static request: every static URL "
                 "carries its content hash and is served `Cache-Control: max-age=31536000, public, immutable` "
                 "(tests/web/test_static_files.py).", ""]

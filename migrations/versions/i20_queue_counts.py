@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i20_queue_counts"
-down_revision = "i17_promises"
+down_revision = "i13_identity"
 branch_labels = None
 depends_on = None
 

@@ -40,6 +40,8 @@ class WeeklyReport(db.Model):
     #: "scheduler", "cli" or a username
     built_by: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict] = mapped_column(db.JSON)
+    #: the signed audit checkpoint issued when this version was built (SPEC §6, §7)
+    checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("audit_checkpoint.id"))
 
 
 class InsurerDelivery(db.Model):
@@ -79,9 +81,11 @@ class HolidayOverride(db.Model):
 
 
 class AuditLog(db.Model):
-    """Append-only log of reads of sensitive data and of changes outside case history (SPEC §7)."""
+    """Append-only, hash-chained log of reads of sensitive data and of changes outside case history (SPEC §7)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: 1, 2, 3 ... over the whole log; unique, so two writers cannot fork the chain (portal.domain.auditlog)
+    seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     actor_role: Mapped[str] = mapped_column(String(20))
@@ -92,6 +96,9 @@ class AuditLog(db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     detail: Mapped[dict] = mapped_column(db.JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    #: sha256 of the row's canonical JSON including prev_hash
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class JobLease(db.Model):

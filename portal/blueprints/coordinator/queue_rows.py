@@ -119,7 +119,7 @@ def present(rows: list[Row], user, today: date, staff_names: dict[int, str]) -> 
             place=row.city or row.country or "—",
             assignee_name=staff_names.get(row.assignee_id, "—") if row.assignee_id else "未分配",
             status_tone=_TONES.get(row.status, "info"), submitted_text=cn_date(row.submitted_at),
-            masked_id=mask_id(row.id_number), due_text=cn_date(clock.due_date) if clock else "",
+            masked_id=mask_id(row.id_number, row.id_type), due_text=cn_date(clock.due_date) if clock else "",
             badges=_badges(clock, sla.working_days_left(clock, today)) if clock else (),
             clock_label=sla.clock_label(clock.kind) if clock else "", has_clock=clock is not None,
             hint=_next_step(row, user)))

@@ -83,6 +83,7 @@ class Row:
     insured_id: int
     insured_name: str
     id_number: str
+    id_type: str
     #: the running clock the row is sorted by (None for cases without one)
     clock_id: int | None = None
     clock_deadline: datetime | None = None
@@ -103,7 +104,7 @@ class Row:
 
 _CASE_COLUMNS = (Case.id, Case.ref, Case.submitted_at, Case.line_code, Case.status, Case.milestone, Case.city,
                  Case.country, Case.assignee_id, Case.insured_id, InsuredPerson.name.label("insured_name"),
-                 InsuredPerson.id_number)
+                 InsuredPerson.id_number, InsuredPerson.id_type)
 _CLOCK_COLUMNS = (SlaClock.id, SlaClock.case_id, SlaClock.kind, SlaClock.state, SlaClock.days, SlaClock.start_date,
                   SlaClock.paused_days, SlaClock.paused_on, SlaClock.due_date, SlaClock.deadline,
                   SlaClock.provisional, SlaClock.outcome)
