@@ -18,15 +18,27 @@ from .cases import (
 )
 from .directory import Escort, Expert, Hospital
 from .ops import Alert, AuditLog, DataGeneration, HolidayOverride, JobLease, JobRun, WeeklyReport
+from .privacy import (
+    CONSENT_CHANNELS,
+    NOTICE_KINDS,
+    ConsentRecord,
+    DataRequest,
+    Notice,
+    Restriction,
+    RetentionPeriod,
+    Transfer,
+)
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
 __all__ = [
-    "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "DataGeneration",
+    "CHANNELS", "CONSENT_CHANNELS", "ID_TYPES", "NOTICE_KINDS", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
+    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "ConsentRecord",
+    "DataGeneration", "DataRequest",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital",
-    "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",
+    "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "Policy", "Product", "Restriction",
+    "RetentionPeriod", "Transfer",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",
 ]

@@ -66,6 +66,8 @@ class Case(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: optimistic lock: a stale save raises StaleDataError
     version: Mapped[int] = mapped_column(default=1)
+    #: set when the case's free text came under restricted processing (retention ended / deletion granted)
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -177,6 +179,8 @@ class Document(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: soft delete: hidden from lists, kept for the record
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: restricted processing (PIPL art. 47): served to nobody except the audited legal-hold view
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(back_populates="documents")
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
