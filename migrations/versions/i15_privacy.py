@@ -1,7 +1,7 @@
 """PIPL: notices, consent records, transfers abroad, retention periods, restrictions, data requests
 
 Revision ID: i15_privacy
-Revises: a9f9831f7ae1
+Revises: i17_promises
 Create Date: 2026-12-01 21:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import portal.models.base  # noqa: F401  (UTCDateTime)
 
 revision = "i15_privacy"
-down_revision = "a9f9831f7ae1"
+down_revision = "i17_promises"
 branch_labels = None
 depends_on = None
 

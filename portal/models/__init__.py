@@ -9,6 +9,7 @@ from .cases import (
     AppendOnlyError,
     Case,
     CaseEvent,
+    CaseRefCounter,
     Document,
     DocumentRequest,
     Entitlement,
@@ -17,7 +18,15 @@ from .cases import (
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
-from .ops import Alert, AuditLog, DataGeneration, HolidayOverride, JobLease, JobRun, WeeklyReport
+from .ops import (
+    Alert,
+    AuditLog,
+    HolidayOverride,
+    InsurerDelivery,
+    JobLease,
+    JobRun,
+    WeeklyReport,
+)
 from .privacy import (
     CONSENT_CHANNELS,
     NOTICE_KINDS,
@@ -33,10 +42,10 @@ from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaAp
 
 __all__ = [
     "CHANNELS", "CONSENT_CHANNELS", "ID_TYPES", "NOTICE_KINDS", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "ConsentRecord",
-    "DataGeneration", "DataRequest",
+    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
+    "ConsentRecord", "DataRequest",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
-    "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital",
+    "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
     "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "Policy", "Product", "Restriction",
     "RetentionPeriod", "Transfer",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ... import calendar
 from ...domain.documents import ACCEPTED_LABEL, size_label
+from ...domain.eligibility import SLIP_IN_FUTURE
 from ...domain.product_data import DOCUMENT_KINDS
 
 #: what the file inputs offer; phones show "take photo" for the image types
@@ -93,7 +94,7 @@ class _CityQuestions:
 
 class _AdmissionSlipQuestions:
     admission_slip_date = DateField("住院条开具日期", validators=[
-        InputRequired("请选择住院条开具日期。"), _not_after_today("住院条开具日期不能晚于今天。")])
+        InputRequired("请选择住院条开具日期。"), _not_after_today(SLIP_IN_FUTURE)])
     admission_slip = FileField("住院条照片或 PDF", render_kw={"accept": ACCEPT},
                                validators=[FileRequired("请拍照或选择住院条文件。")])
 

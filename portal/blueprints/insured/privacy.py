@@ -7,6 +7,7 @@ from flask_login import current_user
 from ...domain import consent, data_export, privacy_rights, transfers
 from ...domain.errors import DomainError
 from ...extensions import db
+from ...web.params import safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
 from .forms import ConsentForm, CrossBorderForm, DataRequestForm, WithdrawForm
@@ -31,9 +32,9 @@ def consent_gate():
 
 
 def _next_url() -> str:
-    target = request.args.get("next", "")
-    # only the insured's own pages: never an open redirect
-    return target if target.startswith("/me") and not target.startswith("//") else url_for("insured.home")
+    """Where the gate sent the insured from: one of their own pages, never another site."""
+    target = safe_next(url_for("insured.home"))
+    return target if target.startswith(url_for("insured.home")) else url_for("insured.home")
 
 
 @bp.get("/consent")
