@@ -60,6 +60,14 @@ MATRIX: dict[str, Entry] = {
     "insured.document_list": Entry(INSURED, "case"),
     "insured.document_upload": Entry(INSURED, "case"),
     "insured.document_view": Entry(INSURED, "document"),
+    "insured.consent_form": Entry(INSURED),
+    "insured.consent_give": Entry(INSURED),
+    "insured.privacy_overview": Entry(INSURED),
+    "insured.privacy_withdraw": Entry(INSURED),  # the consent of the one signed in
+    "insured.privacy_download": Entry(INSURED),  # exactly the data of the one signed in
+    "insured.privacy_request": Entry(INSURED),
+    "insured.cross_border_form": Entry(INSURED, "case"),
+    "insured.cross_border_give": Entry(INSURED, "case"),
     # casework: coordinators and supervisors read every case; a coordinator writes only their own
     "coordinator.queue": Entry(STAFF),
     "coordinator.alert_read": Entry(STAFF, "alert"),
