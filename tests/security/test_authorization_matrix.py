@@ -100,6 +100,10 @@ MATRIX: dict[str, Entry] = {
     "coordinator.staff_deactivate": Entry(SUPERVISOR, "user"),
     "coordinator.staff_reactivate": Entry(SUPERVISOR, "user"),
     "coordinator.staff_password_reset": Entry(SUPERVISOR, "user"),
+    "coordinator.privacy_admin": Entry(SUPERVISOR),
+    "coordinator.privacy_restrict": Entry(SUPERVISOR),
+    "coordinator.privacy_request_decide": Entry(SUPERVISOR, "data request"),
+    "coordinator.privacy_legal_hold": Entry(SUPERVISOR),
     # 史带's read-only oversight
     "auditor.dashboard": Entry(AUDITOR),
     "auditor.case_list": Entry(AUDITOR),
@@ -178,6 +182,8 @@ def variants(kind, world, role) -> list[tuple[str, dict]]:
     if kind == "user":
         # staff accounts are managed here; an insured person's login is not
         return [("own", {"user_id": world.c3.id}), ("other", {"user_id": world.insured_a.id})]
+    if kind == "data request":
+        return [("own", {"request_id": world.data_request.id})]
     if kind == "weekly report":
         return [("own", {"report_id": world.weekly.id})]
     if kind == "alert":

@@ -255,3 +255,39 @@ def test_consent_abroad_helper_is_recorded_by_the_coordinator(world, login_as):
     record = db.session.scalar(select(ConsentRecord).where(ConsentRecord.purpose == "cross_border"))
     assert (record.channel, record.actor_id) == ("hotline", coord.id)
     assert consent.has_consent(case.insured)
+
+
+def test_the_supervisor_runs_the_job_decides_requests_and_opens_a_restricted_file_only_under_legal_hold(
+        world, login_as, make_user):
+    directory, coord, make_policy = world
+    insured_client, person = _insured_client(login_as, make_user, make_policy)
+    case = open_case(person, "green_outpatient", directory, actor=coord)
+    doc = _upload(case, coord, "旧病历.pdf")
+    lifecycle.perform(case, "terminate", actor=coord, reason="duplicate", note="")
+    case.closed_at = case.closed_at - timedelta(days=6 * 366)
+    db.session.commit()
+    boss = login_as("supervisor")
+    assert login_as(coord).get("/staff/admin/privacy").status_code == 403
+    page = boss.get("/staff/admin/privacy").get_data(as_text=True)
+    assert "上传的资料与报告文件" in page and "5 年" in page and "没有待处理的请求" in page
+    assert boss.post("/staff/admin/privacy/restrict").status_code == 303
+    assert db.session.get(type(doc), doc.id).restricted_at is not None
+    assert "文件 1 份" in boss.get("/staff/admin/privacy").get_data(as_text=True)
+    # the legal-hold view needs a ground, and is audited
+    refused = boss.post("/staff/admin/privacy/legal-hold", data={"document_id": doc.id, "reason": ""})
+    assert refused.status_code == 422 and "请填写调阅依据" in refused.get_data(as_text=True)
+    held = boss.post("/staff/admin/privacy/legal-hold", data={"document_id": doc.id, "reason": "（2026）调字第1号"})
+    held.close()
+    assert held.status_code == 200 and held.headers["Content-Disposition"].startswith("attachment")
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "privacy.legal_hold_view"))
+    assert entry.object_id == doc.id and entry.actor_role == "supervisor"
+    # a request from the portal, decided with its reason, shown to the insured
+    insured_client.post("/me/privacy/requests", data={"kind": "restriction"})
+    (request,) = privacy_rights.requests_of(person)
+    prefix = f"r{request.id}"
+    assert boss.post(f"/staff/admin/privacy/requests/{request.id}",
+                     data={f"{prefix}-decision": "refuse", f"{prefix}-reason": ""}).status_code == 422
+    assert boss.post(f"/staff/admin/privacy/requests/{request.id}",
+                     data={f"{prefix}-decision": "refuse", f"{prefix}-reason": "服务记录须依法保存"}).status_code == 303
+    assert "未同意" in insured_client.get("/me/privacy").get_data(as_text=True)
+    assert "服务记录须依法保存" in insured_client.get("/me/privacy").get_data(as_text=True)

@@ -22,4 +22,11 @@ def supervisor_required(view):
     return wrapped
 
 
-from . import admin_assign, admin_calendar, admin_directory, admin_policies, admin_staff  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin_assign,
+    admin_calendar,
+    admin_directory,
+    admin_policies,
+    admin_privacy,
+    admin_staff,
+)
