@@ -80,6 +80,11 @@ MATRIX: dict[str, Entry] = {
     "coordinator.intake_new": Entry(STAFF, "insured person", LINE),
     "coordinator.intake_check": Entry(STAFF, "insured person", LINE),
     "coordinator.intake_submit": Entry(STAFF, "insured person", LINE),
+    "coordinator.case_cross_border": Entry(STAFF, "case"),
+    "coordinator.case_cross_border_record": Entry(STAFF, "case"),
+    "coordinator.insured_privacy": Entry(STAFF, "insured person"),
+    "coordinator.insured_privacy_withdraw": Entry(STAFF, "insured person"),
+    "coordinator.insured_privacy_request": Entry(STAFF, "insured person"),
     # supervisor screens
     "coordinator.case_assign": Entry(SUPERVISOR, "case"),
     "coordinator.assignment_list": Entry(SUPERVISOR),

@@ -291,3 +291,41 @@ def test_the_supervisor_runs_the_job_decides_requests_and_opens_a_restricted_fil
                      data={f"{prefix}-decision": "refuse", f"{prefix}-reason": "服务记录须依法保存"}).status_code == 303
     assert "未同意" in insured_client.get("/me/privacy").get_data(as_text=True)
     assert "服务记录须依法保存" in insured_client.get("/me/privacy").get_data(as_text=True)
+
+
+def test_the_coordinator_records_a_verbal_cross_border_consent_and_then_proceeds(world, login_as):
+    directory, coord, make_policy = world
+    case = open_case(insured_for(make_policy), "overseas_treatment", directory, actor=coord)
+    advance(case, coord, "verify", "accept", ("launch_decision", {"launch": True}), accept_required_documents,
+            "materials_complete", "history_translated")
+    client = login_as(coord)
+    assert "资料出境同意与传输记录" in client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    page = client.get(f"/staff/cases/{case.id}/cross-border").get_data(as_text=True)
+    assert "告知书全文（向来电人宣读）" in page and "MD Anderson Cancer Center" in page
+    unread = client.post(f"/staff/cases/{case.id}/cross-border", data={"hospital_id": str(directory.us.id)})
+    assert unread.status_code == 422 and "请先宣读出境告知书" in unread.get_data(as_text=True)
+    assert client.post(f"/staff/cases/{case.id}/cross-border",
+                       data={"hospital_id": str(directory.us.id), "read_aloud": "y"}).status_code == 303
+    record = db.session.scalar(select(ConsentRecord).where(ConsentRecord.purpose == "cross_border"))
+    assert (record.channel, record.actor_id, record.hospital_id) == ("hotline", coord.id, directory.us.id)
+    assert act(client, case, "hospital_accepted", hospital_id=directory.us.id).status_code in (200, 303)
+    page = client.get(f"/staff/cases/{case.id}/cross-border").get_data(as_text=True)
+    assert "依据同意记录" in page and "不需要出境同意" in page
+
+
+def test_the_coordinator_records_a_withdrawal_and_a_request_by_phone(world, login_as):
+    directory, coord, make_policy = world
+    person = insured_for(make_policy)
+    case = open_case(person, "domestic_escort", directory, actor=coord)
+    client = login_as(coord)
+    assert client.post(f"/staff/insured/{person.id}/privacy/withdraw", data={}).status_code == 422
+    assert client.post(f"/staff/insured/{person.id}/privacy/withdraw",
+                       data={"confirm": "y", "note": "本人来电"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).termination_reason == "consent_withdrawn"
+    record = consent.latest(person)
+    assert (record.action, record.channel, record.actor_id, record.note) == (
+        "withdrawn", "hotline", coord.id, "本人来电")
+    assert client.post(f"/staff/insured/{person.id}/privacy/requests", data={"kind": "deletion"}).status_code == 303
+    page = client.get(f"/staff/insured/{person.id}/privacy").get_data(as_text=True)
+    assert "未同意" in page and "待处理" in page and "热线（陈晓）" in page
