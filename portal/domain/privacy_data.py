@@ -11,7 +11,7 @@ HOTLINE = "400-606-5033"
 PRIVACY_V1 = {
     "kind": "privacy",
     "version": 1,
-    "effective_from": date(2026, 1, 1),
+    "effective_from": date(2020, 1, 1),
     "title": "个人信息处理告知书（健康信息与证件号码）",
     "summary": (
         "为给您安排重疾就医服务，英仕健康需要处理您的姓名、证件号码、联系方式和病历等健康信息，"
@@ -49,7 +49,7 @@ PRIVACY_V1 = {
 CROSS_BORDER_V1 = {
     "kind": "cross_border",
     "version": 1,
-    "effective_from": date(2026, 1, 1),
+    "effective_from": date(2020, 1, 1),
     "title": "个人信息出境告知书（海外医院与专家）",
     "summary": (
         "为取得海外专家意见或安排海外就医，英仕健康需要把您的病历、检查报告和影像等资料发送给下面这家"
