@@ -1,7 +1,7 @@
-"""PIPL: notices, consent records, transfers abroad, retention periods, restrictions, data requests
+"""PIPL: notices, consent records, transfers abroad, retention periods, restrictions, data requests (append-only ones guarded)
 
 Revision ID: i15_privacy
-Revises: i17_promises
+Revises: i20_dashboard_snapshot
 Create Date: 2026-12-01 21:30:00
 
 """
@@ -9,9 +9,10 @@ Create Date: 2026-12-01 21:30:00
 from alembic import op
 import sqlalchemy as sa
 import portal.models.base  # noqa: F401  (UTCDateTime)
+from portal.db_guards import I15_TABLES, create_guards, drop_guards
 
 revision = "i15_privacy"
-down_revision = "i17_promises"
+down_revision = "i20_dashboard_snapshot"
 branch_labels = None
 depends_on = None
 
@@ -140,10 +141,8 @@ def upgrade():
     )
     with op.batch_alter_table("restriction", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_restriction_case_id"), ["case_id"], unique=False)
-    with op.batch_alter_table("case", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("restricted_at", UTC(), nullable=True))
-    with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("restricted_at", UTC(), nullable=True))
+    # append-only in the database itself (issue 16's helper)
+    create_guards(op.get_bind(), I15_TABLES)
 
     # the first version of each notice is product data from day one (a later version is a new row)
     from portal.domain.privacy_data import NOTICES
@@ -153,10 +152,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.drop_column("restricted_at")
-    with op.batch_alter_table("case", schema=None) as batch_op:
-        batch_op.drop_column("restricted_at")
+    drop_guards(op.get_bind(), I15_TABLES)
     with op.batch_alter_table("restriction", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_restriction_case_id"))
     op.drop_table("restriction")

@@ -106,25 +106,30 @@ def _years_before(now: datetime, years: int) -> datetime:
 
 
 def _restrict_case(case, *, kinds, reason: str, request, actor, now: datetime, result: RestrictResult) -> None:
-    """Restrict the case's documents and/or free text that are not restricted yet (idempotent)."""
+    """Restrict the case's documents and/or free text that are not restricted yet (idempotent): a Restriction
+    row each, never a change of the record itself."""
     restricted = []
+    done = set(db.session.execute(select(Restriction.object_type, Restriction.object_id)
+                                  .where(Restriction.case_id == case.id)).all())
     if "documents" in kinds:
         for document in case.documents:
-            if document.restricted_at is None:
-                document.restricted_at = now
+            if ("document", document.id) not in done:
                 db.session.add(Restriction(object_type="document", object_id=document.id, case_id=case.id,
                                            reason=reason, request_id=getattr(request, "id", None),
                                            actor_id=getattr(actor, "id", None), at=now))
                 restricted.append(document.original_name)
                 result.documents += 1
-    if "free_text" in kinds and case.restricted_at is None:
-        case.restricted_at = now
+    if "free_text" in kinds and ("case_text", case.id) not in done:
         db.session.add(Restriction(object_type="case_text", object_id=case.id, case_id=case.id, reason=reason,
                                    request_id=getattr(request, "id", None), actor_id=getattr(actor, "id", None),
                                    at=now))
         result.case_texts += 1
         restricted.append("病情描述与备注")
     if restricted:
+        db.session.flush()
+        db.session.expire(case, ["text_restriction"])
+        for document in case.documents:
+            db.session.expire(document, ["restriction"])
         why = "保存期限届满" if reason == "retention_expired" else "客户的删除/限制处理请求获准"
         history.append(case, actor=actor, kind="privacy", action="restricted",
                        summary=f"{why}，以下资料已限制处理（不再提供，仅可依法调阅）：{len(restricted)} 项",

@@ -33,6 +33,7 @@ from .. import calendar
 from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Case, ServiceLine, SlaClock, WeeklyReport, utcnow
 from . import as_of as week_end
+from . import checkpoints
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -308,7 +309,8 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         "at_risk": _at_end_list([c for c in at_end if c.at_risk], names, as_of),
         "complete": end <= now,  # False when built before the week was over
     }
-    return _add_version(week, built_at=now, built_by=built_by, data=data)
+    return _add_version(week, built_at=now, built_by=built_by, data=data,
+                        checkpoint_id=checkpoints.issue(reason=f"weekly {week}", now=now).id)  # SPEC §6
 
 
 #: concurrent builds of one week each get a version; a build gives up after this many lost races

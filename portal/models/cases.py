@@ -66,8 +66,6 @@ class Case(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: optimistic lock: a stale save raises StaleDataError
     version: Mapped[int] = mapped_column(default=1)
-    #: set when the case's free text came under restricted processing (retention ended / deletion granted)
-    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -79,6 +77,10 @@ class Case(db.Model):
     events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.seq")
     clocks: Mapped[list["SlaClock"]] = relationship(back_populates="case", order_by="SlaClock.id")
     documents: Mapped[list["Document"]] = relationship(back_populates="case", order_by="Document.id")
+    #: restricted processing of the case's free text (SPEC §7 Rights): an append-only Restriction row
+    text_restriction = relationship(
+        "Restriction", uselist=False, viewonly=True,
+        primaryjoin="and_(foreign(Restriction.object_id) == Case.id, Restriction.object_type == 'case_text')")
 
     @property
     def is_open(self) -> bool:
@@ -87,6 +89,11 @@ class Case(db.Model):
     @property
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
+
+    @property
+    def restricted_at(self) -> datetime | None:
+        """When the case's free text came under restricted processing (None: it has not)."""
+        return self.text_restriction.at if self.text_restriction is not None else None
 
 
 class CaseEvent(db.Model):
@@ -192,11 +199,19 @@ class Document(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: soft delete: hidden from lists, kept for the record
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: restricted processing (PIPL art. 47): served to nobody except the audited legal-hold view
-    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(back_populates="documents")
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+    #: restricted processing (PIPL art. 47): an append-only Restriction row, never a change of this row (a
+    #: delivered report is frozen in the database); loaded with the documents of a case in one query
+    restriction = relationship(
+        "Restriction", uselist=False, viewonly=True, lazy="selectin",
+        primaryjoin="and_(foreign(Restriction.object_id) == Document.id, Restriction.object_type == 'document')")
+
+    @property
+    def restricted_at(self) -> datetime | None:
+        """When the document came under restricted processing: served to nobody but the legal-hold view."""
+        return self.restriction.at if self.restriction is not None else None
 
 
 class DocumentRequest(db.Model):

@@ -8,6 +8,9 @@ from flask_login import current_user
 from ..extensions import db, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: the only POSTs an auditor may send: signing out, checking receipts (writes only its audit-log row), and
+#: the ID-number search (a POST so the number stays out of URLs)
+AUDITOR_READ_POSTS = frozenset({"auth.logout", "auditor.receipt_verify", "auditor_search.by_id_number"})
 
 
 def role_gate(roles: Iterable[str]):
@@ -25,9 +28,9 @@ def role_gate(roles: Iterable[str]):
 
 
 def refuse_auditor_writes_anywhere():
-    """403 + audit entry for any auditor write except signing out — registered before CSRF and routing answer,
+    """403 + audit entry for any auditor write except AUDITOR_READ_POSTS — registered before CSRF and routing answer,
     so a tokenless POST or a POST to a GET-only URL (405) is refused and logged too."""
-    if (request.method not in SAFE_METHODS and request.endpoint != "auth.logout"
+    if (not (request.method in SAFE_METHODS or (request.method == "POST" and request.endpoint in AUDITOR_READ_POSTS))
             and current_user.is_authenticated and current_user.role == "auditor"):
         refuse_auditor_write()
 

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from ... import calendar
 from ...domain import consent, intake, ledger
-from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import Case, InsuredPerson
 from ...web.render import redirect_after_post, render
+from ...web.saving import save
 from . import bp
 from .choices import Choices
 from .forms import CallerSearchForm, intake_data, intake_form
@@ -88,17 +88,22 @@ def intake_submit(insured_id):
     form = _form(insured, line, bind=True)
     if not form.validate_on_submit():
         return _page(insured, line, form, status=422)
-    try:
-        if "consent_read" in form and form.consent_read.data:
-            consent.give(insured, actor=current_user, channel="hotline", ip=request.remote_addr)
-        case = intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
-                                     actor=current_user, channel=form.channel.data)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        target = form._fields.get("consent_read" if error.field == "consent" else error.field or "")
-        (target.errors if target is not None else form.form_errors).append(error.message)
-        return _page(insured, line, form, status=422)
+    result = save(form, lambda: _submit(insured, line, form))
+    if not result.ok:
+        return _page(insured, line, form, status=result.status)
+    return _opened(result.value)
+
+
+def _submit(insured, line, form):
+    """The caller's verbal consent (when the box was ticked), then the request; the domain refuses without it."""
+    if "consent_read" in form and form.consent_read.data:
+        consent.give(insured, actor=current_user, channel="hotline", ip=request.remote_addr)
+    return intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
+                                 actor=current_user, channel=form.channel.data)
+
+
+def _opened(case):
+    """Tell the coordinator what happened and open the case."""
     if case.status == "terminated":
         flash(f"申请未通过核实，已登记备案（{case.ref}）。请向来电人说明原因。", "error")
     else:

@@ -3,7 +3,6 @@
 
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -13,30 +12,25 @@ from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import DataRequest, Restriction, RetentionPeriod
 from ...web.files import document_response
+from ...web.forms import ChineseForm, EmptyForm
 from ...web.render import render
 from . import bp
-from .admin import supervisor_required
 
 
-class RunRestrictionForm(FlaskForm):
-    """Only the CSRF token: the button that runs the restriction job."""
-
-
-class DecideRequestForm(FlaskForm):
+class DecideRequestForm(ChineseForm):
     decision = RadioField("处理结果", choices=[("grant", "同意（限制处理该客户的资料）"), ("refuse", "不同意")],
                           validators=[InputRequired("请选择同意或不同意。")])
     reason = StringField("处理理由（客户可见）", validators=[DataRequired("请填写处理理由，客户会看到这条说明。"),
                                                    Length(max=300)])
 
 
-class LegalHoldForm(FlaskForm):
+class LegalHoldForm(ChineseForm):
     document_id = IntegerField("文件编号", validators=[InputRequired("请填写文件编号。")])
     reason = StringField("调阅依据（如法院调查令编号，记入审计日志）",
                          validators=[DataRequired("请填写调阅依据。"), Length(max=300)])
 
 
 @bp.get("/admin/privacy")
-@supervisor_required
 def privacy_admin():
     """Retention periods, the request queue, recent decisions and restrictions; supervisors only."""
     return _page()
@@ -48,26 +42,24 @@ def _page(*, decide_forms=None, hold_form=None, status=200):
              for r in queue}
     return render("coordinator/admin/privacy.html", status=status, queue=queue, forms=forms,
                   periods=list(db.session.scalars(select(RetentionPeriod).order_by(RetentionPeriod.id))),
-                  decided=privacy_rights.recent_decisions(), run_form=RunRestrictionForm(),
+                  decided=privacy_rights.recent_decisions(), run_form=EmptyForm(),
                   hold_form=hold_form or LegalHoldForm(formdata=None),
                   restrictions=list(db.session.scalars(select(Restriction).order_by(Restriction.id.desc())
                                                        .limit(20))))
 
 
 @bp.post("/admin/privacy/restrict")
-@supervisor_required
 def privacy_restrict():
     """Run the restriction job now: every record past its retention period is restricted; supervisors only."""
-    if not RunRestrictionForm().validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         abort(400)
     result = privacy_rights.restrict_expired(actor=current_user)
     db.session.commit()
     flash(f"限制处理完成：文件 {result.documents} 份，病情描述 {result.case_texts} 条。", "success")
-    return redirect(url_for("coordinator.privacy_admin"), code=303)
+    return redirect(url_for("supervisor.privacy_admin"), code=303)
 
 
 @bp.post("/admin/privacy/requests/<int:request_id>")
-@supervisor_required
 def privacy_request_decide(request_id):
     """Grant or refuse one deletion/restriction request with the reason the insured reads; supervisors only."""
     request = db.session.get(DataRequest, request_id) or abort(404)
@@ -78,7 +70,7 @@ def privacy_request_decide(request_id):
                                   actor=current_user)
             db.session.commit()
             flash("已记录处理结果并通知客户。", "success")
-            return redirect(url_for("coordinator.privacy_admin"), code=303)
+            return redirect(url_for("supervisor.privacy_admin"), code=303)
         except DomainError as error:
             db.session.rollback()
             form.reason.errors.append(error.message)
@@ -86,7 +78,6 @@ def privacy_request_decide(request_id):
 
 
 @bp.post("/admin/privacy/legal-hold")
-@supervisor_required
 def privacy_legal_hold():
     """Open one restricted document under a stated legal ground; audited; supervisors only."""
     form = LegalHoldForm()
