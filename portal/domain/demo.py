@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Escort, Expert, Hospital, InsuredPerson, Policy, Product, ServiceLine, User
+from . import privacy_data as product_data_privacy
 from . import product_data
 from .accounts import hash_password
 
@@ -122,6 +123,7 @@ def ensure_product() -> Product:
         for key, value in spec.items():
             setattr(line, key, value)
     db.session.flush()
+    product_data_privacy.ensure_privacy_data(product)
     db.session.refresh(product)
     return product
 

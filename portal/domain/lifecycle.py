@@ -35,6 +35,25 @@ def perform(case, action: str, *, actor, expected_version: int | None = None, no
     return case
 
 
+#: a termination no one picks from the UI: a rule decides it (e.g. consent withdrawn, SPEC §7)
+RULE_TERMINATION = ActionSpec("terminate_by_rule", "依规终止服务", from_statuses=OPEN_STATUSES, to_status="terminated",
+                              roles=())
+
+
+def terminate_by_rule(case, *, reason: str, actor, summary: str, data: dict | None = None,
+                      notice: tuple[str, str] | None = None, now: datetime | None = None):
+    """Terminate an open case because a rule says so (no role check: the rule, not the actor, decides);
+    clocks void, the unit consumed or released by the reason's flag, history and the insured told."""
+    if case.status not in OPEN_STATUSES:
+        raise DomainError("案件已结束")
+    step = Step(case=case, spec=RULE_TERMINATION, actor=actor, now=now or utcnow(), fields={},
+                to_status="terminated", reason=reason, summary=summary, data=dict(data or {}))
+    if notice:
+        step.notify(*notice)
+    _apply(step)
+    return case
+
+
 def available_actions(case, user) -> list[ActionSpec]:
     """The actions `user` may take on the case now (fields not yet checked), in table order."""
     return list(iter_available_actions(case, user))

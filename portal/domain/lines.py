@@ -113,6 +113,8 @@ TERMINATION_REASONS: dict[str, Reason] = {
     "insured_withdrew": Reason("被保险人撤回申请", False, consumes_once_arranged=True),
     "duplicate": Reason("重复申请", False),
     "declined_after_arrangement": Reason("服务已安排后被保险人放弃（视为已使用）", True),
+    # SPEC §7: withdrawing the consent to process health data stops every open case (set by the rule only)
+    "consent_withdrawn": Reason("被保险人撤回个人信息处理同意", False, manual=False),
 }
 
 

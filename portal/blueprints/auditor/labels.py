@@ -27,6 +27,10 @@ AUDIT_ACTIONS = {
     "user.deactivate": "停用账号",
     "user.reactivate": "恢复账号",
     "receipt.verify": "用回执校验记录",
+    "privacy.download": "被保险人下载本人资料",
+    "privacy.legal_hold_view": "依法查阅已限制处理的文件",
+    "privacy.restrict": "限制处理到期资料",
+    "privacy.request_decided": "处理删除/限制处理请求",
 }
 REVIEW = {"pending": "待审核", "accepted": "已接收", "rejected": "已退回"}
 

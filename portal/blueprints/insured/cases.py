@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from ...domain import documents, history, lifecycle, lines, sla
+from ...domain import documents, history, lifecycle, lines, sla, transfers
 from ...domain.product_data import REPORT_KINDS
 from ...web.forms import VersionedForm
 from ...web.render import redirect_after_post, render, wants_fragment
@@ -96,4 +96,7 @@ def panel(case) -> dict:
         "termination": lines.TERMINATION_REASONS.get(case.termination_reason or ""),
         "can_cancel": _can_cancel(case),
         "kind_label": documents.kind_label,
+        # an overseas case whose records are not sent yet and no recipient is consented to (SPEC §7)
+        "cross_border_due": transfers.can_ask(case) and not any(
+            r.action == "given" for r in transfers.consents_for_case(case)),
     }

@@ -2,7 +2,7 @@
 
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ... import calendar
@@ -147,3 +147,41 @@ class _UploadBase(ChineseForm):
 
 #: the kind rows come from the product's list of document kinds, not from code
 UploadForm = type("UploadForm", (_UploadBase,), _kind_fields())
+
+
+# ---- personal information (SPEC §7) ---------------------------------------------------------------------
+
+class ConsentForm(ChineseForm):
+    """The separate consent to process health data and ID numbers: its own box, never ticked in advance."""
+
+    agree = BooleanField("我已阅读上面的告知书，单独同意英仕健康和史带按告知书处理我的健康信息和证件号码。",
+                         validators=[DataRequired("请勾选同意后继续；不同意将无法在线申请服务。")], default=False)
+
+
+class WithdrawForm(ChineseForm):
+    """Withdrawing the consent: a second box so no stray tap stops the insured's services."""
+
+    confirm = BooleanField("我明白撤回后，进行中的服务将终止（服务次数退回），也不能再在线申请。",
+                           validators=[DataRequired("请勾选确认后再撤回。")], default=False)
+    note = TextAreaField("撤回原因（选填）", validators=[Optional(), Length(max=300, message="请不超过 300 字。")])
+
+
+class DataRequestForm(ChineseForm):
+    """A request to delete or restrict the insured's data; a supervisor decides and records why."""
+
+    kind = RadioField("您希望", choices=[("deletion", "删除我的资料"), ("restriction", "限制处理我的资料")],
+                      validators=[InputRequired("请选择删除或限制处理。")])
+    text = TextAreaField("说明（选填）", validators=[Optional(), Length(max=500, message="请不超过 500 字。")])
+
+
+class CrossBorderForm(ChineseForm):
+    """Consent to send this case's records to one overseas hospital, named before anything is sent."""
+
+    hospital_id = SelectField("接收资料的海外医院", choices=[], validate_choice=False,
+                              validators=[DataRequired("请选择海外医院。")])
+    agree = BooleanField("我同意英仕健康把上面列出的资料发送给所选的境外医院及其专家。",
+                         validators=[DataRequired("请勾选同意后提交。")], default=False)
+
+    def set_hospitals(self, hospitals) -> None:
+        self.hospital_id.choices = [("", "— 请选择 —")] + [(str(h.id), f"{h.country} · {h.city} · {h.name}")
+                                                         for h in hospitals]

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Bill, EscortHourLog, Hospital, VisaApplication
-from .. import lines, sla
+from .. import lines, sla, transfers
 from ..errors import DomainError
 from .base import Step, as_bool, as_date, as_decimal, fetch, handles, hours_text, line_name
 from .reports import _overseas_hospital
@@ -34,9 +34,11 @@ def launch_decision(step: Step) -> None:
 def hospital_accepted(step: Step) -> None:
     """The chosen overseas hospital accepts the patient."""
     hospital = _overseas_hospital(step)
+    transfer = transfers.send(step, hospital)  # refused until the insured consented to this recipient
     step.case.hospital_id, step.case.country = hospital.id, hospital.country
-    step.data = {"hospital": hospital.name}
-    step.summary = f"海外医院同意接收：{hospital.country} {hospital.name}"
+    step.data = {**step.data, "hospital": hospital.name}
+    step.summary = (f"海外医院同意接收：{hospital.country} {hospital.name}"
+                    f"；已按客户的出境同意发送资料（传输记录 {transfer.id}）")
 
 
 def _past_date(step: Step, name: str, missing: str):

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Document, Expert, Hospital
-from .. import lines
+from .. import lines, transfers
 from ..errors import DomainError
 from ..product_data import REPORT_KINDS
 from .base import Step, fetch, handles, line_name
@@ -58,9 +58,11 @@ def choose_provider(step: Step) -> None:
         expert = fetch(Expert, step.get("expert_id"), "expert_id", "所选专家不存在")
         if not expert.active or expert.country != country:
             raise DomainError(f"所选专家不在{country}或已停用", field="expert_id")
+    transfer = transfers.send(step, hospital, expert)  # refused until the insured consented to this recipient
     case.country, case.hospital_id, case.expert_id = country, hospital.id, getattr(expert, "id", None)
-    step.data = {"hospital": hospital.name, "expert": getattr(expert, "name", None)}
-    step.summary = f"选定海外医院：{country} {hospital.name}" + (f"，专家 {expert.name}" if expert else "")
+    step.data = {**step.data, "hospital": hospital.name, "expert": getattr(expert, "name", None)}
+    step.summary = (f"选定海外医院：{country} {hospital.name}" + (f"，专家 {expert.name}" if expert else "")
+                    + f"；已按客户的出境同意发送资料（传输记录 {transfer.id}）")
 
 
 def _overseas_hospital(step: Step, country: str | None = None) -> Hospital:
