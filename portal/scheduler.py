@@ -67,9 +67,15 @@ SCHEDULE = (
     Entry("deadline_sweep_morning", "deadline_sweep", jobs.morning_sweep, _cron(hour=8, minute=30), 60 * 60),
     Entry("weekly_report", "weekly_report", jobs.weekly_report,
           _cron(day_of_week="mon", hour=jobs.WEEKLY_AT.hour, minute=jobs.WEEKLY_AT.minute), None),
+    # the auditor dashboard's figures, built off the request path (no catch-up: the next minute does it)
+    Entry("dashboard", "dashboard", jobs.refresh_dashboard, _cron(minute="*"), 60),
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
     Entry("audit_checkpoint", "audit_checkpoint", jobs.audit_checkpoint, _cron(hour=0, minute=15), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # the outbox: SMS and e-mail retries (a first attempt is made right after each commit)
+    Entry("outbox_drain", "outbox_drain", jobs.outbox_drain, _cron(minute="*"), 50),
+    # hourly; not caught up: the next hour's run covers everything
+    Entry("reconcile_uploads", "reconcile_uploads", jobs.reconcile_uploads, _cron(minute=45), 30 * 60),
 )
 
 #: what a restart runs once when a job's fire time passed while no scheduler was up

@@ -122,3 +122,28 @@ class JobRun(db.Model):
 for _model in (AuditLog, WeeklyReport):
     event.listen(_model, "before_update", _refuse)
     event.listen(_model, "before_delete", _refuse)
+
+
+class QueueCount(db.Model):
+    """How many cases share one (assignee, status, line, city): the work queue's tab counts are sums over these
+    few rows instead of counts over every case (issue 20). Kept by `portal.domain.queue_counts` inside the
+    transaction that changes a case; 0 stands for "no assignee" and "" for "no city", so the key is unique."""
+
+    __table_args__ = (UniqueConstraint("assignee_id", "status", "line_code", "city"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(30))
+    line_code: Mapped[str] = mapped_column(String(40))
+    city: Mapped[str] = mapped_column(String(30), default="")
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class DashboardSnapshot(db.Model):
+    """The auditor dashboard's figures as last built by the scheduler (every minute): a request reads this one
+    row instead of summing over every case (issue 20). One row, replaced on each build."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: overview.figures(now): per-line figures of the week, month and 8 trend weeks, the two short lists
+    data: Mapped[dict] = mapped_column(db.JSON)

@@ -4,7 +4,7 @@ from flask import abort
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ...domain import reports
+from ...domain import reports, transfers
 from ...domain.identity import normalize_id
 from ...domain.product_data import REPORT_KINDS
 from ...extensions import db
@@ -20,6 +20,7 @@ from ...models import (
     InsuredPerson,
     Policy,
     SlaClock,
+    Transfer,
     User,
     VisaApplication,
     WeeklyReport,
@@ -58,16 +59,18 @@ def get_report_or_404(report_id: int) -> WeeklyReport:
     return report
 
 
-def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1):
-    """Cases by reference, insured name, policy number or full ID number; newest first."""
+def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1,
+                 id_number: str = ""):
+    """Cases by reference, insured name or policy number (`q`), or by full ID number (POSTed only); newest first."""
     query = (select(Case).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
              .join(Policy, Case.policy_id == Policy.id)
              .options(joinedload(Case.insured), joinedload(Case.policy), joinedload(Case.assignee)))
     q = q.strip()
     if q:
         like = f"%{q}%"
-        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like),
-                                InsuredPerson.id_number == normalize_id(q)))
+        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like)))
+    if id_number:
+        query = query.where(InsuredPerson.id_number == normalize_id(id_number))
     if line:
         query = query.where(Case.line_code == line)
     if status:
@@ -94,6 +97,9 @@ def case_services(case: Case) -> dict:
         "bills": rows(Bill, order=Bill.bill_date),
         "hours": hours,
         "hours_total": sum((h.hours for h in hours), 0),
+        # records sent abroad and the consents they rest on (SPEC §7: each transfer is shown to 史带)
+        "transfers": rows(Transfer, joinedload(Transfer.consent)),
+        "cross_border_consents": transfers.consents_for_case(case),
     }
 
 
