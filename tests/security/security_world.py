@@ -56,7 +56,8 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w = SimpleNamespace(today=today)
     w.hospital = Hospital(name="复旦大学附属中山医院", city="上海", address="徐汇区枫林路180号", level="三甲")
     w.escort = Escort(name="周丽", phone="13800010001", city="上海")
-    w.expert = Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国")
+    w.expert = Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国",
+                      hospital_grade="三甲")
     db.session.add_all([w.hospital, w.escort, w.expert])
     db.session.commit()
 

@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from ... import calendar
 from ...extensions import db
 from ...models import Appointment, Escort, EscortAssignment, Hospital
-from .. import sla
+from .. import directory, sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
 from .base import Step, as_date, as_datetime, fetch, local_time
@@ -17,9 +17,10 @@ OUTCOMES = {
 
 
 def _hospital(step: Step) -> Hospital:
-    """An active domestic directory hospital in the case's city (the directory at request time rules)."""
+    """A domestic directory hospital in the case's city, listed when the case was requested (the directory at
+    request time rules: one deactivated since stays valid for this case)."""
     hospital = fetch(Hospital, step.require("hospital_id", "请选择医院"), "hospital_id", "所选医院不存在")
-    if hospital.overseas or not hospital.active:
+    if hospital.overseas or not directory.listed_when_requested(hospital, step.case):
         raise DomainError(f"“{hospital.name}”不在当前合作医院目录中", field="hospital_id")
     case = step.case
     if case.city is None:
