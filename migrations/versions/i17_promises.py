@@ -10,7 +10,7 @@ from alembic import op
 import portal.models.base
 
 revision = "i17_promises"
-down_revision = "a9f9831f7ae1"
+down_revision = "i20_drop_data_generation"
 branch_labels = None
 depends_on = None
 

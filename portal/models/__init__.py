@@ -21,7 +21,6 @@ from .directory import Escort, Expert, Hospital
 from .ops import (
     Alert,
     AuditLog,
-    DataGeneration,
     HolidayOverride,
     InsurerDelivery,
     JobLease,
@@ -34,7 +33,6 @@ from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaAp
 __all__ = [
     "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
     "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
-    "DataGeneration",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
     "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",

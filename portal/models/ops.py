@@ -111,14 +111,6 @@ class JobRun(db.Model):
     last_business_date: Mapped[date | None]
 
 
-class DataGeneration(db.Model):
-    """One counter that every committed write bumps (portal.transaction): cached pages are valid
-    only while it is unchanged. A row of its own, upserted, so no seeding or truncation can lose it."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(default=0)
-
-
 # append-only: the audit log and the weekly snapshots (a rebuild adds a version)
 for _model in (AuditLog, WeeklyReport):
     event.listen(_model, "before_update", _refuse)

@@ -46,8 +46,16 @@ class CaseForm(StaffForm):
 
 
 class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes of which at least one must be ticked: the rule is checked on the server, never as
+    `required` on each box (the browser would then demand every box be ticked)."""
+
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def __iter__(self):
+        for option in super().__iter__():
+            option.flags.required = False
+            yield option
 
 
 # ---- hotline intake -------------------------------------------------------------------------------------
