@@ -56,6 +56,7 @@ def app(database_url, tmp_path):
     request_started.connect(_forget_login_user, app)
     with app.app_context():
         _truncate()
+        calendar.reset()  # create_app loaded the previous test's holiday rows before they were truncated
         yield app
         db.session.remove()
         db.engine.dispose()

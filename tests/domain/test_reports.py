@@ -262,7 +262,7 @@ def test_report_rows_give_the_stored_numbers_for_page_csv_and_xlsx(add_case):
     add_case("green_inpatient", shanghai(2026, 11, 17))
     report = reports.build_weekly(WEEK, built_by="test", now=REPORT_TIME)
     sections = {s.key: s for s in reports.report_rows(report)}
-    assert list(sections) == ["figures", "breaches", "overdue", "at_risk"]
+    assert list(sections) == ["figures", "breaches", "overdue", "at_risk", "corrections"]
     figures_rows = sections["figures"].rows
     assert len(figures_rows) == len(report.data["lines"]) + 1 and figures_rows[-1][0] == "合计"
     inpatient = next(row for row in figures_rows if row[0] == "就医绿通·住院预约")
