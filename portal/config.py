@@ -31,6 +31,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "重疾就医保服务 <noreply@example.com>")
+    #: 史带's address for delivered reports and the weekly report (SPEC §6); unset = portal inbox only
+    INSURER_REPORT_EMAIL = os.environ.get("INSURER_REPORT_EMAIL")
 
     #: run APScheduler inside the web process (development only; production runs `flask scheduler`)
     SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS")

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import calendar
-from .domain import history, leases, ledger, reports
+from .domain import history, insurer, leases, ledger, reports
 from .domain.holidays import reload_calendar
 from .domain.sweep import SweepResult, raise_alert, sweep
 from .extensions import db
@@ -163,6 +163,11 @@ def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | 
         return built or reports.build_weekly(week, built_by="scheduler", now=now)
 
     return run_job(app, "weekly_report", work, now=now)
+
+
+def insurer_mail(app: Flask, *, now: datetime | None = None) -> int | Skipped:
+    """Every 5 minutes: e-mail 史带 the reports delivered since (the weekly report with its XLSX), SPEC §6."""
+    return run_job(app, "insurer_mail", lambda now: insurer.send_pending(now=now), now=now)
 
 
 def due_week(now: datetime) -> str:

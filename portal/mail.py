@@ -16,14 +16,18 @@ def outbox() -> list[EmailMessage]:
     return current_app.extensions.setdefault("mail_outbox", [])
 
 
-def send(to: str, subject: str, body: str) -> bool:
-    """Send one plain-text message; never raises (a lost email must not undo a case change)."""
+def send(to: str, subject: str, body: str, *, attachments=()) -> bool:
+    """Send one plain-text message with (filename, bytes, mime type) attachments; never raises (a lost email
+    must not undo a case change)."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    for filename, content, mimetype in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     backend = config["MAIL_BACKEND"]
     try:
         if backend == "smtp":

@@ -68,6 +68,8 @@ SCHEDULE = (
           _cron(day_of_week="mon", hour=jobs.WEEKLY_AT.hour, minute=jobs.WEEKLY_AT.minute), None),
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # reports to 史带 by e-mail; unsent ones wait for the next run (and show on the supervisor's page)
+    Entry("insurer_mail", "insurer_mail", jobs.insurer_mail, _cron(minute="2-57/5"), 4 * 60),
 )
 
 #: what a restart runs once when a job's fire time passed while no scheduler was up

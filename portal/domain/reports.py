@@ -309,7 +309,11 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         "complete": end <= now,  # False when built before the week was over
         "corrections": outcome_corrections(start, end, names),
     }
-    return _add_version(week, built_at=now, built_by=built_by, data=data)
+    report = _add_version(week, built_at=now, built_by=built_by, data=data)
+    from . import insurer  # reports → insurer → report files → reports: imported when used
+
+    insurer.weekly_report(report, now=now)  # sent to 史带: the auditors' inbox, and e-mail with the XLSX
+    return report
 
 
 def outcome_corrections(start: datetime, end: datetime, names: dict) -> list[dict]:

@@ -6,54 +6,13 @@ import tempfile
 import zipfile
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
-from ... import calendar
 from ...domain import documents
 from ...domain.identity import mask_id
 from ...domain.product_data import REPORT_KINDS
+from ...domain.report_files import TITLE, report_info, weekly_xlsx  # noqa: F401  (re-exported for the views)
+from ...domain.report_files import local_text as _local
 from ...domain.reports import report_rows, service_lines
 from .labels import CLOCK_OUTCOMES, ROLES, action_label, labels
-
-TITLE = "英仕每周服务进度报告"
-BOLD = Font(bold=True)
-
-
-def _local(ts: datetime | None) -> str:
-    return ts.astimezone(calendar.BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
-
-
-def report_info(report) -> list[list]:
-    """Who built which week when: the first lines of every download."""
-    return [
-        [TITLE, report.week, f"第 {report.version} 版"],
-        ["统计期间", report.data["start_date"], report.data["end_date"]],
-        ["生成时间（北京时间）", _local(report.built_at), "生成者", report.built_by],
-    ]
-
-
-def weekly_xlsx(report) -> bytes:
-    """One sheet of report information, then one sheet per section with its header row."""
-    book = Workbook()
-    info = book.active
-    info.title = "报告信息"
-    for row in report_info(report):
-        info.append(row)
-    info.column_dimensions["A"].width = 24
-    for section in report_rows(report):
-        sheet = book.create_sheet(section.title[:31])
-        sheet.append([section.title, report.week])
-        sheet.append(list(section.header))
-        for cell in (*sheet[1], *sheet[2]):
-            cell.font = BOLD
-        for row in section.rows:
-            sheet.append(row)
-        for column in "ABCDEFGHIJK"[:len(section.header)]:
-            sheet.column_dimensions[column].width = 16
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def weekly_csv(report) -> str:

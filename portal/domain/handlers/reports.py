@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Document, Expert, Hospital
-from .. import directory, lines
+from .. import directory, insurer, lines
 from ..errors import DomainError
 from ..product_data import REPORT_KINDS
 from .base import Step, fetch, line_name
@@ -103,6 +103,7 @@ def deliver(step: Step) -> None:
     for item in [document, *others]:
         item.delivered_at = item.delivered_at or step.now
     step.data = {"delivered_document_ids": [d.id for d in [document, *others]]}
+    insurer.case_report(case, [document, *others], now=step.now)  # 史带's inbox and e-mail (SPEC §6)
     step.summary = f"交付{REPORT_KINDS[kind]}：{document.original_name}（客户及史带）"
     if case.line_code == "overseas_treatment":
         step.notify("服务已完成", f"您的{line_name(case)}服务已完成，服务报告及账单已交付史带。感谢您的信任。")
