@@ -24,10 +24,15 @@ def role_gate(roles: Iterable[str]):
     return gate
 
 
+#: the only writes an auditor may make, by endpoint and method: signing out, and marking a report sent to
+#: 史带 as read (SPEC §6; the mark itself is audited). Everything else is refused and logged.
+AUDITOR_WRITES = frozenset({("auth.logout", "POST"), ("auditor.inbox_read", "POST")})
+
+
 def refuse_auditor_writes_anywhere():
-    """403 + audit entry for any auditor write except signing out — registered before CSRF and routing answer,
+    """403 + audit entry for any auditor write but AUDITOR_WRITES — registered before CSRF and routing answer,
     so a tokenless POST or a POST to a GET-only URL (405) is refused and logged too."""
-    if (request.method not in SAFE_METHODS and request.endpoint != "auth.logout"
+    if (request.method not in SAFE_METHODS and (request.endpoint, request.method) not in AUDITOR_WRITES
             and current_user.is_authenticated and current_user.role == "auditor"):
         refuse_auditor_write()
 

@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 from portal import calendar
 from portal.domain import documents, intake, lifecycle, reports
 from portal.extensions import db
-from portal.models import Alert, Escort, Expert, Hospital, User, utcnow
+from portal.models import Alert, Escort, Expert, Hospital, InsurerDelivery, User, utcnow
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
       b"trailer<</Root 1 0 R>>\n%%EOF\n"
@@ -92,6 +92,7 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w.alert_all = Alert(key="sec:all", kind="breached", case_id=w.case_b.id, recipient_id=None, message="已超时")
     db.session.add_all([w.alert_c1, w.alert_c2, w.alert_all])
     w.weekly = reports.build_weekly(built_by="cli")
+    w.delivery = db.session.scalars(select(InsurerDelivery)).one()  # the weekly report, sent to 史带
     db.session.commit()
     return w
 
@@ -117,6 +118,7 @@ def fingerprint() -> dict[str, int]:
         '(SELECT count(*) FROM alert WHERE read_at IS NULL) AS unread_alerts',
         '(SELECT count(*) FROM hospital WHERE active) AS active_hospitals',
         "(SELECT count(*) FROM document WHERE review_status <> 'pending') AS reviewed_documents",
+        "(SELECT count(*) FROM insurer_delivery WHERE read_at IS NULL) AS unread_deliveries",
     ]
     db.session.rollback()  # read what the requests committed, not a stale snapshot
     row = db.session.execute(text("SELECT " + ", ".join(parts))).mappings().one()

@@ -7,14 +7,18 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditLog
+from portal.web.access import AUDITOR_WRITES
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def auditor_urls(app) -> list[str]:
-    """Every auditor URL, with 1 for each path argument."""
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")]
-    return [re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule) for rule in rules]
+def auditor_urls(app, *, with_endpoint: bool = False, readable: bool = True) -> list:
+    """Every auditor URL (only those answering GET when `readable`), with 1 for each path argument (and its
+    endpoint, when asked)."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")
+             and (not readable or "GET" in rule.methods)]
+    urls = [re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule) for rule in rules]
+    return list(zip(urls, [r.endpoint for r in rules], strict=True)) if with_endpoint else urls
 
 
 def refused_writes() -> list[AuditLog]:
@@ -22,25 +26,28 @@ def refused_writes() -> list[AuditLog]:
                                    .order_by(AuditLog.id)))
 
 
-def test_auditor_blueprint_registers_read_only_methods(app):
+def test_auditor_blueprint_registers_read_only_methods_but_the_read_mark(app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")]
     assert len(rules) >= 11
     for rule in rules:
+        if rule.endpoint == "auditor.inbox_read":  # marking a report sent to 史带 as 已阅 (SPEC §6)
+            assert rule.methods == {"POST", "OPTIONS"}, rule
+            continue
         assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+    assert {("auth.logout", "POST"), ("auditor.inbox_read", "POST")} == AUDITOR_WRITES
 
 
 def test_every_auditor_route_refuses_every_write_with_403_and_logs_it(app, login_as):
     client = login_as("auditor")
-    urls = auditor_urls(app)
-    for url in urls:
-        for method in WRITE_METHODS:
-            response = client.open(url, method=method, data={"anything": "1"})
-            assert response.status_code == 403, (method, url)
-            assert "您没有权限执行此操作" in response.get_data(as_text=True)
+    tried = {(m, url) for url, endpoint in auditor_urls(app, with_endpoint=True, readable=False) for m in WRITE_METHODS
+             if (endpoint, m) not in AUDITOR_WRITES}
+    for method, url in sorted(tried):
+        response = client.open(url, method=method, data={"anything": "1"})
+        assert response.status_code == 403, (method, url)
+        assert "您没有权限执行此操作" in response.get_data(as_text=True)
     entries = refused_writes()
-    assert len(entries) == len(urls) * len(WRITE_METHODS)
-    assert {(e.detail["method"], e.detail["path"]) for e in entries} == {
-        (m, u) for u in urls for m in WRITE_METHODS}
+    assert len(entries) == len(tried)
+    assert {(e.detail["method"], e.detail["path"]) for e in entries} == tried
     assert {e.actor_id for e in entries} == {client.user.id}
     assert {e.actor_role for e in entries} == {"auditor"}
 

@@ -1,0 +1,49 @@
+"""Issue 17 item 16: the auditors' inbox of reports sent to 史带, and 已阅 — the one write an auditor makes."""
+
+from sqlalchemy import select
+
+from portal.domain import reports
+from portal.extensions import db
+from portal.models import AuditLog, InsurerDelivery
+
+HX = {"HX-Request": "true"}
+
+
+def _weekly_delivery():
+    reports.build_weekly("2026-W47", built_by="scheduler")
+    db.session.commit()
+    return db.session.scalars(select(InsurerDelivery)).one()
+
+
+def test_the_inbox_lists_what_was_sent_and_an_auditor_marks_it_read(app, product, login_as):
+    row = _weekly_delivery()
+    client = login_as("auditor")
+    page = client.get("/audit/inbox").get_data(as_text=True)
+    assert "<html" in page and "英仕每周服务进度报告 2026-W47（第 1 版）" in page
+    assert "未阅 <strong>1</strong> 份" in page and "标记已阅" in page
+    fragment = client.get("/audit/inbox?page=1", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="inbox-table"' in fragment
+    response = client.post(f"/audit/inbox/{row.id}/read")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/audit/inbox")
+    db.session.refresh(row)
+    assert (row.read_by_id, row.read_at is not None) == (client.user.id, True)
+    assert db.session.scalars(select(AuditLog.action).where(AuditLog.actor_id == client.user.id)).all() == [
+        "insurer_delivery.read"]
+    assert "已阅" in client.get("/audit/inbox").get_data(as_text=True)
+
+
+def test_the_read_mark_is_refused_to_everyone_else(app, product, login_as):
+    row = _weekly_delivery()
+    for role in ("coordinator", "supervisor"):
+        assert login_as(role).post(f"/audit/inbox/{row.id}/read").status_code == 403
+    db.session.refresh(row)
+    assert row.read_at is None
+
+
+def test_other_auditor_writes_stay_refused_and_logged(app, product, login_as):
+    row = _weekly_delivery()
+    client = login_as("auditor")
+    assert client.delete(f"/audit/inbox/{row.id}/read").status_code == 403
+    assert client.post("/audit/inbox").status_code == 403
+    assert [e.detail["method"] for e in db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "auditor.write_refused"))] == ["DELETE", "POST"]
