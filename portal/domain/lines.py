@@ -68,6 +68,10 @@ SERVICE_STARTS: dict[str, str] = {
     "overseas_treatment": "hospital_accepted",
 }
 
+#: lines limited by city alone (seed: 以…就医陪诊城市列表为准): the insured names the hospital — from the
+#: directory or typed — and eligibility checks only the city
+CITY_ONLY: tuple[str, ...] = ("domestic_escort",)
+
 #: the document kind `deliver` hands to the insured and 史带, per line
 DELIVERABLES: dict[str, str] = {
     "domestic_second_opinion": "report",
@@ -156,7 +160,8 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                fields=("outcome",), handler="arranging.record_visit"),
     # domestic escort
     ActionSpec("record_escort_request", "记录陪诊需求", ("domestic_escort",), sets_milestone="request_recorded",
-               fields=("hospital_id", "starts_at", "ends_at"), handler="arranging.record_escort_request"),
+               fields=("hospital_id", "hospital_name", "starts_at", "ends_at"),
+               handler="arranging.record_escort_request"),
     ActionSpec("assign_escort", "安排陪诊员", ("domestic_escort",), sets_milestone="arranged",
                fields=("escort_id",), handler="arranging.assign_escort"),
     ActionSpec("record_escort_outcome", "登记陪诊结果", ("domestic_escort",), sets_milestone="escorted",

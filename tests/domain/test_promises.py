@@ -228,3 +228,47 @@ def test_the_expert_directory_records_the_hospital_grade(app, product, staff):
                                            "hospital_name": "复旦大学附属华山医院", "hospital_grade": "三甲"},
                                 actor=staff.boss)
     assert (expert.hospital_grade, directories.expert_grade(expert)) == ("三甲", "三甲")
+
+
+# --- item 11: an escort needs a city on the list; the hospital is the insured's, from the directory or typed ----
+
+
+def test_escort_eligibility_checks_the_city_only(make_policy, directory, staff):
+    from casework import insured_for
+
+    from portal.domain import eligibility
+
+    insured = insured_for(make_policy, D(2026, 6, 1))
+    base = {"illness": "恶性肿瘤——重度", "first_diagnosis_date": "2026-05-20", "city": "北京"}
+    for extra in ({"hospital_name": "北京市某社区医院"}, {"hospital_id": directory.closed.id}, {}):
+        results = eligibility.evaluate(insured=insured, line_code="domestic_escort", data={**base, **extra},
+                                       on_date=D(2026, 6, 1))
+        assert eligibility.passed(results), (extra, results)
+    results = eligibility.evaluate(insured=insured, line_code="domestic_escort",
+                                   data={**base, "city": "唐山"}, on_date=D(2026, 6, 1))  # green city, not escort
+    assert [r.reason for r in results if not r.passed] == ["所选城市“唐山”不在陪诊服务城市范围内。"]
+
+
+def test_an_escort_to_a_typed_hospital_is_recorded_and_arranged(open_, staff, directory):
+    case = open_("domestic_escort", at(2026, 6, 1, 9), hospital_id="", hospital_name="北京市某社区医院")
+    assert (case.hospital_id, case.request_data["hospital_name"]) == (None, "北京市某社区医院")
+    start_service(case, staff, at(2026, 6, 1, 10))
+    walk(case, staff.coord, [
+        ("record_escort_request", at(2026, 6, 1, 11), {"starts_at": at(2026, 6, 4, 8), "ends_at": at(2026, 6, 4, 12)}),
+        ("assign_escort", at(2026, 6, 2, 9), {"escort_id": directory.zhou.id}),
+    ])
+    assert case.milestone == "arranged" and "北京市某社区医院" in case.events[-2].summary
+    from sqlalchemy import select
+
+    from portal.models import Notification
+
+    told = db.session.scalars(select(Notification.body).where(Notification.case_id == case.id)).all()
+    assert any("在北京市某社区医院陪同您就诊" in body for body in told)
+
+
+def test_a_directory_hospital_of_another_city_is_refused_for_the_escort(open_, staff, directory):
+    case = start_service(open_("domestic_escort", at(2026, 6, 1, 9)), staff, at(2026, 6, 1, 10))
+    with pytest.raises(DomainError) as error:
+        lifecycle.perform(case, "record_escort_request", actor=staff.coord, now=at(2026, 6, 1, 11),
+                          hospital_id=directory.sh.id, starts_at=at(2026, 6, 4, 8), ends_at=at(2026, 6, 4, 12))
+    assert error.value.message == "“复旦大学附属中山医院”不在陪诊城市北京"
