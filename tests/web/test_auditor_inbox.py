@@ -47,3 +47,37 @@ def test_other_auditor_writes_stay_refused_and_logged(app, product, login_as):
     assert client.post("/audit/inbox").status_code == 403
     assert [e.detail["method"] for e in db.session.scalars(
         select(AuditLog).where(AuditLog.action == "auditor.write_refused"))] == ["DELETE", "POST"]
+
+
+def test_the_auditor_sees_each_steps_working_days_and_what_a_clock_waits_for(app, product, login_as, make_policy):
+    """Issue 17 item 14: the overseas-treatment clock waits for hospital and visa; steps timed, no SLA."""
+    from datetime import timedelta
+
+    from helpers import accept_required_documents
+
+    from portal import calendar
+    from portal.domain import intake, lifecycle
+    from portal.models import Hospital
+
+    today = calendar.business_today()
+    hospital = Hospital(name="MD Anderson Cancer Center", city="休斯敦", country="美国", overseas=True, level=None)
+    db.session.add(hospital)
+    db.session.commit()
+    coord = login_as("coordinator").user
+    insured = make_policy(start=today - timedelta(days=200), end=today + timedelta(days=165), waiting_days=0)
+    case = intake.submit_request(insured=insured, line_code="overseas_treatment", actor=coord, channel="ys_hotline",
+                                 data={"illness": "恶性肿瘤——重度", "country": "美国",
+                                       "first_diagnosis_date": (today - timedelta(days=5)).isoformat()})
+    for action, fields in (("verify", {}), ("accept", {}), ("launch_decision", {"launch": True})):
+        lifecycle.perform(case, action, actor=coord, **fields)
+    accept_required_documents(case, coord)
+    for action, fields in (("materials_complete", {}), ("history_translated", {}),
+                           ("hospital_accepted", {"hospital_id": hospital.id})):
+        lifecycle.perform(case, action, actor=coord, **fields)
+    db.session.commit()
+    page = login_as("auditor").get(f"/audit/cases/{case.id}").get_data(as_text=True)
+    assert "安排就医时限（40 个工作日）待“医疗签证已申请”、“医疗签证已获批”后起算" not in page  # applied is no gate
+    assert "安排就医时限（40 个工作日）待“医疗签证已获批”后起算" in page
+    assert 'id="step-times"' in page and 'id="step-hospital_accepted"' in page and "进行中" in page
+    staff_page = login_as(coord).get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "安排就医时限（40 个工作日）待“医疗签证已获批”后起算" in staff_page

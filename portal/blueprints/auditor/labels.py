@@ -12,6 +12,7 @@ ROLES = {"insured": "被保险人", "coordinator": "协调员", "supervisor": "�
 OTHER_ACTIONS = {
     "submit": "提交申请", "breached": "时限已超期", "document_uploaded": "上传资料", "documents_uploaded": "上传资料",
     "document_accepted": "资料审核通过", "document_rejected": "资料被退回",
+    "outcome_corrected": "时限结果更正（节假日安排变更）",
 }
 AUDIT_ACTIONS = {
     "document.view": "查看文件",
@@ -20,6 +21,7 @@ AUDIT_ACTIONS = {
     "weekly_report.view": "查看周报",
     "weekly_report.download": "下载周报",
     "auditor.write_refused": "拒绝审计员的写操作",
+    "insurer_delivery.read": "标记报告已阅",
 }
 CLOCK_STATES = {"pending": "未开始", "running": "计时中", "paused": "暂停（等待客户）", "stopped": "已停止"}
 CLOCK_OUTCOMES = {"met": "按时", "breached": "超时", "void": "未用（案件结束）"}

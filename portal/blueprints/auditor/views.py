@@ -3,7 +3,8 @@
 from flask import abort, current_app, request, send_file
 from flask_login import current_user
 
-from ...domain import documents, history
+from ... import calendar
+from ...domain import documents, history, sla
 from ...domain.auditlog import record
 from ...extensions import db
 from ...models import utcnow
@@ -40,7 +41,8 @@ def case_detail(case_id):
     db.session.commit()
     return render("auditor/case_detail.html", case=case,
                   events=history.timeline(case, include_internal=True),
-                  chain=history.verify(case_id=case.id), services=queries.case_services(case))
+                  chain=history.verify(case_id=case.id), services=queries.case_services(case),
+                  steps=sla.step_times(case, calendar.business_today()))
 
 
 @bp.get("/cases/<int:case_id>/export.zip")
