@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import bench_calendar, bench_sweep, generate, http_load, page_weight, sql_count
+from . import bench_audit, bench_calendar, bench_sweep, generate, http_load, page_weight, sql_count
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"latency_ratio": 3.0, "sweep_s": 1.0, "calendar_ratio": 100, "report_s": 2.0, "page_kb": 50}
@@ -118,6 +118,8 @@ def main() -> None:
         m["dashboard_s"] = dashboard_build_seconds(big_url)
         print("HTTP latency (gunicorn -w 2, wrk) …", flush=True)
         m["latency"] = http_load.run(big_url, PAGES, seconds=args.seconds)
+        print("audit trail: checkpoint, full and incremental verification …", flush=True)
+        m["audit"] = bench_audit.run(big_url)  # last: it adds checkpoints, anchors and audit rows
     print("deadline sweep …", flush=True)
     m["sweep"] = bench_sweep.run((args.small, args.cases))
     print("calendar …", flush=True)
@@ -209,6 +211,7 @@ def render(args, m: dict, db_kind: str) -> str:
     lines.append(f"| 5 | weekly report build at {n_big} cases (first build on a fresh process; then median of "
                  f"{len(report) - 1}) | **{report[0]:.2f} s**, then {statistics.median(report[1:]):.2f} s | "
                  f"≤ {TARGETS['report_s']} s | {_ok(report[0] <= TARGETS['report_s'])} |")
+    lines += bench_audit.lines(m["audit"], db_kind)
     for label, f in small["big"].items():
         few = small["small"].get(label, {})
         lines.append(f"| 6 | SQL statements per request: {label} (in-process time at {n_small} / {n_big}) | "

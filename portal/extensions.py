@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in :func:`portal.create_app`."""
 
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +23,7 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+compress = Compress()
 
 
 @event.listens_for(Engine, "connect")

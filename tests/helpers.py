@@ -1,5 +1,19 @@
 """Plain helpers for tests (importable as `helpers`: tests/ is on sys.path via its conftest)."""
 
+from contextlib import contextmanager
+
+
+@contextmanager
+def as_database_owner():
+    """Tamper behind the application's back the way the database owner could: the append-only triggers
+    (portal/db_guards.py) dropped for the block, put back and committed after it."""
+    from portal import db_guards
+    from portal.extensions import db
+
+    with db_guards.suspended(db.session):
+        yield
+    db.session.commit()
+
 
 def valid_id_card(n: int, prefix: str = "1101051980") -> str:
     """A syntactically valid 18-digit 身份证 number with the right GB 11643 check digit."""
@@ -36,6 +50,18 @@ def accept_required_documents(case, reviewer, *, now=None) -> list:
         accepted.append(review.review_document(document, decision="accepted", actor=reviewer, now=now))
     db.session.expire(case, ["documents"])  # save_upload adds rows by case_id: reload the collection
     return accepted
+
+
+class RecordingSms:
+    """An SMS provider adapter for tests (SMS_BACKEND="helpers:RecordingSms"): records instead of sending."""
+
+    sent: list = []
+
+    def __init__(self, config):
+        self.config = config
+
+    def send(self, phone, text, *, purpose):
+        self.sent.append((phone, purpose))
 
 
 def notice_2027(*extra: dict, without: tuple[str, ...] = ()) -> dict:

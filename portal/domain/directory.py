@@ -19,6 +19,7 @@ from ..models import Escort, Expert, Hospital, Product, ServiceLine, utcnow
 from . import auditlog
 from .errors import DomainError
 from .policy_import import ImportError_
+from .text import bad_character, text_problem
 
 PHONE = re.compile(r"[0-9+\-() ]{5,30}")
 CHINA = "中国"
@@ -122,7 +123,9 @@ def problems(kind: Kind, raw: Mapping[str, object], lookup: Callable = allowed_v
                 found.append((column.name, f"请填写{column.label}。"))
             continue
         limit = table.c[column.name].type.length
-        if len(value) > limit:
+        if bad_character(value) is not None:
+            found.append((column.name, f"{column.label}{text_problem(value, limit)}"))
+        elif len(value) > limit:
             found.append((column.name, f"{column.label}最多 {limit} 个字。"))
         elif column.phone and not PHONE.fullmatch(value):
             found.append((column.name, f"{column.label}只能包含数字、空格和 + - ( )，5–30 位。"))

@@ -6,21 +6,25 @@ The e-mail leaves from `send_pending` (the scheduler's `insurer_mail` job), neve
 records the delivery, so a rolled-back change sends nothing and a failed send is retried and stays visible.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import mail
+from .. import calendar, mail
 from ..extensions import db
 from ..models import Case, Document, InsurerDelivery, WeeklyReport, utcnow
 from . import auditlog
 from .product_data import REPORT_KINDS
-from .report_files import local_text
 
 KINDS = {"case_report": "服务报告", "weekly_report": "每周服务进度报告"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def local_text(ts: datetime) -> str:
+    return ts.astimezone(calendar.BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _address() -> str | None:
@@ -48,33 +52,34 @@ def _add(kind: str, title: str, *, now: datetime | None, **fields) -> InsurerDel
     return row
 
 
-def send_pending(*, now: datetime | None = None) -> int:
-    """E-mail every delivery not yet sent to 史带's address; returns how many left. The caller commits."""
+def send_pending(weekly_file: Callable[[WeeklyReport], bytes], *, now: datetime | None = None) -> int:
+    """E-mail every delivery not yet sent to 史带's address, the weekly report with `weekly_file(report)` (its XLSX)
+    attached; returns how many left. The one place these e-mails leave from; the caller commits."""
     now = now or utcnow()
     sent = 0
     for row in db.session.scalars(select(InsurerDelivery).where(
             InsurerDelivery.emailed_at.is_(None), InsurerDelivery.email_to.is_not(None))
             .order_by(InsurerDelivery.id)):
-        subject, body, attachments = _message(row)
-        if mail.send(row.email_to, subject, body, attachments=attachments):
-            row.emailed_at, row.email_error = now, None
-            sent += 1
-        else:  # kept unsent: the next run tries again, and the supervisor sees why meanwhile
-            row.email_error = f"邮件未能发出（最近一次尝试：{local_text(now)}）"
+        subject, body, attachments = _message(row, weekly_file)
+        try:
+            mail.deliver(row.email_to, subject, body, attachments=attachments)
+        except mail.DeliveryError as error:  # kept unsent: the next run tries again; the supervisor sees why
+            row.email_error = f"邮件未能发出（{local_text(now)}）：{error}"[:300]
+            continue
+        row.emailed_at, row.email_error = now, None
+        sent += 1
     db.session.flush()
     return sent
 
 
-def _message(row: InsurerDelivery) -> tuple[str, str, list]:
+def _message(row: InsurerDelivery, weekly_file) -> tuple[str, str, list]:
     """Subject, body and attachments; no personal or health data in the e-mail — the portal holds the files."""
     body = [f"{KINDS.get(row.kind, row.kind)}：{row.title}", "",
             "请登录史带服务监督平台查阅，并在“报告收件箱”中标记已阅。", "（本邮件由英仕重疾就医保服务平台自动发送）"]
     attachments = []
     if row.kind == "weekly_report":
-        from .report_files import weekly_xlsx
-
         report = db.session.get(WeeklyReport, row.weekly_report_id)
-        attachments.append((f"weekly-report-{report.week}-v{report.version}.xlsx", weekly_xlsx(report), XLSX))
+        attachments.append((f"weekly-report-{report.week}-v{report.version}.xlsx", weekly_file(report), XLSX))
         body.insert(2, "报告全文见附件（XLSX）。")
     return f"【重疾就医保】{row.title}", "\n".join(body), attachments
 

@@ -11,11 +11,15 @@ from ..extensions import db
 from ..models import ID_TYPES, InsuredPerson, Policy, Product
 from . import auditlog
 from .identity import id_number_problem, normalize_id
+from .text import text_problem
 
 COLUMNS = ["policy_no", "product_code", "holder_name", "start_date", "end_date", "waiting_days", "status",
            "insured_name", "id_type", "id_number", "phone", "email"]
 REQUIRED = ["policy_no", "product_code", "holder_name", "start_date", "end_date", "insured_name", "id_number"]
 POLICY_STATUSES = ("active", "suspended", "cancelled")
+#: the column each field lands in holds at most this many characters (portal.models.accounts)
+MAX_LENGTH = {"policy_no": 40, "product_code": 40, "holder_name": 60, "insured_name": 60, "id_type": 20,
+              "id_number": 40, "phone": 30, "email": 120, "status": 20, "waiting_days": 4}
 
 
 class ImportError_(ValueError):
@@ -40,6 +44,11 @@ def _date(value: str) -> date:
 
 def _check_row(row: dict, products: dict) -> list[str]:
     problems = [f"缺少 {col}" for col in REQUIRED if not (row.get(col) or "").strip()]
+    for col, limit in MAX_LENGTH.items():
+        if problem := text_problem((row.get(col) or "").strip(), limit):
+            problems.append(f"{col} {problem}")
+    if None in row:  # more cells than the header has columns
+        problems.append("该行的列数多于表头")
     if problems:
         return problems
     if row["product_code"].strip() not in products:

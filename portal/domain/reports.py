@@ -33,6 +33,7 @@ from .. import calendar
 from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Case, CaseEvent, ServiceLine, SlaClock, WeeklyReport, utcnow
 from . import as_of as week_end
+from . import checkpoints, insurer
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -309,9 +310,8 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         "complete": end <= now,  # False when built before the week was over
         "corrections": outcome_corrections(start, end, names),
     }
-    report = _add_version(week, built_at=now, built_by=built_by, data=data)
-    from . import insurer  # reports → insurer → report files → reports: imported when used
-
+    report = _add_version(week, built_at=now, built_by=built_by, data=data,
+                          checkpoint_id=checkpoints.issue(reason=f"weekly {week}", now=now).id)  # SPEC §6
     insurer.weekly_report(report, now=now)  # sent to 史带: the auditors' inbox, and e-mail with the XLSX
     return report
 

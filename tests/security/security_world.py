@@ -66,6 +66,7 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w.c2 = make_login("coordinator", "sec_c2", "程二")
     w.c3 = make_login("coordinator", "sec_c3", "曹三")
     w.auditor = make_login("auditor", "sec_auditor", "史审计")
+    w.auditor_admin = make_login("auditor_admin", "sec_auditor_admin", "史管理")
     start = today - timedelta(days=200)
     for key, coordinator in (("a", w.c1), ("b", w.c2)):
         name, id_number = PEOPLE[key]

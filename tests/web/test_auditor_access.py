@@ -1,4 +1,5 @@
-"""The auditor portal is read-only by construction: GET routes only, every write refused with 403 and logged."""
+"""The auditor portal is read-only by construction: GET routes only — plus the receipt check, a POST that writes
+nothing but its own audit-log row (issue 16) — every other write refused with 403 and logged."""
 
 import re
 
@@ -7,18 +8,16 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditLog
-from portal.web.access import AUDITOR_WRITES
+from portal.web.access import AUDITOR_POSTS, AUDITOR_WRITES
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def auditor_urls(app, *, with_endpoint: bool = False, readable: bool = True) -> list:
-    """Every auditor URL (only those answering GET when `readable`), with 1 for each path argument (and its
-    endpoint, when asked)."""
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")
-             and (not readable or "GET" in rule.methods)]
-    urls = [re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule) for rule in rules]
-    return list(zip(urls, [r.endpoint for r in rules], strict=True)) if with_endpoint else urls
+def auditor_urls(app) -> list[str]:
+    """Every auditor GET URL, with 1 for each path argument."""
+    rules = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.startswith("auditor.") and "GET" in rule.methods]
+    return [re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule) for rule in rules]
 
 
 def refused_writes() -> list[AuditLog]:
@@ -26,28 +25,31 @@ def refused_writes() -> list[AuditLog]:
                                    .order_by(AuditLog.id)))
 
 
-def test_auditor_blueprint_registers_read_only_methods_but_the_read_mark(app):
+def test_auditor_blueprint_registers_read_only_methods(app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")]
     assert len(rules) >= 11
     for rule in rules:
-        if rule.endpoint == "auditor.inbox_read":  # marking a report sent to 史带 as 已阅 (SPEC §6)
-            assert rule.methods == {"POST", "OPTIONS"}, rule
-            continue
-        assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
-    assert {("auth.logout", "POST"), ("auditor.inbox_read", "POST")} == AUDITOR_WRITES
+        if rule.endpoint in AUDITOR_POSTS:
+            assert rule.methods <= {"POST", "OPTIONS"}, rule
+        else:
+            assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+    assert {r.endpoint for r in rules if "POST" in r.methods} == {"auditor.receipt_verify", "auditor.inbox_read"}
+    # the one write: marking a report sent to 史带 as 已阅 (SPEC §6)
+    assert {"auditor.inbox_read"} == AUDITOR_WRITES
 
 
 def test_every_auditor_route_refuses_every_write_with_403_and_logs_it(app, login_as):
     client = login_as("auditor")
-    tried = {(m, url) for url, endpoint in auditor_urls(app, with_endpoint=True, readable=False) for m in WRITE_METHODS
-             if (endpoint, m) not in AUDITOR_WRITES}
-    for method, url in sorted(tried):
-        response = client.open(url, method=method, data={"anything": "1"})
-        assert response.status_code == 403, (method, url)
-        assert "您没有权限执行此操作" in response.get_data(as_text=True)
+    urls = auditor_urls(app)
+    for url in urls:
+        for method in WRITE_METHODS:
+            response = client.open(url, method=method, data={"anything": "1"})
+            assert response.status_code == 403, (method, url)
+            assert "您没有权限执行此操作" in response.get_data(as_text=True)
     entries = refused_writes()
-    assert len(entries) == len(tried)
-    assert {(e.detail["method"], e.detail["path"]) for e in entries} == tried
+    assert len(entries) == len(urls) * len(WRITE_METHODS)
+    assert {(e.detail["method"], e.detail["path"]) for e in entries} == {
+        (m, u) for u in urls for m in WRITE_METHODS}
     assert {e.actor_id for e in entries} == {client.user.id}
     assert {e.actor_role for e in entries} == {"auditor"}
 

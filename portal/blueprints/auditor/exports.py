@@ -1,31 +1,67 @@
 """Files the auditor downloads: the weekly report as XLSX / CSV, one case as a ZIP."""
 
-import csv
 import io
 import tempfile
 import zipfile
 from datetime import datetime
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from ... import calendar
 from ...domain import documents
 from ...domain.identity import mask_id
 from ...domain.product_data import REPORT_KINDS
-from ...domain.report_files import TITLE, report_info, weekly_xlsx  # noqa: F401  (re-exported for the views)
-from ...domain.report_files import local_text as _local
 from ...domain.reports import report_rows, service_lines
+from ...web.cells import csv_text, safe_row
 from .labels import CLOCK_OUTCOMES, ROLES, action_label, labels
+
+TITLE = "英仕每周服务进度报告"
+BOLD = Font(bold=True)
+
+
+def _local(ts: datetime | None) -> str:
+    return ts.astimezone(calendar.BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
+
+
+def report_info(report) -> list[list]:
+    """Who built which week when: the first lines of every download."""
+    return [
+        [TITLE, report.week, f"第 {report.version} 版"],
+        ["统计期间", report.data["start_date"], report.data["end_date"]],
+        ["生成时间（北京时间）", _local(report.built_at), "生成者", report.built_by],
+    ]
+
+
+def weekly_xlsx(report) -> bytes:
+    """One sheet of report information, then one sheet per section with its header row."""
+    book = Workbook()
+    info = book.active
+    info.title = "报告信息"
+    for row in report_info(report):
+        info.append(safe_row(row))
+    info.column_dimensions["A"].width = 24
+    for section in report_rows(report):
+        sheet = book.create_sheet(section.title[:31])
+        sheet.append(safe_row([section.title, report.week]))
+        sheet.append(safe_row(section.header))
+        for cell in (*sheet[1], *sheet[2]):
+            cell.font = BOLD
+        for row in section.rows:
+            sheet.append(safe_row(row))
+        for column in "ABCDEFGHIJK"[:len(section.header)]:
+            sheet.column_dimensions[column].width = 16
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def weekly_csv(report) -> str:
     """The same sections one after the other; BOM so Excel reads the Chinese as UTF-8."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerows(report_info(report))
+    rows = list(report_info(report))
     for section in report_rows(report):
-        writer.writerow([])
-        writer.writerow([section.title])
-        writer.writerow(section.header)
-        writer.writerows(section.rows)
-    return "\ufeff" + out.getvalue()
+        rows += [[], [section.title], section.header, *section.rows]
+    return csv_text(rows)
 
 
 HISTORY_HEADER = ["序号", "时间（北京时间）", "操作人", "角色", "操作", "状态变化", "摘要", "内部", "hash", "prev_hash"]
@@ -33,24 +69,18 @@ HISTORY_HEADER = ["序号", "时间（北京时间）", "操作人", "角色", "
 
 def history_csv(events) -> str:
     """seq, time, actor, role, action, from → to, summary, hash — the chain can be rechecked from it."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HISTORY_HEADER)
+    rows = [HISTORY_HEADER]
     statuses = labels()["statuses"]
     for e in events:
         change = f"{statuses.get(e.from_status, e.from_status or '')} → {statuses.get(e.to_status, e.to_status)}" \
             if e.to_status and e.to_status != e.from_status else ""
-        writer.writerow([e.seq, _local(e.at), e.actor_name, ROLES.get(e.actor_role, e.actor_role),
-                         action_label(e.action), change, e.summary, "是" if e.internal else "", e.hash, e.prev_hash])
-    return "\ufeff" + out.getvalue()
+        rows.append([e.seq, _local(e.at), e.actor_name, ROLES.get(e.actor_role, e.actor_role),
+                     action_label(e.action), change, e.summary, "是" if e.internal else "", e.hash, e.prev_hash])
+    return csv_text(rows)
 
 
 def _table(header: list[str], rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return "\ufeff" + out.getvalue()
+    return csv_text([header, *rows])
 
 
 def _safe(name: str) -> str:
@@ -59,9 +89,9 @@ def _safe(name: str) -> str:
 
 def case_zip(case, *, events, services, chain, exported_by: str, now: datetime):
     """The whole file of one case: summary, history, clocks, bills, documents and reports. Returns
-    (file object positioned at 0, number of files of documents included)."""
+    (file object positioned at 0, ids of the documents included — the audit entry lists them)."""
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
-    missing, included = [], 0
+    missing, included = [], []
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("history.csv", history_csv(events))
         archive.writestr("clocks.csv", _table(
@@ -81,7 +111,7 @@ def case_zip(case, *, events, services, chain, exported_by: str, now: datetime):
                 missing.append(document.original_name)
                 continue
             archive.write(path, f"{folder}/{document.id}_{_safe(document.original_name)}")
-            included += 1
+            included.append(document.id)
         archive.writestr("case.txt", _summary(case, chain, missing, exported_by, now))
     spool.seek(0)
     return spool, included
@@ -92,7 +122,7 @@ def _summary(case, chain, missing: list[str], exported_by: str, now: datetime) -
         f"案件编号：{case.ref}",
         f"服务项目：{dict(service_lines()).get(case.line_code, case.line_code)}",
         f"状态：{case.status_label}",
-        f"被保险人：{case.insured.name}（证件 {mask_id(case.insured.id_number)}）",
+        f"被保险人：{case.insured.name}（证件 {mask_id(case.insured.id_number, case.insured.id_type)}）",
         f"保单号：{case.policy.policy_no}",
         f"提交时间：{_local(case.submitted_at)}",
         f"结案时间：{_local(case.closed_at)}",

@@ -2,18 +2,13 @@
 
 from flask import g
 
-from ...domain.lines import ACTIONS, BILL_STATUSES, TERMINATION_REASONS, milestone_label
+from ...domain.lines import BILL_STATUSES, TERMINATION_REASONS, milestone_label
 from ...domain.product_data import CLOCK_LABELS, DOCUMENT_KINDS, REPORT_KINDS
 from ...models import CHANNELS, STATUSES
+from ...web.action_ui import action_label
 
 ROLES = {"insured": "被保险人", "coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计",
          "system": "系统"}
-#: history actions written outside the lifecycle table (intake, deadline sweep)
-OTHER_ACTIONS = {
-    "submit": "提交申请", "breached": "时限已超期", "document_uploaded": "上传资料", "documents_uploaded": "上传资料",
-    "document_accepted": "资料审核通过", "document_rejected": "资料被退回",
-    "outcome_corrected": "时限结果更正（节假日安排变更）",
-}
 AUDIT_ACTIONS = {
     "document.view": "查看文件",
     "case.view": "查看案件",
@@ -22,15 +17,11 @@ AUDIT_ACTIONS = {
     "weekly_report.download": "下载周报",
     "auditor.write_refused": "拒绝审计员的写操作",
     "insurer_delivery.read": "标记报告已阅",
+    "receipt.verify": "用回执校验记录",
 }
 CLOCK_STATES = {"pending": "未开始", "running": "计时中", "paused": "暂停（等待客户）", "stopped": "已停止"}
 CLOCK_OUTCOMES = {"met": "按时", "breached": "超时", "void": "未用（案件结束）"}
 REVIEW = {"pending": "待审核", "accepted": "已接收", "rejected": "已退回"}
-
-
-def action_label(code: str) -> str:
-    spec = ACTIONS.get(code)
-    return spec.label if spec else OTHER_ACTIONS.get(code, code)
 
 
 def line_name(code: str) -> str:

@@ -10,6 +10,7 @@ from ...domain.product_data import REPORT_KINDS
 from ...extensions import db
 from ...models import (
     Appointment,
+    AuditCheckpoint,
     AuditLog,
     Bill,
     Case,
@@ -57,16 +58,18 @@ def get_report_or_404(report_id: int) -> WeeklyReport:
     return report
 
 
-def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1):
-    """Cases by reference, insured name, policy number or full ID number; newest first."""
+def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1,
+                 id_number: str = ""):
+    """Cases by reference, insured name or policy number (`q`), or by full ID number (POSTed only); newest first."""
     query = (select(Case).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
              .join(Policy, Case.policy_id == Policy.id)
              .options(joinedload(Case.insured), joinedload(Case.policy), joinedload(Case.assignee)))
     q = q.strip()
     if q:
         like = f"%{q}%"
-        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like),
-                                InsuredPerson.id_number == normalize_id(q)))
+        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like)))
+    if id_number:
+        query = query.where(InsuredPerson.id_number == normalize_id(id_number))
     if line:
         query = query.where(Case.line_code == line)
     if status:
@@ -152,3 +155,13 @@ def audit_entries(*, action: str = "", ref: str = "", page: int = 1):
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
     refs = dict(db.session.execute(select(Case.id, Case.ref).where(Case.id.in_(case_ids))).all())
     return pagination, names, refs
+
+
+def checkpoints(page: int = 1):
+    """Signed audit checkpoints, newest first (issue 16)."""
+    return db.paginate(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()), page=page, per_page=PER_PAGE,
+                       error_out=False)
+
+
+def get_checkpoint_or_404(checkpoint_id: int) -> AuditCheckpoint:
+    return db.session.get(AuditCheckpoint, checkpoint_id) or abort(404)

@@ -2,68 +2,27 @@
 are built in action_forms.py)."""
 
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
-    HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain.product_data import DOCUMENT_KINDS
 from ...models import CHANNELS, ID_TYPES
+from ...web.forms import ChineseForm, PlainText, VersionedForm
 from .choices import Choices
-
-
-class StaffForm(FlaskForm):
-    """A form whose built-in messages (bad date, bad number...) come in Chinese."""
-
-    class Meta:
-        locales = ("zh",)
-
-        def get_translations(self, form):
-            # WTForms' own zh catalogue; Flask-WTF would fall back to English without Flask-Babel
-            return DefaultMeta.get_translations(self, form)
-
-
-class CaseForm(StaffForm):
-    """A case form carrying the version the coordinator saw (the stale-save check)."""
-
-    version = HiddenField()
-
-    def expected_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes of which at least one must be ticked: the rule is checked on the server, never as
-    `required` on each box (the browser would then demand every box be ticked)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __iter__(self):
-        for option in super().__iter__():
-            option.flags.required = False
-            yield option
-
 
 # ---- hotline intake -------------------------------------------------------------------------------------
 
-class CallerSearchForm(StaffForm):
+class CallerSearchForm(ChineseForm):
     """Find the caller: name + ID number, or the policy number."""
 
-    name = StringField("姓名", validators=[Optional(), Length(max=60)])
+    name = StringField("姓名", validators=[Optional(), Length(max=60), PlainText()])
     id_number = StringField("证件号码", validators=[Optional(), Length(max=40)])
     policy_no = StringField("保单号", validators=[Optional(), Length(max=40)])
 
@@ -80,12 +39,13 @@ class CallerSearchForm(StaffForm):
 HOTLINE_CHANNELS = [(code, CHANNELS[code]) for code in ("ys_hotline", "sd_hotline")]
 
 
-def intake_form(line, choices: Choices, *, bind: bool = False) -> StaffForm:
+def intake_form(line, choices: Choices, *, bind: bool = False) -> ChineseForm:
     """The hotline request form of one service line: caller identity, illness and where."""
     attrs = {
         "channel": RadioField("来电渠道", choices=HOTLINE_CHANNELS, default="ys_hotline",
                               validators=[InputRequired("请选择来电渠道。")]),
-        "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60)]),
+        "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60),
+                                                        PlainText()]),
         "id_type": SelectField("证件类型", choices=list(ID_TYPES.items()), default="id_card"),
         "id_number": StringField("来电人自报证件号码", validators=[DataRequired("请填写证件号码。"), Length(max=40)]),
         "illness": SelectField("所患重度疾病", choices=[("", "— 请选择 —"), *choices.illnesses()],
@@ -109,7 +69,7 @@ def intake_form(line, choices: Choices, *, bind: bool = False) -> StaffForm:
     if line.code == "green_inpatient":
         attrs["admission_slip_date"] = DateField("住院条开具日期（如已开具）", validators=[Optional()])
     attrs["preferred_date"] = DateField("希望就诊/服务日期（选填）", validators=[Optional()])
-    form_class = type("IntakeForm", (StaffForm,), attrs)
+    form_class = type("IntakeForm", (ChineseForm,), attrs)
     return form_class() if bind else form_class(formdata=None)
 
 
@@ -125,7 +85,7 @@ def intake_data(form) -> dict:
 
 # ---- documents ------------------------------------------------------------------------------------------
 
-class ReviewForm(CaseForm):
+class ReviewForm(VersionedForm):
     """Accept or reject one uploaded document; a rejection needs a reason the insured will read."""
 
     decision = RadioField("审核结果", choices=[("accepted", "接受"), ("rejected", "退回")],
@@ -141,7 +101,7 @@ class ReviewForm(CaseForm):
         return True
 
 
-class StaffUploadForm(CaseForm):
+class StaffUploadForm(VersionedForm):
     """A document received by email or post, uploaded by the coordinator on the insured's behalf."""
 
     kind = SelectField("资料类型", choices=[("", "— 请选择 —"), *DOCUMENT_KINDS.items()],

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from ... import calendar
 from ...domain import intake, ledger
-from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import Case, InsuredPerson
 from ...web.render import redirect_after_post, render
+from ...web.saving import save
 from . import bp
 from .choices import Choices
 from .forms import CallerSearchForm, intake_data, intake_form
@@ -81,15 +81,15 @@ def intake_submit(insured_id):
     form = intake_form(line, Choices(insured.policy.product), bind=True)
     if not form.validate_on_submit():
         return _page(insured, line, form, status=422)
-    try:
-        case = intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
-                                     actor=current_user, channel=form.channel.data)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        target = form._fields.get(error.field or "")
-        (target.errors if target is not None else form.form_errors).append(error.message)
-        return _page(insured, line, form, status=422)
+    result = save(form, lambda: intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
+                                                      actor=current_user, channel=form.channel.data))
+    if not result.ok:
+        return _page(insured, line, form, status=result.status)
+    return _opened(result.value)
+
+
+def _opened(case):
+    """Tell the coordinator what happened and open the case."""
     if case.status == "terminated":
         flash(f"申请未通过核实，已登记备案（{case.ref}）。请向来电人说明原因。", "error")
     else:

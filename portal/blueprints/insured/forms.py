@@ -1,16 +1,15 @@
 """Forms of the insured portal: the request form shaped by its service line, and uploads."""
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ... import calendar
 from ...domain.documents import ACCEPTED_LABEL, size_label
 from ...domain.eligibility import SLIP_IN_FUTURE
 from ...domain.product_data import DOCUMENT_KINDS
+from ...web.forms import ChineseForm
 
 #: what the file inputs offer; phones show "take photo" for the image types
 ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,.png,.heic,.heif,.pdf"
@@ -19,17 +18,6 @@ ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,
 def upload_rule() -> str:
     """The per-file limit and accepted types, as stated on every page with a file input."""
     return f"支持 {ACCEPTED_LABEL}，单个文件不超过 {size_label(current_app.config['UPLOAD_MAX_BYTES'])}。"
-
-
-class ChineseForm(FlaskForm):
-    """WTForms' own messages (a date it cannot read, a choice not offered) in Chinese too."""
-
-    class Meta:
-        locales = ("zh",)
-
-        def get_translations(self, form):
-            # Flask-WTF would look for Flask-Babel; WTForms ships the Chinese catalogue itself
-            return DefaultMeta.get_translations(self, form)
 
 
 def _not_before_today(message: str):

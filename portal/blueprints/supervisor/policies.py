@@ -8,12 +8,10 @@ from ...extensions import db
 from ...web.params import read_upload
 from ...web.render import render
 from . import bp
-from .admin import supervisor_required
-from .admin_forms import CsvImportForm
+from .forms import CsvImportForm
 
 
 @bp.route("/admin/policies/import", methods=["GET", "POST"])
-@supervisor_required
 def policy_import():
     """Upsert policies and insured people from CSV; any bad line and nothing is written; supervisors only."""
     form = CsvImportForm()
@@ -31,6 +29,6 @@ def policy_import():
             db.session.commit()
             flash(f"导入完成：新增保单 {result.policies_created}，更新保单 {result.policies_updated}，"
                   f"新增被保险人 {result.insured_created}，更新被保险人 {result.insured_updated}。", "success")
-            return redirect(url_for("coordinator.policy_import"), code=303)
+            return redirect(url_for("supervisor.policy_import"), code=303)
     return render("coordinator/admin/policy_import.html", form=form, errors=errors, columns=COLUMNS,
                   required=REQUIRED, status=422 if form.is_submitted() else 200)

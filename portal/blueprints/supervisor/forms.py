@@ -1,6 +1,5 @@
 """Forms of the supervisor screens; directory forms mirror the columns of portal.domain.directory.KINDS."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
@@ -20,10 +19,11 @@ from ...domain import directory
 from ...domain.accounts import MIN_PASSWORD
 from ...extensions import db
 from ...models import User
+from ...web.forms import ChineseForm, PlainText
 from ...web.params import id_or_none
 
 ASSIGNEE_ROLES = ("coordinator", "supervisor")
-STAFF_ROLE_LABELS = {"coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计"}
+STAFF_ROLE_LABELS = {"coordinator": "协调员", "supervisor": "主管"}  # 史带 accounts: portal.blueprints.oversight
 
 
 def active_assignees() -> list[User]:
@@ -32,7 +32,7 @@ def active_assignees() -> list[User]:
                                    .order_by(User.role, User.display_name, User.id)))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(ChineseForm):
     """Assign or reassign one case; `version` is the case version the supervisor saw."""
 
     assignee_id = SelectField("负责人", coerce=id_or_none, validate_choice=False)
@@ -64,10 +64,10 @@ def _choice(label: str):
 def _text(label: str, *, required: bool = False, max_length: int = 200):
     validators = [DataRequired(f"请填写{label}。")] if required else [Optional()]
     too_long = Length(max=max_length, message=f"{label}最多 {max_length} 个字。")
-    return StringField(label, validators=[*validators, too_long])
+    return StringField(label, validators=[*validators, too_long, PlainText()])
 
 
-class HospitalForm(FlaskForm):
+class HospitalForm(ChineseForm):
     name = _text("名称", required=True, max_length=120)
     city = _text("城市", required=True, max_length=40)
     address = _text("地址", max_length=200)
@@ -75,7 +75,7 @@ class HospitalForm(FlaskForm):
     phone = _text("电话", max_length=40)
 
 
-class OverseasHospitalForm(FlaskForm):
+class OverseasHospitalForm(ChineseForm):
     name = _text("名称", required=True, max_length=120)
     country = _choice("国家")
     city = _text("城市", required=True, max_length=40)
@@ -83,13 +83,13 @@ class OverseasHospitalForm(FlaskForm):
     phone = _text("电话", max_length=40)
 
 
-class EscortForm(FlaskForm):
+class EscortForm(ChineseForm):
     name = _text("姓名", required=True, max_length=60)
     phone = _text("电话", required=True, max_length=30)
     city = _choice("城市")
 
 
-class ExpertForm(FlaskForm):
+class ExpertForm(ChineseForm):
     name = _text("姓名", required=True, max_length=60)
     title = _text("职称", max_length=40)
     specialty = _text("专科", max_length=60)
@@ -107,7 +107,7 @@ DIRECTORY_FORMS = {
 }
 
 
-def directory_form(code: str, obj=None) -> FlaskForm:
+def directory_form(code: str, obj=None) -> ChineseForm:
     """The add/edit form of a directory kind; select choices come from product data."""
     form = DIRECTORY_FORMS[code](obj=obj)
     kind = directory.KINDS[code]
@@ -118,21 +118,21 @@ def directory_form(code: str, obj=None) -> FlaskForm:
     return form
 
 
-def directory_values(form: FlaskForm) -> dict:
+def directory_values(form: ChineseForm) -> dict:
     """The submitted values keyed by column name (no CSRF token)."""
     return {name: value for name, value in form.data.items() if name != "csrf_token"}
 
 
-class CsvImportForm(FlaskForm):
+class CsvImportForm(ChineseForm):
     file = FileField("CSV 文件（UTF-8 或 GBK 编码）", validators=[FileRequired("请选择要导入的 CSV 文件。")])
 
 
 # ---- staff ---------------------------------------------------------------------------------------
 
-class StaffForm(FlaskForm):
+class StaffAccountForm(ChineseForm):
     username = StringField("用户名", validators=[DataRequired("请填写用户名。"),
-                                              Length(3, 60, "用户名长度为 3–60 个字符。")])
-    display_name = StringField("显示姓名", validators=[DataRequired("请填写显示姓名。"), Length(max=60)])
+                                              Length(3, 60, "用户名长度为 3–60 个字符。"), PlainText()])
+    display_name = StringField("显示姓名", validators=[DataRequired("请填写显示姓名。"), Length(max=60), PlainText()])
     role = SelectField("角色", choices=list(STAFF_ROLE_LABELS.items()), default="coordinator", validate_choice=False)
     password = PasswordField(f"初始密码（至少 {MIN_PASSWORD} 位）", validators=[DataRequired("请设置初始密码。")])
     confirm = PasswordField("再次输入密码", validators=[EqualTo("password", "两次输入的密码不一致。")])
@@ -140,14 +140,14 @@ class StaffForm(FlaskForm):
     phone = StringField("手机号（选填）", validators=[Optional(), Length(max=30)])
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(ChineseForm):
     password = PasswordField(f"新密码（至少 {MIN_PASSWORD} 位）", validators=[DataRequired("请设置新密码。")])
     confirm = PasswordField("再次输入新密码", validators=[EqualTo("password", "两次输入的密码不一致。")])
 
 
 # ---- holiday calendar ----------------------------------------------------------------------------
 
-class HolidayNoticeForm(FlaskForm):
+class HolidayNoticeForm(ChineseForm):
     file = FileField("节假日通知 JSON 文件（holiday-cn 格式）",
                      validators=[FileRequired("请选择要导入的 JSON 文件。")])
 
@@ -162,8 +162,8 @@ class ChineseDateField(DateField):
             raise ValueError("日期格式应为 YYYY-MM-DD，例如 2027-10-01。") from None
 
 
-class HolidayDayForm(FlaskForm):
+class HolidayDayForm(ChineseForm):
     day = ChineseDateField("日期", validators=[InputRequired("请填写日期（YYYY-MM-DD）。")])
     is_off_day = RadioField("这一天", choices=[("1", "放假（不计工作日）"), ("0", "调休上班（计为工作日）")],
                             default="1", validators=[InputRequired("请选择放假或上班。")])
-    name = StringField("名称", validators=[DataRequired("请填写名称，例如“国庆节”。"), Length(max=60)])
+    name = StringField("名称", validators=[DataRequired("请填写名称，例如“国庆节”。"), Length(max=60), PlainText()])

@@ -10,8 +10,7 @@ from ...extensions import db
 from ...web.params import PER_PAGE, page_number, read_upload, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
-from .admin import supervisor_required
-from .admin_forms import CsvImportForm, directory_form, directory_values
+from .forms import CsvImportForm, directory_form, directory_values
 
 ACTIVE_FILTERS = {"1": True, "0": False, "all": None}
 
@@ -45,7 +44,6 @@ def _hints(kind: directory.Kind) -> dict[str, str]:
 
 
 @bp.get("/admin/directory/<kind>")
-@supervisor_required
 def directory_list(kind):
     """A directory with search and an active filter, paginated; supervisors only."""
     kind = kind_or_404(kind)
@@ -59,7 +57,6 @@ def directory_list(kind):
 
 
 @bp.route("/admin/directory/<kind>/new", methods=["GET", "POST"])
-@supervisor_required
 def directory_new(kind):
     """Add a hospital, overseas hospital, escort or expert; supervisors only."""
     kind = kind_or_404(kind)
@@ -73,13 +70,12 @@ def directory_new(kind):
         else:
             db.session.commit()
             flash(f"已新增{kind.label}“{item.name}”。", "success")
-            return redirect(url_for("coordinator.directory_list", kind=kind.code), code=303)
+            return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
     return render("coordinator/admin/directory_form.html", kind=kind, kinds=directory.KINDS, form=form, item=None,
                   hints=_hints(kind), status=422 if form.is_submitted() else 200)
 
 
 @bp.route("/admin/directory/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
-@supervisor_required
 def directory_edit(kind, item_id):
     """Edit one directory row; supervisors only."""
     kind = kind_or_404(kind)
@@ -94,20 +90,18 @@ def directory_edit(kind, item_id):
         else:
             db.session.commit()
             flash(f"已保存“{item.name}”。" if changes else "没有需要保存的修改。", "success" if changes else "info")
-            return redirect(url_for("coordinator.directory_list", kind=kind.code), code=303)
+            return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
     return render("coordinator/admin/directory_form.html", kind=kind, kinds=directory.KINDS, form=form, item=item,
                   hints=_hints(kind), status=422 if form.is_submitted() else 200)
 
 
 @bp.post("/admin/directory/<kind>/<int:item_id>/deactivate")
-@supervisor_required
 def directory_deactivate(kind, item_id):
     """Stop offering a directory row for new requests (kept for history); supervisors only."""
     return _set_active(kind, item_id, False)
 
 
 @bp.post("/admin/directory/<kind>/<int:item_id>/reactivate")
-@supervisor_required
 def directory_reactivate(kind, item_id):
     """Offer a deactivated directory row again; supervisors only."""
     return _set_active(kind, item_id, True)
@@ -118,7 +112,7 @@ def _set_active(code: str, item_id: int, active: bool):
     item = item_or_404(kind.code, item_id)
     directory.set_active(kind.code, item, active, actor=current_user)
     db.session.commit()
-    next_url = safe_next(url_for("coordinator.directory_list", kind=kind.code))
+    next_url = safe_next(url_for("supervisor.directory_list", kind=kind.code))
     if wants_fragment():
         return render("coordinator/admin/_directory_row.html", kind=kind, item=item, next_url=next_url)
     flash(f"已{'恢复启用' if active else '停用'}“{item.name}”。", "success")
@@ -126,7 +120,6 @@ def _set_active(code: str, item_id: int, active: bool):
 
 
 @bp.route("/admin/directory/<kind>/import", methods=["GET", "POST"])
-@supervisor_required
 def directory_import(kind):
     """Upsert a directory from a CSV file, all or nothing, errors by line; supervisors only."""
     kind = kind_or_404(kind)
@@ -145,14 +138,13 @@ def directory_import(kind):
             db.session.commit()
             flash(f"导入完成：新增 {result.created} 条，更新 {result.updated} 条，未变化 {result.unchanged} 条。",
                   "success")
-            return redirect(url_for("coordinator.directory_list", kind=kind.code), code=303)
+            return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
     return render("coordinator/admin/directory_import.html", kind=kind, kinds=directory.KINDS, form=form,
                   errors=errors, allowed_values=directory.allowed_values,
                   status=422 if form.is_submitted() else 200)
 
 
 @bp.get("/admin/directory/<kind>/template.csv")
-@supervisor_required
 def directory_template(kind):
     """An empty CSV with the right header, to fill in and import; supervisors only."""
     kind = kind_or_404(kind)

@@ -15,9 +15,8 @@ from ...models import OPEN_STATUSES, Case, HolidayOverride, SlaClock, User
 from ...web.params import PER_PAGE, page_number, parse_int, read_upload
 from ...web.render import render
 from . import bp
-from .admin import supervisor_required
-from .admin_assign import line_names
-from .admin_forms import HolidayDayForm, HolidayNoticeForm
+from .assign import line_names
+from .forms import HolidayDayForm, HolidayNoticeForm
 
 
 def provisional_clocks():
@@ -47,14 +46,12 @@ def _calendar_page(year: int, *, notice_form=None, day_form=None, status: int = 
 
 
 @bp.get("/admin/holidays")
-@supervisor_required
 def holiday_list():
     """One year of the calendar: its source, its imported or hand-entered days; supervisors only."""
     return _calendar_page(_year_arg())
 
 
 @bp.post("/admin/holidays/import")
-@supervisor_required
 def holiday_import():
     """Import a State Council notice (holiday-cn JSON) and recompute provisional deadlines; supervisors only."""
     form = HolidayNoticeForm()
@@ -70,12 +67,11 @@ def holiday_import():
             db.session.commit()
             flash(f"已导入 {notice.year} 年节假日安排 {len(notice.days)} 天；重新计算了 {recomputed} 个暂定时限。",
                   "success")
-            return redirect(url_for("coordinator.holiday_list", year=notice.year), code=303)
+            return redirect(url_for("supervisor.holiday_list", year=notice.year), code=303)
     return _calendar_page(_year_arg(), notice_form=form, status=422)
 
 
 @bp.post("/admin/holidays/days")
-@supervisor_required
 def holiday_add():
     """Enter one day off or make-up working day by hand; open deadlines are recomputed; supervisors only."""
     form = HolidayDayForm()
@@ -85,12 +81,11 @@ def holiday_add():
         db.session.commit()
         flash(f"已将 {day.isoformat()} 设为{'放假' if is_off else '调休上班'}（{row.name}），已重新计算未结时限。",
               "success")
-        return redirect(url_for("coordinator.holiday_list", year=day.year), code=303)
+        return redirect(url_for("supervisor.holiday_list", year=day.year), code=303)
     return _calendar_page(_year_arg(), day_form=form, status=422)
 
 
 @bp.get("/admin/holidays/provisional")
-@supervisor_required
 def provisional_list():
     """Open cases whose running deadlines are provisional (暂定) until a notice is imported; supervisors only."""
     stmt = (provisional_clocks()
