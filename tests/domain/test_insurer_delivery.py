@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal import mail
+from portal.blueprints.auditor.exports import weekly_xlsx
 from portal.domain import insurer, reports
 from portal.extensions import db
 from portal.models import AuditLog, InsurerDelivery
@@ -46,14 +47,14 @@ def test_a_delivered_report_reaches_the_insurers_inbox_and_mail(app, second_opin
     assert (row.kind, row.case_id, row.document_ids, row.read_at) == ("case_report", case.id, [report.id], None)
     assert row.title == f"{case.ref} 国内第二诊疗意见：第二诊疗意见报告"
     assert row.email_to is None                         # no address was configured when it was delivered
-    assert insurer.send_pending(now=at(2026, 6, 10, 12)) == 0
+    assert insurer.send_pending(weekly_xlsx, now=at(2026, 6, 10, 12)) == 0
     row.email_to = "reports@sd.example"
-    assert insurer.send_pending(now=at(2026, 6, 10, 12)) == 1
+    assert insurer.send_pending(weekly_xlsx, now=at(2026, 6, 10, 12)) == 1
     [message] = mail.outbox()
     assert message["To"] == "reports@sd.example" and case.ref in message["Subject"]
     assert case.insured.name not in message.get_content()   # no personal data by e-mail
     assert row.emailed_at == at(2026, 6, 10, 12)
-    assert insurer.send_pending(now=at(2026, 6, 10, 13)) == 0  # once
+    assert insurer.send_pending(weekly_xlsx, now=at(2026, 6, 10, 13)) == 0  # once
 
 
 def test_the_weekly_report_is_mailed_with_its_xlsx(app, product):
@@ -61,7 +62,7 @@ def test_the_weekly_report_is_mailed_with_its_xlsx(app, product):
     report = reports.build_weekly("2026-W23", built_by="scheduler", now=at(2026, 6, 8, 9))
     row = db.session.scalars(select(InsurerDelivery)).one()
     assert (row.kind, row.weekly_report_id, row.email_to) == ("weekly_report", report.id, "reports@sd.example")
-    assert insurer.send_pending(now=at(2026, 6, 8, 9, 2)) == 1
+    assert insurer.send_pending(weekly_xlsx, now=at(2026, 6, 8, 9, 2)) == 1
     [message] = mail.outbox()
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "weekly-report-2026-W23-v1.xlsx"
@@ -72,12 +73,16 @@ def test_the_weekly_report_is_mailed_with_its_xlsx(app, product):
 def test_a_failed_send_stays_unsent_visible_and_is_tried_again(app, second_opinion, monkeypatch):
     row = db.session.scalars(select(InsurerDelivery)).one()
     row.email_to = "reports@sd.example"
-    monkeypatch.setattr(mail, "send", lambda *a, **k: False)
-    assert insurer.send_pending(now=at(2026, 6, 10, 12)) == 0
+    def refuse(*args, **kwargs):
+        raise mail.DeliveryError("SMTPServerDisconnected: gone")
+
+    monkeypatch.setattr(mail, "deliver", refuse)
+    assert insurer.send_pending(weekly_xlsx, now=at(2026, 6, 10, 12)) == 0
     assert row.emailed_at is None and row.email_error.startswith("邮件未能发出")
+    assert row.email_error.endswith("SMTPServerDisconnected: gone")
     assert insurer.status() == insurer.Status(unsent=1, unread=1)
     monkeypatch.undo()
-    assert insurer.send_pending(now=at(2026, 6, 10, 13)) == 1
+    assert insurer.send_pending(weekly_xlsx, now=at(2026, 6, 10, 13)) == 1
     assert (row.email_error, insurer.status()) == (None, insurer.Status(unsent=0, unread=1))
 
 
