@@ -115,6 +115,7 @@ MATRIX: dict[str, Entry] = {
     "auditor.receipt_verify": Entry(AUDITOR),
     "auditor_search.by_id_number": Entry(AUDITOR),  # a POST that only reads (the ID stays out of the URL)
     "auditor.inbox_list": Entry(AUDITOR),
+    "supervisor.delivery_list": Entry(SUPERVISOR),
     "auditor.inbox_read": Entry(AUDITOR, "delivery"),  # the auditor's one write: 已阅 (web.access.AUDITOR_WRITES)
     # 史带's own accounts: managed by 史带's auditor_admin, never by the 英仕 supervisor (issue 13 item 9)
     "oversight.account_list": Entry(AUDITOR_ADMIN),

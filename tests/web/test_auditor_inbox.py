@@ -81,3 +81,17 @@ def test_the_auditor_sees_each_steps_working_days_and_what_a_clock_waits_for(app
     assert 'id="step-times"' in page and 'id="step-hospital_accepted"' in page and "进行中" in page
     staff_page = login_as(coord).get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert "安排就医时限（40 个工作日）待“医疗签证已获批”后起算" in staff_page
+
+
+def test_the_supervisor_sees_what_is_unsent_or_unread(app, product, login_as):
+    row = _weekly_delivery()
+    row.email_to, row.email_error = "reports@sd.example", "邮件未能发出（2026-11-30 09:02）：SMTPServerDisconnected"
+    db.session.commit()
+    boss = login_as("supervisor")
+    page = boss.get("/staff/admin/deliveries?open=1").get_data(as_text=True)
+    assert "<html" in page and "邮件未送达 <strong>1</strong> 份；史带未阅 <strong>1</strong> 份" in page
+    assert "英仕每周服务进度报告 2026-W47（第 1 版）" in page and "SMTPServerDisconnected" in page and "未阅" in page
+    fragment = boss.get("/staff/admin/deliveries?page=1", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and fragment.lstrip().startswith('<div id="delivery-results">')
+    assert login_as("coordinator").get("/staff/admin/deliveries").status_code == 403
+    assert login_as("auditor").get("/staff/admin/deliveries").status_code == 403
