@@ -12,7 +12,7 @@ import portal.models.base  # noqa: F401  (UTCDateTime)
 from portal.db_guards import I15_TABLES, create_guards, drop_guards
 
 revision = "i15_privacy"
-down_revision = "i20_dashboard_snapshot"
+down_revision = "i13_outbox_params"
 branch_labels = None
 depends_on = None
 

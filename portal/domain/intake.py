@@ -12,6 +12,7 @@ from ..models import Case, CaseRefCounter, InsuredPerson, Policy, SlaClock, utcn
 from . import consent, eligibility, history, ledger, notify, sla
 from .errors import DomainError
 from .identity import normalize_id
+from .product_data import HOTLINE
 
 #: request fields with their own Case column; everything else goes to Case.request_data
 COLUMNS = ("city", "hospital_id", "department", "diagnosis", "illness", "first_diagnosis_date",
@@ -158,4 +159,4 @@ def _refuse(case: Case, line, results: list, *, actor, now: datetime) -> None:
                    now=now)
     notify.insured(case, "服务申请未通过核实",
                    f"很抱歉，您的{line.name}申请（编号 {case.ref}）未能受理：" + "".join(r["reason"] for r in reasons)
-                   + "如有疑问请致电 400-606-5033。")
+                   + f"如有疑问请致电 {HOTLINE}。")

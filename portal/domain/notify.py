@@ -5,8 +5,7 @@ from sqlalchemy import select
 from .. import mail, outbox, sms
 from ..extensions import db
 from ..models import Notification, User
-
-HOTLINE = "400-606-5033"
+from .product_data import HOTLINE
 
 
 def insured(case, title: str, body: str) -> Notification:
@@ -26,5 +25,5 @@ def insured(case, title: str, body: str) -> Notification:
                        subject=f"【重疾就医保】{title}", purpose="case_update", notification=note)
     elif phone and sms.enabled():
         outbox.enqueue("sms", phone, f"【重疾就医保】{title}：案件 {case.ref}。详情请登录查看或致电 {HOTLINE}。",
-                       purpose="case_update", notification=note)
+                       purpose="case_update", notification=note, params={"title": title[:20], "ref": case.ref})
     return note

@@ -2,9 +2,23 @@
 
 from urllib.parse import quote
 
-from flask import abort, send_file
+from flask import abort, request, send_file
 
 from ..domain import documents
+from ..extensions import db
+from . import audit
+
+
+def audited_document_response(document, *, download: bool = False):
+    """Serve a document the caller may read (access already checked) — every audience's one way: the read
+    goes to the audit log (kind, download) and is committed first; ?download=1 (or `download`) asks for an
+    attachment; a file missing on disk is 404 and not logged."""
+    download = download or request.args.get("download") == "1"
+    if not documents.path_of(document).is_file():
+        abort(404)
+    audit.record("document.view", obj=document, detail={"kind": document.kind, "download": download})
+    db.session.commit()
+    return document_response(document, download=download)
 
 
 def document_response(document, *, download: bool = False, legal_hold: bool = False):

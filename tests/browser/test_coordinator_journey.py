@@ -4,6 +4,7 @@ import io
 import re
 from datetime import datetime, time, timedelta
 
+import helpers
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
@@ -16,8 +17,7 @@ from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import Appointment, Case, Escort, EscortAssignment, Expert, Hospital, User, utcnow
 
-PDF = {"name": "report.pdf", "mimeType": "application/pdf",
-       "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}
+PDF = {"name": "report.pdf", "mimeType": "application/pdf", "buffer": helpers.PDF}
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from casework import at, document, make_directory, make_staff, open_case, walk
+from casework import at, document, walk
 from helpers import accept_required_documents
 from sqlalchemy import select
 
@@ -19,19 +19,9 @@ DAY1 = at(2026, 6, 1, 9)  # Monday; arrange clocks of 5 working days are due Mon
 
 
 @pytest.fixture
-def directory(app, product):
-    return make_directory()
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_staff(make_user)
-
-
-@pytest.fixture
-def open_(make_policy, directory, staff):
-    """open_(line, when=DAY1, **extra) → a case submitted through intake by the coordinator."""
-    return lambda line, when=DAY1, **extra: open_case(make_policy, directory, line, when, staff.coord, **extra)
+def open_(open_):
+    """open_(line, when=DAY1, **extra): the folder's fixture, on DAY1 unless told."""
+    return lambda line, when=DAY1, **extra: open_(line, when, **extra)
 
 
 def perform(case, action, actor, when, **fields):

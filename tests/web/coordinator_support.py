@@ -12,7 +12,6 @@ from portal.extensions import db
 from portal.models import Escort, Expert, Hospital
 
 SH = ZoneInfo("Asia/Shanghai")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

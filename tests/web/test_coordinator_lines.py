@@ -5,9 +5,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from coordinator_support import PDF, act, advance, consent_abroad, later, make_directory, open_case, today
+from coordinator_support import act, advance, consent_abroad, later, make_directory, open_case, today
 from coordinator_support import covered_insured as insured_for
-from helpers import accept_required_documents
+from helpers import PDF, accept_required_documents
 from sqlalchemy import select
 
 from portal.extensions import db

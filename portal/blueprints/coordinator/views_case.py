@@ -1,13 +1,12 @@
 """The case workspace: one generic action endpoint for every lifecycle step, document review and viewing."""
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, url_for
 from flask_login import current_user
 
-from ...domain import auditlog, documents, lifecycle, lines, review
+from ...domain import documents, lifecycle, lines, review
 from ...domain.errors import DomainError
-from ...extensions import db
 from ...web import action_ui
-from ...web.files import document_response
+from ...web.files import audited_document_response
 from ...web.render import redirect_after_post, render, wants_fragment
 from ...web.saving import Saved, refuse, save, stale
 from . import bp
@@ -123,10 +122,7 @@ def _document_or_404(case, document_id: int):
 def document_view(case_id, document_id):
     """Open one document of the case inline (or ?download=1); every view is in the audit log; staff."""
     case = get_case_or_404(case_id)
-    document = _document_or_404(case, document_id)
-    auditlog.record("document.view", obj=document)
-    db.session.commit()
-    return document_response(document, download=request.args.get("download") == "1")
+    return audited_document_response(_document_or_404(case, document_id))
 
 
 @bp.post("/cases/<int:case_id>/documents/<int:document_id>/review")

@@ -1,15 +1,14 @@
 """上传资料: the checklist of what the line still needs, uploads tagged by kind, and serving files."""
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ...domain import auditlog, documents
+from ...domain import documents
 from ...domain.errors import DomainError
 from ...domain.product_data import DOCUMENT_KINDS, REPORT_KINDS
-from ...extensions import db
 from ...models import Case
-from ...web.files import document_response
+from ...web.files import audited_document_response
 from ...web.render import render, wants_fragment
 from ...web.saving import refuse, save
 from . import bp
@@ -61,10 +60,7 @@ def document_view(case_id, document_id):
     """One file of the case or a delivered report, every read recorded in the audit log; its insured only."""
     case = get_case_or_404(case_id)
     document = get_document_or_404(case, document_id)
-    auditlog.record("document.view", obj=document)
-    db.session.commit()
-    download = request.args.get("download") == "1" or document.kind in REPORT_KINDS
-    return document_response(document, download=download)
+    return audited_document_response(document, download=document.kind in REPORT_KINDS)
 
 
 def _page(case, form, *, status=200, saved=(), trigger=None):
