@@ -66,18 +66,23 @@ def test_a_worker_killed_mid_upload_leaves_an_orphan_that_the_reconciler_quarant
             for _ in range(2):
                 part, kind = multipart({"kind": "medical_record"},
                                        {"files": ("检查报告.pdf", PDF, "application/pdf")})
-                statuses.append(raw_post(server.port, path, part, kind, cookie=cookie_header(client),
-                                         token=client.token).status)
+                reply = raw_post(server.port, path, part, kind, cookie=cookie_header(client), token=client.token)
+                # PostgreSQL: two uploads to one case at once race for its history; the loser is refused
+                # as stale (nothing kept, its file removed) and may simply upload again
+                assert reply.status == 303 or (reply.status == 422 and "已被他人更新" in reply.text), reply.status
+                statuses.append(reply.status)
             return statuses
 
         results = in_threads([lambda c=c: upload_twice(c) for c in clients], timeout=120)
-        assert all(r == [303, 303] for r in results), results
+        assert not any(isinstance(r, Exception) for r in results), results
+        accepted = sum(r.count(303) for r in results)
+        assert accepted >= 2
     finally:
         holder.close()
         server.stop()
     assert rows(db.app, "SELECT stored_name FROM document GROUP BY stored_name HAVING count(*) > 1") == []
     names = {r[0] for r in rows(db.app, "SELECT stored_name FROM document")}
-    assert len(names) == 6 and names == {p.name for p in _stored(db.upload_dir)}
+    assert len(names) == accepted and names == {p.name for p in _stored(db.upload_dir)}
     again = flask(db.env(), "uploads", "reconcile", "--older-than-minutes", "0")
     assert "隔离无记录引用的文件 0 个" in again.stdout
 
