@@ -2,40 +2,37 @@
 failed is run again by the scheduler's catch-up, and a scheduler killed mid-sweep is replaced within a minute."""
 
 import signal
-import subprocess
-import sys
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
-from harness import ROOT, scheduler, wait_until
+from harness import in_threads, scheduler, wait_until
+from sqlalchemy import text
 from world import add_cases, rows, scalar
 
 from portal.models import utcnow
 
-BUILD_AT = """
-import sys, time
-from portal import create_app
-from portal.domain.reports import build_weekly
-from portal.extensions import db
-from sqlalchemy import text
-app = create_app()
-with app.app_context():
-    db.session.execute(text("SELECT 1")).all()  # connected before the start line
-    time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
-    report = build_weekly("2026-W47", built_by=sys.argv[2])
-    db.session.commit()
-    print(report.version)
-"""
-
 
 def test_weekly_reports_built_at_the_same_instant_get_one_version_each(database):
-    db = database
-    start = time.time() + 6  # every process is up and connected by then; they build at the same instant
-    builders = [subprocess.Popen([sys.executable, "-c", BUILD_AT, str(start), f"p{i}"], cwd=ROOT, env=db.env(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(4)]
-    outputs = [p.communicate(timeout=120) for p in builders]
-    assert [p.returncode for p in builders] == [0] * 4, [err[-2000:] for _, err in outputs]
-    assert sorted(int(out) for out, _ in outputs) == [1, 2, 3, 4]
+    """Four builds on four connections released by one barrier: `flask report weekly` racing the Monday job."""
+    from portal.domain.reports import build_weekly
+    from portal.extensions import db as sqla
+
+    db, start = database, threading.Barrier(4)
+
+    def build(by: str) -> int:
+        with db.app.app_context():
+            try:
+                sqla.session.execute(text("SELECT 1")).all()  # connected before the start line
+                start.wait(timeout=30)
+                report = build_weekly("2026-W47", built_by=by)
+                sqla.session.commit()
+                return report.version
+            finally:
+                sqla.session.remove()
+
+    versions = in_threads([lambda i=i: build(f"p{i}") for i in range(4)], timeout=120)
+    assert not any(isinstance(v, Exception) for v in versions), versions  # before: IntegrityError (uq_weekly_…)
+    assert sorted(versions) == [1, 2, 3, 4]
     assert [r[0] for r in rows(db.app, "SELECT version FROM weekly_report WHERE week = '2026-W47' "
                                        "ORDER BY version")] == [1, 2, 3, 4]
 
