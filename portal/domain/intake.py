@@ -9,9 +9,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..calendar import business_today
 from ..extensions import db
 from ..models import Case, CaseRefCounter, InsuredPerson, Policy, SlaClock, utcnow
-from . import eligibility, history, ledger, notify, sla
+from . import consent, eligibility, history, ledger, notify, sla
 from .errors import DomainError
 from .identity import normalize_id
+from .product_data import HOTLINE
 
 #: request fields with their own Case column; everything else goes to Case.request_data
 COLUMNS = ("city", "hospital_id", "department", "diagnosis", "illness", "first_diagnosis_date",
@@ -45,12 +46,16 @@ def preview(*, insured, line_code: str, data: dict, now: datetime | None = None)
 
 def submit_request(*, insured, line_code: str, data: dict, actor, channel: str = "portal",
                    now: datetime | None = None) -> Case:
-    """Open a case: eligible → submitted with a unit reserved and clocks started; else kept as terminated."""
+    """Open a case: eligible → submitted with a unit reserved and clocks started; else kept as terminated.
+
+    Refused on every channel (DomainError on field `consent`) until the insured consented to the privacy
+    notice in effect (SPEC §7): without it not even an ineligible request is kept."""
     now = now or utcnow()
     today = business_today(now)
     line = insured.policy.product.line(line_code)
     if line is None:
         raise DomainError("本产品不提供该项服务。", "line_code")
+    consent.require_consent(insured, now)
     columns = _columns(data)
     eligibility.check_admission_slip(columns["admission_slip_date"], today)
     results = eligibility.evaluate(insured=insured, line_code=line_code, data=data, on_date=today)
@@ -154,4 +159,4 @@ def _refuse(case: Case, line, results: list, *, actor, now: datetime) -> None:
                    now=now)
     notify.insured(case, "服务申请未通过核实",
                    f"很抱歉，您的{line.name}申请（编号 {case.ref}）未能受理：" + "".join(r["reason"] for r in reasons)
-                   + "如有疑问请致电 400-606-5033。")
+                   + f"如有疑问请致电 {HOTLINE}。")

@@ -90,6 +90,10 @@ LINES = [
     },
 ]
 
+#: 英仕's service hotline, as every page, notice and message gives it (and the tel: link it dials)
+HOTLINE = "400-606-5033"
+HOTLINE_TEL = "tel:" + HOTLINE.replace("-", "")
+
 CLOCK_LABELS = {"arrange": "安排时限", "decision": "启动决定时限", "report": "报告时限", "treatment": "安排就医时限"}
 
 PRODUCT = {

@@ -2,20 +2,16 @@
 
 from flask import flash, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from ...domain import documents, history, lifecycle, lines, sla
-from ...domain.errors import DomainError, StaleCaseError
+from ...domain import documents, history, lifecycle, lines, sla, transfers
 from ...domain.product_data import REPORT_KINDS
-from ...extensions import db
 from ...web.forms import VersionedForm
 from ...web.render import redirect_after_post, render, wants_fragment
+from ...web.saving import save
 from . import bp
 from .queries import case_for_panel, current_appointment, current_escort, get_case_or_404, open_requests
-
-STALE = "该案件已被他人更新，请刷新后重试"
 
 
 class CancelForm(VersionedForm):
@@ -50,28 +46,20 @@ def case_cancel(case_id):
     form = CancelForm()
     if not form.validate_on_submit():
         return _confirm_page(case, form, status=422)
-    try:
-        version = form.version.data or ""
-        lifecycle.perform(case, "cancel", actor=current_user, note=form.note.data or "",
-                          expected_version=int(version) if version.isdigit() else None)
-        db.session.commit()
-    except (StaleCaseError, StaleDataError):
-        db.session.rollback()
-        return _refused(case, form, STALE, 409)
-    except DomainError as error:
-        db.session.rollback()
-        return _refused(case, form, error.message, 422)
+    result = save(form, lambda: lifecycle.perform(case, "cancel", actor=current_user, note=form.note.data or "",
+                                                  expected_version=form.expected_version()), field="note")
+    if not result.ok:
+        return _refused(case, form, result)
     flash("您的申请已取消，占用的服务次数已退回。", "success")
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id), trigger="case-updated")
 
 
-def _refused(case, form, message: str, status: int):
+def _refused(case, form, result):
     """A refused cancel: back on the confirm page (no JS), or the case page with the message (htmx)."""
     if wants_fragment():
-        flash(message, "error")
+        flash(result.message, "error")
         return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
-    form.note.errors = [*form.note.errors, message]
-    return _confirm_page(case, form, status=status)
+    return _confirm_page(case, form, status=result.status)
 
 
 def _confirm_page(case, form, *, status=200):
@@ -108,4 +96,7 @@ def panel(case) -> dict:
         "termination": lines.TERMINATION_REASONS.get(case.termination_reason or ""),
         "can_cancel": _can_cancel(case),
         "kind_label": documents.kind_label,
+        # an overseas case whose records are not sent yet and no recipient is consented to (SPEC §7)
+        "cross_border_due": transfers.can_ask(case) and not any(
+            r.action == "given" for r in transfers.consents_for_case(case)),
     }
