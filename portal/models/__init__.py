@@ -13,7 +13,9 @@ from .cases import (
     DocumentRequest,
     Entitlement,
     EntitlementEntry,
+    FormSubmission,
     Notification,
+    ServiceRating,
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
@@ -25,7 +27,7 @@ __all__ = [
     "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
     "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "DataGeneration",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
-    "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital",
+    "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "ServiceRating", "HolidayOverride", "Hospital",
     "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",

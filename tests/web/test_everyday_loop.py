@@ -35,3 +35,69 @@ def test_request_documents_without_a_kind_is_refused_in_chinese(world, login_as)
     assert response.status_code == 422 and "请至少选择一项资料" in response.get_data(as_text=True)
     db.session.refresh(case)
     assert case.status == "verifying"
+
+
+# ---- item 2: a double submit creates one case, one unit, one set of documents ----------------------------
+
+def _key(html: str) -> str:
+    return re.search(r'name="submission_key" type="hidden" value="([0-9a-f]{32})"', html).group(1)
+
+
+def test_the_apply_form_posted_twice_opens_one_case(make_policy, make_user, login_as):
+    from sqlalchemy import func, select
+    from test_insured_support import answers
+
+    from portal import calendar
+    from portal.models import Case, Entitlement, Hospital
+
+    directory = make_directory()
+    person = insured_for(make_policy)
+    client = login_as(make_user("insured", insured=person))
+    hospital = db.session.get(Hospital, directory.bj.id)
+    key = _key(client.get("/me/apply/green_outpatient").get_data(as_text=True))
+    data = {**answers(calendar.business_today(), hospital, city="北京"), "submission_key": key}
+    first = client.post("/me/apply/green_outpatient", data=data)
+    second = client.post("/me/apply/green_outpatient", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+    assert db.session.scalar(select(Entitlement.reserved).where(Entitlement.line_code == "green_outpatient")) == 1
+
+
+def test_the_hotline_intake_posted_twice_opens_one_case(make_policy, make_user, login_as):
+    from sqlalchemy import func, select
+
+    from portal import calendar
+    from portal.models import Case
+
+    make_directory()
+    person = insured_for(make_policy)
+    client = login_as(make_user("coordinator"))
+    html = client.get(f"/staff/intake/{person.id}?line=domestic_second_opinion").get_data(as_text=True)
+    data = {"submission_key": _key(html), "channel": "ys_hotline", "name": person.name, "id_type": "id_card",
+            "id_number": person.id_number, "illness": "恶性肿瘤——重度",
+            "first_diagnosis_date": calendar.business_today().isoformat()}
+    url = f"/staff/intake/{person.id}?line=domestic_second_opinion"
+    first, second = client.post(url, data=data), client.post(url, data=data)
+    assert first.status_code == second.status_code == 303, first.get_data(as_text=True)[:2000]
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_an_upload_posted_twice_stores_the_files_once(world, make_user, login_as):
+    import io
+
+    from sqlalchemy import func, select
+
+    from portal.models import Document
+
+    _, _, case = world
+    client = login_as(make_user("insured", insured=case.insured))
+    key = _key(client.get(f"/me/cases/{case.id}/documents").get_data(as_text=True))
+
+    def post():
+        return client.post(f"/me/cases/{case.id}/documents", content_type="multipart/form-data", data={
+            "submission_key": key, "file_id_document": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "证件.pdf")})
+
+    assert post().status_code == post().status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 1

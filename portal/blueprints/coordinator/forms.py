@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain.product_data import DOCUMENT_KINDS
+from ...domain.submissions import new_key
 from ...models import CHANNELS, ID_TYPES
 from .choices import Choices
 
@@ -83,6 +84,7 @@ HOTLINE_CHANNELS = [(code, CHANNELS[code]) for code in ("ys_hotline", "sd_hotlin
 def intake_form(line, choices: Choices, *, bind: bool = False) -> StaffForm:
     """The hotline request form of one service line: caller identity, illness and where."""
     attrs = {
+        "submission_key": HiddenField(default=new_key),
         "channel": RadioField("来电渠道", choices=HOTLINE_CHANNELS, default="ys_hotline",
                               validators=[InputRequired("请选择来电渠道。")]),
         "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60)]),
@@ -117,7 +119,7 @@ def intake_data(form) -> dict:
     """The request as `intake.submit_request` takes it: empty answers left out."""
     data = {}
     for name, field in form._fields.items():
-        if name in ("channel", "csrf_token") or field.data in (None, ""):
+        if name in ("channel", "csrf_token", "submission_key") or field.data in (None, ""):
             continue
         data[name] = field.data.strip() if isinstance(field.data, str) else field.data
     return data
@@ -144,6 +146,7 @@ class ReviewForm(CaseForm):
 class StaffUploadForm(CaseForm):
     """A document received by email or post, uploaded by the coordinator on the insured's behalf."""
 
+    submission_key = HiddenField(default=new_key)
     kind = SelectField("资料类型", choices=[("", "— 请选择 —"), *DOCUMENT_KINDS.items()],
                        validators=[DataRequired("请选择资料类型。")])
     file = FileField("文件（JPG、PNG、HEIC 或 PDF）")

@@ -3,7 +3,7 @@
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 
-from ...domain import auditlog, documents, lifecycle, lines, review
+from ...domain import auditlog, documents, lifecycle, lines, review, submissions
 from ...domain.errors import DomainError
 from ...extensions import db
 from ...web.files import document_response
@@ -142,6 +142,8 @@ def document_upload(case_id):
         return _workspace(case, bound=form, status=409)
 
     def write():
+        if submissions.is_repeat(form.submission_key.data, actor=current_user, purpose="upload"):
+            raise DomainError("该文件已上传，无需重复提交。")
         document = documents.save_upload(case, form.file.data, kind=form.kind.data, actor=current_user)
         review.record_staff_upload(document, actor=current_user, expected_version=form.expected_version())
 

@@ -83,7 +83,8 @@ def intake_submit(insured_id):
         return _page(insured, line, form, status=422)
     try:
         case = intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
-                                     actor=current_user, channel=form.channel.data)
+                                     actor=current_user, channel=form.channel.data,
+                                     submission_key=form.submission_key.data)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

@@ -55,8 +55,9 @@ def apply_submit(line_code):
         return _page(line, form, status=422)
     try:
         case = intake.submit_request(insured=my_insured(), line_code=line.code, data=form.domain_data(),
-                                     actor=current_user, channel="portal")
-        if "admission_slip" in form:
+                                     actor=current_user, channel="portal",
+                                     submission_key=form.submission_key.data)
+        if _has_file(form, "admission_slip") and not case.is_repeat:  # a repeat stores nothing more
             documents.save_upload(case, form.admission_slip.data, kind="admission_slip", actor=current_user)
     except DomainError as error:
         db.session.rollback()
@@ -69,6 +70,10 @@ def apply_submit(line_code):
     else:
         flash(f"申请已提交，编号 {case.ref}。请尽快上传所需资料。", "success")
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
+
+
+def _has_file(form, name: str) -> bool:
+    return name in form and bool(getattr(form[name].data, "filename", None))
 
 
 def _form(line, **data):

@@ -4,13 +4,13 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ...domain import auditlog, documents
+from ...domain import auditlog, documents, submissions
 from ...domain.errors import DomainError
 from ...domain.product_data import DOCUMENT_KINDS, REPORT_KINDS
 from ...extensions import db
 from ...models import Case
 from ...web.files import document_response
-from ...web.render import render, wants_fragment
+from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
 from .forms import UploadForm, upload_rule
 from .queries import get_case_or_404, get_document_or_404, open_requests
@@ -37,6 +37,10 @@ def document_upload(case_id):
         return _page(case, form, status=409)
     saved, current = [], "files"
     try:
+        if submissions.is_repeat(form.submission_key.data, actor=current_user, purpose="upload"):
+            db.session.rollback()  # the same files, sent twice (a double tap): stored once
+            flash("这些文件已经上传过了，无需重复提交。", "info")
+            return redirect_after_post(url_for("insured.document_list", case_id=case.id))
         for name, kind, storage in form.uploads():
             current = name  # where a refusal of this file is shown
             saved.append(documents.save_upload(case, storage, kind=kind, actor=current_user))

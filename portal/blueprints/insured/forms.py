@@ -2,14 +2,15 @@
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ... import calendar
 from ...domain.documents import ACCEPTED_LABEL, size_label
 from ...domain.product_data import DOCUMENT_KINDS
+from ...domain.submissions import new_key
 
 #: what the file inputs offer; phones show "take photo" for the image types
 ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,.png,.heic,.heif,.pdf"
@@ -50,6 +51,8 @@ def _not_after_today(message: str):
 class ApplyForm(ChineseForm):
     """Questions every line asks; `apply_form_for` adds the ones its line needs."""
 
+    #: idempotency key: a second tap or a retry of this page's submit finds the case the first one opened
+    submission_key = HiddenField(default=new_key)
     diagnosis = StringField("医生给出的诊断", validators=[DataRequired("请填写诊断。"), Length(max=200)])
     first_diagnosis_date = DateField("初次确诊日期", validators=[
         InputRequired("请选择初次确诊日期。"), _not_after_today("初次确诊日期不能晚于今天。")])
@@ -73,7 +76,10 @@ class ApplyForm(ChineseForm):
 
     def set_hospitals(self, hospitals) -> None:
         """Offer the directory hospitals of the chosen city."""
-        placeholder = "请选择医院" if hospitals else "请先选择城市"
+        city_chosen = bool(self.city.data) if "city" in self else False
+        placeholder = "请选择医院" if hospitals else "该城市暂无可选医院" if city_chosen else "请先选择城市"
+        #: a seed city whose directory has no hospital yet: the page offers the hotline instead
+        self.no_hospitals_in_city = city_chosen and not hospitals
         self.hospital_id.choices = [("", placeholder)] + [(str(h.id), h.name) for h in hospitals]
 
     def validate_hospital_id(self, field):
@@ -92,10 +98,19 @@ class _CityQuestions:
 
 
 class _AdmissionSlipQuestions:
-    admission_slip_date = DateField("住院条开具日期", validators=[
-        InputRequired("请选择住院条开具日期。"), _not_after_today("住院条开具日期不能晚于今天。")])
-    admission_slip = FileField("住院条照片或 PDF", render_kw={"accept": ACCEPT},
-                               validators=[FileRequired("请拍照或选择住院条文件。")])
+    """The seed asks 是否已开具住院条: a request may come before the slip; the clock starts at its date."""
+
+    admission_slip_date = DateField("住院条开具日期（已开具时填写）", validators=[
+        Optional(), _not_after_today("住院条开具日期不能晚于今天。")])
+    admission_slip = FileField("住院条照片或 PDF（已开具时上传）", render_kw={"accept": ACCEPT})
+
+    def validate_admission_slip(self, field):
+        has_file = bool(getattr(field.data, "filename", None))
+        if self.admission_slip_date.data and not has_file:
+            raise ValidationError("已填写开具日期，请同时拍照或选择住院条文件。")
+        if has_file and not self.admission_slip_date.data:
+            self.admission_slip_date.errors = [*self.admission_slip_date.errors, "请填写住院条开具日期。"]
+            raise ValidationError("请在上方填写这张住院条的开具日期。")
 
 
 class _CountryQuestions:
@@ -134,6 +149,7 @@ def _kind_fields() -> dict:
 class _UploadBase(ChineseForm):
     """One file input per document kind (the page shows those still needed) plus a free row."""
 
+    submission_key = HiddenField(default=new_key)
     kind = SelectField("资料类型", choices=list(DOCUMENT_KINDS.items()), default="other")
     files = MultipleFileField("选择文件（可多选）", render_kw={"accept": ACCEPT})
 
