@@ -28,13 +28,33 @@ def perform(case, action: str, *, actor, expected_version: int | None = None, no
     refusal = _refusal(case, spec, actor)
     if refusal:
         raise DomainError(refusal)
+    _run(Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
+              milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label))
+    return case
+
+
+def perform_automatic(case, action: str, *, actor, summary: str, now: datetime | None = None, **fields):
+    """A step the rules take by themselves, caused by `actor` (e.g. the insured's upload of what was asked
+    ends the pause): the table's status and milestone checks apply, the role check does not; the caller commits."""
+    spec = ACTIONS[action]
+    if case.status not in spec.from_statuses:
+        raise DomainError(f"当前状态“{STATUSES.get(case.status, case.status)}”不能执行“{spec.label}”")
+    if refusal := _milestone_refusal(case, spec):
+        raise DomainError(refusal)
     step = Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
                 milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label)
-    if spec.handler:
-        module, name = spec.handler.split(".")
-        getattr(import_module(f"{__package__}.handlers.{module}"), name)(step)
-    _apply(step)
+    _run(step, summary=summary)
     return case
+
+
+def _run(step: Step, *, summary: str | None = None) -> None:
+    """The action's handler (guards and side rows), then its outcome written."""
+    if step.spec.handler:
+        module, name = step.spec.handler.split(".")
+        getattr(import_module(f"{__package__}.handlers.{module}"), name)(step)
+    if summary:
+        step.summary = summary
+    _apply(step)
 
 
 def available_actions(case, user) -> list[ActionSpec]:

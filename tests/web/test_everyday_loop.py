@@ -101,3 +101,54 @@ def test_an_upload_posted_twice_stores_the_files_once(world, make_user, login_as
 
     assert post().status_code == post().status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Document)) == 1
+
+
+# ---- item 4: the pause ends when the insured uploads what was asked ------------------------------------
+
+def _insured_uploads(case, user, *kinds):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal.domain import documents
+
+    saved = [documents.save_upload(case, FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), filename=f"{k}.pdf"),
+                                   kind=k, actor=user) for k in kinds]
+    documents.record_upload(case, saved, actor=user)
+    db.session.commit()
+    return saved
+
+
+def test_an_upload_of_every_requested_kind_resumes_the_clock_at_once(world, make_user):
+    from sqlalchemy import select
+
+    from portal.models import Alert, CaseEvent, Notification
+
+    _, coord, case = world
+    insured = make_user("insured", insured=case.insured)
+    advance(case, coord, "verify", ("request_documents", {"kinds": ["ct", "mri"], "reason": "需要影像报告"}))
+    assert case.status == "awaiting_documents" and case.clocks[0].state == "paused"
+    _insured_uploads(case, insured, "ct")
+    assert case.status == "awaiting_documents" and case.clocks[0].state == "paused"  # MRI still missing
+    _insured_uploads(case, insured, "mri")
+    assert case.status == "verifying" and case.clocks[0].state == "running"
+    event = db.session.scalars(select(CaseEvent).where(CaseEvent.action == "documents_received")).one()
+    assert event.actor_role == "insured" and "服务时限恢复计算" in event.summary
+    alert = db.session.scalars(select(Alert).order_by(Alert.id.desc())).first()
+    assert alert.recipient_id == coord.id and "已恢复计算" in alert.message
+    assert db.session.scalar(select(Notification).where(Notification.title == "资料已补齐")) is not None
+
+
+def test_a_rejected_document_that_answered_the_request_pauses_the_clock_again(world, make_user):
+    from portal.domain import review
+
+    _, coord, case = world
+    insured = make_user("insured", insured=case.insured)
+    advance(case, coord, "verify", ("request_documents", {"kinds": ["ct"], "reason": "需要 CT"}))
+    (document,) = _insured_uploads(case, insured, "ct")
+    assert case.status == "verifying"
+    review.review_document(document, decision="rejected", reason="看不清", actor=coord)
+    db.session.commit()
+    assert case.status == "awaiting_documents" and case.clocks[0].state == "paused"
+    _insured_uploads(case, insured, "ct")
+    assert case.status == "verifying" and case.clocks[0].state == "running"

@@ -46,6 +46,8 @@ def documents_received(step: Step) -> None:
     step.to_status = case.resume_status or "verifying"
     case.resume_status = None
     step.data = {"resolved_requests": [r.id for r in open_requests]}
+    step.notify("资料已补齐", f"您补充的资料已收到，{line_name(case)}服务继续办理，服务时限恢复计算。"
+                "如资料审核未通过，我们会再通知您。")
 
 
 def materials_complete(step: Step) -> None:
