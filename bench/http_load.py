@@ -114,9 +114,7 @@ def run(database_url: str, pages: dict[str, tuple[str, str]], *, seconds: int = 
     results = {}
     with gunicorn("bench.bare_app:app", {"PYTHONPATH": str(ROOT)}) as bare:
         results["bare"] = measured(bare + "/", seconds=seconds)
-    # as deployed (pages kept until the next write), then with the page cache off: every request renders,
-    # as the first view after a write does
-    for suffix, extra in (("", {}), (UNCACHED, {"PAGE_CACHE_SECONDS": "0"})):
+    for suffix, extra in (("", {}),):
         with gunicorn("wsgi:app", {**env, **extra}) as base:
             for label, (path, username) in pages.items():
                 cookie = session_cookie(base, username, "demo1234")

@@ -36,7 +36,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     from .blueprints import register_blueprints
     from .cli import register_cli
     from .web import init_web
+    from .web.params import init_params
 
+    init_params(app)  # the bounded <int:> converter must be in place before any route is added
     register_blueprints(app)
     register_cli(app)
     init_web(app)
@@ -59,11 +61,17 @@ def _ensure_secret_key(app: Flask) -> None:
 
 
 def _engine_options(app: Flask) -> None:
-    """SQLite: wait for a lock instead of failing at once (several workers, scheduler, tests with threads)."""
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    """Wait for a database lock at most DATABASE_LOCK_TIMEOUT, well under gunicorn's worker timeout, then fail
+    (the 503 page) instead of being killed mid-request. SQLite: its busy timeout (several workers, scheduler,
+    tests with threads); PostgreSQL: lock_timeout, and a bounded connect when the server is unreachable."""
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    uri, wait = app.config["SQLALCHEMY_DATABASE_URI"], float(app.config["DATABASE_LOCK_TIMEOUT"])
+    if uri.startswith("sqlite"):
+        options["connect_args"] = {"timeout": wait, **options.get("connect_args", {})}
+    elif uri.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5, "options": f"-c lock_timeout={int(wait * 1000)}",
+                                   **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _load_calendar(app: Flask) -> None:

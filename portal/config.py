@@ -34,6 +34,20 @@ class Config:
 
     #: run APScheduler inside the web process (development only; production runs `flask scheduler`)
     SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS")
+    #: a job's lease lives this long and is renewed every third of it while the job runs (issue 18)
+    SCHEDULER_LEASE_SECONDS = float(os.environ.get("SCHEDULER_LEASE_SECONDS", 60))
+    #: how often the scheduler looks for missed or failed runs, and how long a failed one waits to be retried
+    SCHEDULER_CATCH_UP_SECONDS = float(os.environ.get("SCHEDULER_CATCH_UP_SECONDS", 30))
+    SCHEDULER_RETRY_SECONDS = float(os.environ.get("SCHEDULER_RETRY_SECONDS", 300))
+
+    #: longest a request waits for a database lock (SQLite busy timeout, PostgreSQL lock_timeout) before it
+    #: answers 503: well under gunicorn's worker timeout (30 s, gunicorn.conf.py)
+    DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", 10))
+    #: longest a client may take to send a request body (seconds in all; and between two reads)
+    BODY_TIMEOUT = float(os.environ.get("BODY_TIMEOUT", 120))
+    BODY_IDLE_TIMEOUT = float(os.environ.get("BODY_IDLE_TIMEOUT", 20))
+    #: stored files no document row references are quarantined by the scheduler once this old (issue 18)
+    ORPHAN_UPLOAD_MINUTES = int(os.environ.get("ORPHAN_UPLOAD_MINUTES", 60))
 
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
@@ -52,9 +66,6 @@ class Config:
     TEMPLATES_AUTO_RELOAD = DEBUG
     #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
-    #: the busiest pages are kept per process until the next committed write, and at most this long (0: off)
-    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 60))
-    PAGE_CACHE_ENTRIES = 500
 
 
 class TestConfig(Config):

@@ -3,11 +3,16 @@
 The scheduler (portal.scheduler) and the CLI (`flask deadlines check`) call these; every rule lives in
 portal.domain. A job whose lease another process holds is skipped (returns `Skipped`), so any number of
 scheduler processes may run: each job still runs once at a time.
+
+Leases are short (SCHEDULER_LEASE_SECONDS, 60 s) and renewed by a heartbeat thread every third of that while
+the job runs (issue 18): a scheduler killed mid-job holds its lease at most a minute, and the catch-up of
+portal.scheduler then runs the job in another (or the restarted) scheduler.
 """
 
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import calendar
@@ -30,13 +35,14 @@ log = logging.getLogger(__name__)
 #: the weekly report falls due on Mondays at this time, Asia/Shanghai (SPEC §6)
 WEEKLY_AT = time(9, 0)
 
-#: how long a lease lasts: longer than the job can take, short enough that a crashed holder is replaced soon
-TTL = {
-    "deadline_sweep": timedelta(minutes=10),
-    "weekly_report": timedelta(minutes=30),
-    "lapse_entitlements": timedelta(minutes=30),
-    "audit_verify": timedelta(hours=1),
-}
+#: how long a lease lasts unless its heartbeat renews it (SCHEDULER_LEASE_SECONDS overrides)
+LEASE_SECONDS = 60
+
+
+def lease_ttl(app: Flask | None = None) -> timedelta:
+    """The lease time-to-live: short, so that a killed holder is replaced within about a minute."""
+    app = app or current_app
+    return timedelta(seconds=float(app.config.get("SCHEDULER_LEASE_SECONDS", LEASE_SECONDS)))
 
 
 @dataclass(frozen=True)
@@ -48,18 +54,22 @@ class Skipped:
 
 
 def run_job(app: Flask, name: str, work: Callable[[datetime], object], *, now: datetime | None = None):
-    """Run `work(now)` under the lease `name` in one transaction; record the JobRun; Skipped if leased."""
+    """Run `work(now)` under the lease `name`; record the JobRun; Skipped if leased. The work commits at the end
+    (or batch by batch, as the sweep does); a heartbeat keeps the lease while it runs."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with _app_context(app):
+        ttl = lease_ttl(app)
         # another process (a web worker) may have imported a holiday notice since this one started
         reload_calendar(missing_ok=True)
         # end that read: on SQLite a transaction that read first cannot wait for the write lock, it fails
         db.session.commit()
-        taken = leases.acquire(name, holder, TTL[name], utcnow())  # wall clock: leases coordinate processes
+        taken = leases.acquire(name, holder, ttl, utcnow())  # wall clock: leases coordinate processes
         db.session.commit()
         if not taken:
             log.info("job %s skipped: lease held by another process", name)
             return Skipped(name, _holder_of(name))
+        heartbeat = Heartbeat(app, name, holder, ttl)
+        heartbeat.start()
         try:
             now = now or utcnow()
             result = work(now)
@@ -72,7 +82,32 @@ def run_job(app: Flask, name: str, work: Callable[[datetime], object], *, now: d
             log.exception("job %s failed", name)
             raise
         finally:
+            heartbeat.stop()
             _release(name, holder)
+
+
+class Heartbeat(threading.Thread):
+    """Renews a held lease every third of its TTL until stopped, on a connection of its own."""
+
+    def __init__(self, app: Flask, name: str, holder: str, ttl: timedelta):
+        super().__init__(name=f"lease-{name}", daemon=True)
+        self.app, self.lease, self.holder, self.ttl = app, name, holder, ttl
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        table = JobLease.__table__
+        while not self._stopped.wait(self.ttl.total_seconds() / 3):
+            try:
+                with self.app.app_context(), db.engine.begin() as connection:
+                    connection.execute(update(table).where(table.c.name == self.lease, table.c.holder == self.holder)
+                                       .values(expires_at=utcnow() + self.ttl))
+            except SQLAlchemyError:  # a missed beat is fine: the TTL covers three of them
+                log.warning("job %s: lease heartbeat failed", self.lease, exc_info=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self.is_alive():
+            self.join(timeout=30)
 
 
 def _release(name: str, holder: str) -> None:
@@ -82,7 +117,7 @@ def _release(name: str, holder: str) -> None:
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
-        log.exception("job %s: lease not released; it expires after %s", name, TTL[name])
+        log.exception("job %s: lease not released; it expires within %s", name, lease_ttl())
 
 
 def _app_context(app: Flask):
@@ -107,8 +142,9 @@ def _record_run(name: str, now: datetime) -> None:
 # ---- the jobs ----------------------------------------------------------------------------------
 
 def deadline_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped:
-    """Raise due-soon and breached alerts (every 10 minutes, and the 08:30 working-day run)."""
-    return run_job(app, "deadline_sweep", sweep, now=now)
+    """Raise due-soon and breached alerts (every 10 minutes, and the 08:30 working-day run), committing batch by
+    batch so that a backlog lands whatever staff do meanwhile (issue 18)."""
+    return run_job(app, "deadline_sweep", lambda now: sweep(now, commit=db.session.commit), now=now)
 
 
 def morning_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped | None:

@@ -13,12 +13,16 @@ on purpose, because APScheduler's default grace of one second silently drops lat
 - the 08:30 sweep may start up to an hour late: the start-of-day sweep must happen;
 - the weekly report, the lapse and the audit check run however late (grace None): they must not be lost.
 A memory job store forgets misfires across a restart, so `build_scheduler` also schedules an immediate
-catch-up run of every job whose JobRun shows a fire time passed since its last success.
+catch-up run of every job whose JobRun shows a fire time passed since its last success — and the same check
+runs every SCHEDULER_CATCH_UP_SECONDS (30 s) while the scheduler is up (issue 18): a job that failed (the
+database was down, a race) is run again — at most once per SCHEDULER_RETRY_SECONDS (5 minutes) while it keeps
+failing — and a job whose holder was killed is taken over once its short lease expires.
 """
 
 import atexit
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +31,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -90,6 +95,42 @@ def missed_jobs(now: datetime | None = None) -> list[str]:
     return missed
 
 
+_failed_at: dict[str, datetime] = {}
+_failed_lock = threading.Lock()
+
+
+def catch_up(app: Flask, *, now: datetime | None = None) -> dict[str, object]:
+    """Run each missed job once (see the module docstring); a job that failed here waits for the retry interval.
+    Returns what each job run gave (a result, Skipped, or the exception)."""
+    given, now = now, now or datetime.now(UTC)
+    retry = timedelta(seconds=float(app.config.get("SCHEDULER_RETRY_SECONDS", 300)))
+    with app.app_context():
+        try:
+            missed = missed_jobs(now)
+        except (OperationalError, ProgrammingError):  # database down or not migrated: try again next time
+            db.session.rollback()
+            return {}
+        finally:
+            db.session.remove()
+    done = {}
+    for name in missed:
+        with _failed_lock:
+            failed = _failed_at.get(name)
+        if failed is not None and now - failed < retry:
+            continue
+        log.info("catching up on %s", name)
+        try:
+            done[name] = CATCH_UP[name](app, now=given)
+        except Exception as error:  # logged by run_job; retried after `retry`
+            with _failed_lock:
+                _failed_at[name] = now
+            done[name] = error
+            continue
+        with _failed_lock:
+            _failed_at.pop(name, None)
+    return done
+
+
 def build_scheduler(app: Flask, *, blocking: bool = False) -> BackgroundScheduler | BlockingScheduler:
     """The scheduler with every job of SCHEDULE, plus one immediate catch-up run per missed job."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -99,6 +140,9 @@ def build_scheduler(app: Flask, *, blocking: bool = False) -> BackgroundSchedule
     for entry in SCHEDULE:
         scheduler.add_job(entry.func, entry.trigger, args=[app], id=entry.id, name=entry.id,
                           misfire_grace_time=entry.misfire_grace_time, coalesce=True, max_instances=1)
+    every = float(app.config.get("SCHEDULER_CATCH_UP_SECONDS", 30))
+    scheduler.add_job(catch_up, IntervalTrigger(seconds=every, timezone=BUSINESS_TZ), args=[app], id="catch_up",
+                      name="catch_up", misfire_grace_time=None, coalesce=True, max_instances=1)
     now = datetime.now(UTC)
     with app.app_context():
         try:

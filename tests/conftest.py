@@ -64,7 +64,6 @@ def app(database_url, tmp_path):
 
 def _forget_login_user(sender, **extra):
     g.pop("_login_user", None)
-    g.pop("page_cache_deadline", None)  # per request in production (see portal.web.page_cache.keep_until)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """issue 14: idempotency keys, reminder keys and settings, ratings, voided entries
 
 Revision ID: i14_everyday_loop
-Revises: a9f9831f7ae1
+Revises: i17_promises
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import portal.models.base  # noqa: F401  (UTCDateTime)
 
 revision = "i14_everyday_loop"
-down_revision = "a9f9831f7ae1"
+down_revision = "i17_promises"
 branch_labels = None
 depends_on = None
 

@@ -103,8 +103,9 @@ def _waiting_period(policy, data: dict, on_date: date, year) -> list[str]:
         return ["初次确诊日期格式不正确。"]
     if diagnosed is None:
         return ["请填写初次确诊日期。"]
-    # the waiting period runs waiting_days calendar days from the start; diagnosis must come after it
-    waiting_end = policy.start_date + timedelta(days=policy.waiting_days)
+    # seed/SPEC §3: the waiting_days days starting on the start date (day 1 = the start date); 90 days from
+    # 2026-01-01 end on 2026-03-31, so a diagnosis on 2026-04-01 is after it
+    waiting_end = waiting_period_end(policy)
     if diagnosed <= waiting_end:
         return [f"您的等待期至 {cn_date(waiting_end)} 结束，初次确诊日期需在等待期之后。"]
     if diagnosed > on_date:
@@ -113,6 +114,21 @@ def _waiting_period(policy, data: dict, on_date: date, year) -> list[str]:
     if year is not None and not year[0] <= diagnosed <= year[1]:
         return [f"初次确诊日期需在本保单年度（{cn_date(year[0])}至{cn_date(year[1])}）内。"]
     return []
+
+
+#: one rule everywhere (intake, the insured's form, confirm_hospital): a slip cannot be dated after today
+SLIP_IN_FUTURE = "住院条开具日期不能晚于今天。"
+
+
+def check_admission_slip(slip: date | None, today: date) -> None:
+    """Refuse an admission slip dated after today (DomainError at the field)."""
+    if slip is not None and slip > today:
+        raise DomainError(SLIP_IN_FUTURE, "admission_slip_date")
+
+
+def waiting_period_end(policy) -> date:
+    """The last day of the waiting period (the day before the start date when there is none)."""
+    return policy.start_date + timedelta(days=policy.waiting_days - 1)
 
 
 def _illness_covered(product, data: dict) -> list[str]:

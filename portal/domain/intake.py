@@ -3,12 +3,12 @@
 from dataclasses import asdict
 from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..calendar import business_today
 from ..extensions import db
-from ..models import OPEN_STATUSES, Case, InsuredPerson, Policy, SlaClock, utcnow
+from ..models import OPEN_STATUSES, Case, CaseRefCounter, InsuredPerson, Policy, SlaClock, utcnow
 from . import eligibility, history, ledger, notify, sla, submissions
 from .errors import DomainError
 from .identity import normalize_id
@@ -20,7 +20,6 @@ COLUMNS = ("city", "hospital_id", "department", "diagnosis", "illness", "first_d
 IDENTITY_KEYS = ("name", "id_type", "id_number")
 #: clocks that can start at intake, and which date they count from
 INTAKE_STARTS = ("submitted", "admission_slip")
-REF_ATTEMPTS = 20
 
 
 def find_insured(*, name: str | None = None, id_number: str | None = None,
@@ -61,10 +60,12 @@ def submit_request(*, insured, line_code: str, data: dict, actor, channel: str =
         earlier.is_repeat = True  # plain attribute: tells the view to store nothing more
         return earlier
     _refuse_second_open(insured, line)
+    columns = _columns(data)
+    eligibility.check_admission_slip(columns["admission_slip_date"], today)
     results = eligibility.evaluate(insured=insured, line_code=line_code, data=data, on_date=today)
     year = ledger.policy_year(insured.policy, today)
     status = "submitted" if eligibility.passed(results) else "terminated"
-    case = _insert_case(today, **_columns(data), policy_id=insured.policy_id, insured_id=insured.id,
+    case = _insert_case(today, **columns, policy_id=insured.policy_id, insured_id=insured.id,
                         line_code=line_code, channel=channel, status=status,
                         created_by_id=getattr(actor, "id", None), submitted_at=now,
                         policy_year_start=year[0] if year else None)
@@ -122,18 +123,30 @@ def _columns(data: dict) -> dict:
 
 
 def _insert_case(today: date, **values) -> Case:
-    """Insert the case under the next free ref of the day, e.g. ZJ20261125-0007; retries when raced."""
-    prefix = f"ZJ{today:%Y%m%d}-"
-    for _ in range(REF_ATTEMPTS):
-        last = db.session.scalar(select(func.max(Case.ref)).where(Case.ref.like(prefix + "%")))
-        case = Case(ref=f"{prefix}{int(last[-4:]) + 1 if last else 1:04d}", **values)
-        try:
-            with db.session.begin_nested():
-                db.session.add(case)
-        except IntegrityError:
-            continue  # another request took this number first; read the new maximum and try again
-        return case
-    raise DomainError("系统繁忙，请稍后再试。")
+    """Insert the case under the day's next number, e.g. ZJ20261125-0007 (race-free: see next_ref)."""
+    case = Case(ref=next_ref(today), **values)
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def next_ref(today: date) -> str:
+    """The next case number of the day from its counter row: one upsert … RETURNING on both databases.
+
+    Simultaneous requests queue on the counter row's lock (PostgreSQL) or the write lock (SQLite) and each
+    gets its own number, so no request fails for want of one. A day's first number continues after any
+    case already on record that day (cases from before the counter existed).
+    """
+    day = f"{today:%Y%m%d}"
+    prefix = f"ZJ{day}-"
+    already = (select(func.coalesce(func.max(cast(func.substr(Case.ref, len(prefix) + 1), Integer)), 0) + 1)
+               .where(Case.ref.like(prefix + "%")).scalar_subquery())
+    table = CaseRefCounter.__table__
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    stmt = (insert(table).values(day=day, last=already)
+            .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+            .returning(table.c.last))
+    return f"{prefix}{db.session.execute(stmt).scalar_one():04d}"
 
 
 def _failed(result: eligibility.RuleResult, reason: str) -> eligibility.RuleResult:

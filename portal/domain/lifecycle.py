@@ -149,7 +149,7 @@ def _close(step: Step) -> None:
     if case.status != "completed":
         _release_bookings(case, now)
     reason = TERMINATION_REASONS.get(case.termination_reason) if case.status == "terminated" else None
-    if case.status == "completed" or (reason is not None and reason.consumes_entitlement):
+    if case.status == "completed" or (reason is not None and lines.consumes_entitlement(case.termination_reason, case)):
         ledger.consume(case, actor=step.actor, now=now)
     else:
         ledger.release(case, actor=step.actor, now=now)  # a no-op for cases refused at intake

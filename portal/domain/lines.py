@@ -82,6 +82,11 @@ BILL_STATUSES = {"received": "已收到", "verified": "已核对", "disputed": "
 ESCORT_HOURS_CAP = 40
 
 
+#: the milestone from which the service counts as arranged (seed: 若已完成安排但被保险人未在预定时间就医，亦视为该次
+#: 服务已完成); the second opinions have no booking, so their service start stands for it
+ARRANGED: dict[str, str] = {**SERVICE_STARTS, "overseas_treatment": "arranged"}
+
+
 @dataclass(frozen=True)
 class Reason:
     """Why a case was terminated; `manual` False = only set by its own action (launch, visa)."""
@@ -90,6 +95,10 @@ class Reason:
     consumes_entitlement: bool
     lines: tuple[str, ...] | None = None
     manual: bool = True
+    #: the unit is used up when the case had been arranged (ARRANGED), released before
+    consumes_once_arranged: bool = False
+    #: refused once this milestone is reached (e.g. 签证无法办理 only before any application)
+    before_milestone: str | None = None
 
 
 TERMINATION_REASONS: dict[str, Reason] = {
@@ -97,9 +106,11 @@ TERMINATION_REASONS: dict[str, Reason] = {
     "materials_missing": Reason("无法提供服务所需的医疗资料", False),
     "launch_declined": Reason("经评估不启动海外服务", False, OVERSEAS, manual=False),
     "visa_refused": Reason("医疗签证被拒", False, ("overseas_treatment",), manual=False),
+    # seed: 医疗签证无法办理 — e.g. the consulate will not accept an application at all
+    "visa_impossible": Reason("医疗签证无法办理", False, ("overseas_treatment",), before_milestone="visa_applied"),
     "hospital_declined": Reason("因疾病类型海外医院无法接收", False, ("overseas_treatment",)),
     "cannot_travel": Reason("被保险人自身原因无法赴外就医", False, ("overseas_treatment",)),
-    "insured_withdrew": Reason("被保险人撤回申请", False),
+    "insured_withdrew": Reason("被保险人撤回申请", False, consumes_once_arranged=True),
     "duplicate": Reason("重复申请", False),
     "declined_after_arrangement": Reason("服务已安排后被保险人放弃（视为已使用）", True),
 }
@@ -236,6 +247,20 @@ def until_milestone(spec: ActionSpec, line_code: str) -> str | None:
     """The milestone from which `spec` is refused on this line."""
     until = spec.until_milestone
     return until.get(line_code) if isinstance(until, Mapping) else until
+
+
+def reached(case, milestone: str) -> bool:
+    """True when the case's milestone is `milestone` or a later one of its line."""
+    codes = milestone_codes(case.line_code)
+    return milestone in codes and case.milestone in codes[codes.index(milestone):]
+
+
+def consumes_entitlement(code: str | None, case) -> bool:
+    """Whether terminating the case for reason `code` uses up its unit (SPEC §4)."""
+    reason = TERMINATION_REASONS.get(code)
+    if reason is None:
+        return False
+    return reason.consumes_entitlement or (reason.consumes_once_arranged and reached(case, ARRANGED[case.line_code]))
 
 
 def reasons_for(line_code: str, *, manual_only: bool = True) -> dict[str, Reason]:

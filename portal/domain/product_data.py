@@ -82,7 +82,9 @@ LINES = [
         "cities": None, "overseas": True,
         "clocks": [
             {"kind": "decision", "days": 3, "start": "submitted", "stop": "decision"},
-            {"kind": "treatment", "days": 40, "start": "materials_complete", "stop": "arranged"},
+            # seed: 在被保人资料齐全、情况符合医院接收条件、医疗签证顺利签署的情况下 — the latest of the three
+            {"kind": "treatment", "days": 40, "start": "visa_granted", "stop": "arranged",
+             "after": ["materials_complete", "hospital_accepted", "visa_granted"]},
         ],
         "required_documents": ["medical_record", "pathology", "discharge_summary", "id_document"],
     },

@@ -26,11 +26,13 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, insert, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import calendar
 from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Case, ServiceLine, SlaClock, WeeklyReport, utcnow
+from . import as_of as week_end
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -139,7 +141,9 @@ def overdue_at(end):
 def at_risk_at(end):
     """Clocks with ≤ 1 working day left at `end`, not yet overdue."""
     cutoff = calendar.add_working_days(_as_of(end), 1)
-    return and_(_live_at(end), ~_paused_at(end), ~_breached(), SlaClock.deadline >= end,
+    # a breach after `end` does not take the clock out of "at risk at `end`" (issue 17 item 7)
+    breached_before = and_(_breached(), _breach_time() < end)
+    return and_(_live_at(end), ~_paused_at(end), ~breached_before, SlaClock.deadline >= end,
                 SlaClock.due_date <= cutoff)
 
 
@@ -258,7 +262,7 @@ def _clock_dict(row, names: dict, as_of: date) -> dict:
         "breached_at": _iso(row.breached_at or (row.stopped_at if row.outcome == "breached" else None)),
         "stopped_at": _iso(row.stopped_at),
         "days_overdue": calendar.working_days_between(row.due_date, until) if row.due_date else None,
-        "status": STATUSES.get(row.status, row.status),
+        "status": STATUSES.get(row.status, row.status), "status_code": row.status,
     }
 
 
@@ -276,24 +280,71 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
     start, end = week_period(week)
     if start > now:
         raise DomainError(f"{week} 尚未开始，无法生成周报。", "week")
-    figures = line_stats(start, end)
     as_of = _as_of(end)
+    figures = period_figures([(start, end)], only=tuple(f for f in COUNTS + SLA if f not in ("overdue", "at_risk")))[0]
+    breaches = clock_list(and_(_breached(), _within(_breach_time(), start, end)), as_of=as_of)
+    at_end, statuses = week_end.clocks_at(end, _live_at, also={c["case_id"]: c["status_code"] for c in breaches})
+    by_line = {f.code: f for f in figures}
+    for clock in at_end:
+        line = by_line.get(clock.line_code)
+        if line is None:
+            line = by_line[clock.line_code] = LineFigures(clock.line_code, clock.line_code)
+            figures.append(line)
+        line.overdue += clock.overdue
+        line.at_risk += clock.at_risk
+    names = dict(service_lines())
+    for row in breaches:  # the case's status at the week's end, not today's
+        code = statuses[row["case_id"]]
+        row.pop("status_code")
+        row["status"] = STATUSES.get(code, code)
     data = {
         "week": week,
         "start_date": calendar.to_business_date(start).isoformat(),
         "end_date": as_of.isoformat(),
         "lines": [{**asdict(f), "compliance": f.compliance} for f in figures],
         "total": {**asdict(total(figures)), "compliance": total(figures).compliance},
-        "breaches": clock_list(and_(_breached(), _within(_breach_time(), start, end)), as_of=as_of),
-        "overdue": clock_list(overdue_at(end), as_of=as_of),
-        "at_risk": clock_list(at_risk_at(end), as_of=as_of),
+        "breaches": breaches,
+        "overdue": _at_end_list([c for c in at_end if c.overdue], names, as_of),
+        "at_risk": _at_end_list([c for c in at_end if c.at_risk], names, as_of),
         "complete": end <= now,  # False when built before the week was over
     }
-    version = (db.session.scalar(select(func.max(WeeklyReport.version)).where(WeeklyReport.week == week)) or 0) + 1
-    report = WeeklyReport(week=week, version=version, built_at=now, built_by=built_by, data=data)
-    db.session.add(report)
-    db.session.flush()
-    return report
+    return _add_version(week, built_at=now, built_by=built_by, data=data)
+
+
+#: concurrent builds of one week each get a version; a build gives up after this many lost races
+VERSION_ATTEMPTS = 20
+
+
+def _add_version(week: str, **fields) -> WeeklyReport:
+    """Store the next version of `week`, race-free on both databases (issue 18): the number is taken by the
+    INSERT itself (INSERT ... SELECT max + 1: on SQLite under the write lock, so no stale read), and on
+    PostgreSQL a concurrent build that took the same number first makes this one, in its own savepoint, take
+    the next one (unique (week, version))."""
+    table = WeeklyReport.__table__
+    values = {name: literal(value, type_=table.c[name].type) for name, value in fields.items()}
+    next_version = select(literal(week, type_=table.c.week.type), func.coalesce(func.max(table.c.version), 0) + 1,
+                          *values.values()).where(table.c.week == week)
+    for attempt in range(VERSION_ATTEMPTS):
+        try:
+            with db.session.begin_nested():
+                return db.session.scalar(insert(WeeklyReport).from_select(["week", "version", *values],
+                                                                          next_version).returning(WeeklyReport))
+        except IntegrityError:
+            if attempt == VERSION_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _at_end_list(clocks: list, names: dict, as_of: date) -> list[dict]:
+    """The report's rows of clocks as they stood at the week's end, oldest due date first."""
+    clocks = sorted(clocks, key=lambda c: (c.due_date or date.max, c.ref, c.id))
+    return [{
+        "case_id": c.case_id, "ref": c.ref, "line_code": c.line_code, "line": names.get(c.line_code, c.line_code),
+        "clock": CLOCK_LABELS.get(c.kind, c.kind), "due_date": c.due_date.isoformat() if c.due_date else None,
+        "breached_at": _iso(c.breached_at), "stopped_at": None,
+        "days_overdue": calendar.working_days_between(c.due_date, as_of) if c.due_date else None,
+        "status": STATUSES.get(c.status, c.status),
+    } for c in clocks]
 
 
 @dataclass(frozen=True)

@@ -91,11 +91,75 @@ def start(case, start: str, *, on_date: date, now: datetime | None = None) -> li
         clock = _clock(case, definition)
         if clock.state != "pending":
             continue  # a clock starts once; a repeated event does not move it
+        if definition.get("after"):
+            # counts from the latest of several milestones (overseas treatment: materials, hospital, visa)
+            on_date = max([on_date, *milestone_dates(case, definition["after"]).values()])
         clock.state, clock.start_date, clock.started_at, clock.days = "running", on_date, now, definition["days"]
         _recompute(clock)
         started.append(clock)
     db.session.flush()
     return started
+
+
+def milestone_dates(case, codes) -> dict[str, date]:
+    """The business date each of `codes` was reached on, from the case history (milestones not reached left out)."""
+    found = {}
+    for event in case.events:
+        reached = ((event.data or {}).get("milestone") or {}).get("to")
+        if reached in codes and reached not in found:
+            found[reached] = calendar.to_business_date(event.at)
+    return found
+
+
+def waiting_for(case, clock: SlaClock) -> list[str]:
+    """The milestones a pending clock still waits for (its definition's `after`, else its start)."""
+    definition = next((d for d in _definitions(case) if d["kind"] == clock.kind), None)
+    if definition is None or clock.state != "pending":
+        return []
+    codes = definition.get("after") or [definition["start"]]
+    reached = milestone_dates(case, codes)
+    return [code for code in codes if code not in reached]
+
+
+class StepTime(NamedTuple):
+    """One milestone of a case with the working days it took after the previous one (no SLA; auditors see it)."""
+
+    code: str
+    label: str
+    reached_on: date | None
+    working_days: int
+
+
+def step_times(case, today: date) -> list[StepTime]:
+    """Each milestone reached, then the step in progress (its days so far), counted from the request day."""
+    from .lines import MILESTONES
+
+    reached = milestone_dates(case, [code for code, _ in MILESTONES.get(case.line_code, [])])
+    previous, steps = calendar.to_business_date(case.submitted_at), []
+    for code, label in MILESTONES.get(case.line_code, []):
+        if code in reached:
+            steps.append(StepTime(code, label, reached[code], calendar.working_days_between(previous, reached[code])))
+            previous = reached[code]
+        elif case.is_open:
+            steps.append(StepTime(code, label, None, calendar.working_days_between(previous, today)))
+            break
+    return steps
+
+
+def move_start(case, start: str, *, on_date: date) -> list[tuple[SlaClock, date]]:
+    """Move the start of the open clocks starting at `start` (a corrected 住院条 date before the booking).
+
+    Returns (clock, old start date) for each clock that moved; the caller records old and new in the history.
+    """
+    kinds = {d["kind"] for d in _definitions(case) if d["start"] == start}
+    moved = []
+    for clock in case.clocks:
+        if clock.kind in kinds and clock.state in OPEN_STATES and clock.start_date != on_date:
+            moved.append((clock, clock.start_date))
+            clock.start_date = on_date
+            _recompute(clock)
+    db.session.flush()
+    return moved
 
 
 def pause(case, *, now: datetime | None = None) -> None:

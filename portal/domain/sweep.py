@@ -10,23 +10,41 @@ Why it is safe to run any number of times, from any number of processes:
 A clock already past its deadline gets the breached alert only: the due-soon warning it missed can no
 longer be acted on. Paused clocks are skipped (their due date moves while the insured is asked for
 material). Email goes out only for newly inserted alerts, and only once the caller commits.
-A coordinator appending to a case's history at the very moment its breach is recorded makes the sweep
-raise StaleCaseError: the caller rolls back and the next sweep, ten minutes later, does it all again.
+It works in bounded batches (issue 18): each batch runs in a savepoint and, given `commit`, is committed on
+its own, so a backlog of thousands of alerts lands piece by piece whatever staff do meanwhile. A coordinator
+appending to a case's history at the very moment its breach is recorded (StaleCaseError on the history's
+unique (case_id, seq)) or a deadlock only undoes that batch: it is split in halves and tried again with fresh
+chain tails, and a single case that still races is revisited after the rest; what never settles is left to the
+next sweep — the alerts of every other case land regardless.
 """
 
+import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from .. import calendar, mail
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
 from . import history
 from .batching import IN_LIMIT, chunks
+from .errors import StaleCaseError
 from .leases import dialect_insert
 from .sla import clock_label
+
+log = logging.getLogger(__name__)
+
+#: clocks per batch (one savepoint, and one commit when the caller passes `commit`)
+BATCH = 1000
+#: passes over the cases that raced before the rest of them is left to the next sweep
+PASSES = 3
+#: PostgreSQL deadlock and serialization failure: the batch lost a race, not a bug
+_RACE_STATES = {"40P01", "40001"}
 
 #: Alert.kind -> email subject
 SUBJECTS = {
@@ -55,8 +73,12 @@ def due_horizon(now: datetime) -> datetime:
     return calendar.end_of_business_day(calendar.add_working_days(calendar.business_today(now), 1))
 
 
-def sweep(now: datetime | None = None) -> SweepResult:
-    """Raise the due-soon and breached alerts of every running clock; the caller commits (scheduler, CLI)."""
+def sweep(now: datetime | None = None, *, commit: Callable[[], None] | None = None,
+          batch_size: int = BATCH) -> SweepResult:
+    """Raise the due-soon and breached alerts of every running clock, batch by batch (scheduler, CLI).
+
+    With `commit` (the job's), each batch is committed as soon as it is done; without it everything stays in
+    the caller's transaction, which the caller commits."""
     now = now or utcnow()
     # One range query on ix_sla_clock_state_deadline: its cost follows the due clocks, not all clocks.
     # Plain rows, not entities: a repeated sweep reads hundreds of clocks it then leaves alone.
@@ -71,12 +93,75 @@ def sweep(now: datetime | None = None) -> SweepResult:
     raised = _existing_keys([clock_key(row, kind) for row, kind in wanted])
     todo = [(row, kind) for row, kind in wanted
             if clock_key(row, kind) not in raised or (kind == "breached" and not row.breached)]
-    _record_breaches([row for row, kind in todo if kind == "breached" and not row.breached], now)
+    if not todo:
+        return SweepResult()
     supervisors = _addresses(None) if any(_recipient_id(row) is None for row, _ in todo) else []
-    alerts = [_clock_alert(row, kind, now, supervisors) for row, kind in todo]
-    new = raise_alerts(alerts, now=now)
-    return SweepResult(**{kind: sum(a["key"] in new for a in alerts if a["kind"] == kind)
-                          for kind in ("due_soon", "breached")})
+    counts = {"due_soon": 0, "breached": 0}
+    pending = todo
+    for _ in range(PASSES):
+        pending = _in_batches(_by_case(pending), now, supervisors, counts, commit, batch_size)
+        if not pending:
+            break
+    if pending:
+        log.warning("deadline sweep: %d clock(s) kept racing staff edits; the next sweep revisits them", len(pending))
+    return SweepResult(**counts)
+
+
+def _by_case(pairs: list) -> list[list]:
+    """The (row, kind) pairs grouped per case: a race undoes whole cases, never half of one."""
+    groups: dict[int, list] = {}
+    for row, kind in pairs:
+        groups.setdefault(row.case_id, []).append((row, kind))
+    return list(groups.values())
+
+
+def _in_batches(groups: list[list], now: datetime, supervisors: list[str], counts: dict,
+                commit: Callable[[], None] | None, batch_size: int) -> list:
+    """Process case groups a batch at a time; a batch that lost a race is halved and retried at once.
+    Returns the pairs of the single cases that still raced (for the next pass)."""
+    queue, raced = deque(), []
+    batch, size = [], 0
+    for group in groups:  # batches of about `batch_size` clocks, whole cases each
+        batch.append(group)
+        size += len(group)
+        if size >= batch_size:
+            queue.append(batch)
+            batch, size = [], 0
+    if batch:
+        queue.append(batch)
+    while queue:
+        batch = queue.popleft()
+        pairs = [pair for group in batch for pair in group]
+        try:
+            with db.session.begin_nested():
+                new, alerts = _sweep_batch(pairs, now, supervisors)
+        except (StaleCaseError, OperationalError) as error:
+            if isinstance(error, OperationalError) and not _lost_race(error):
+                raise
+            if len(batch) == 1:
+                raced.extend(pairs)
+            else:
+                half = len(batch) // 2
+                queue.extendleft([batch[half:], batch[:half]])
+            continue
+        _mail_new(alerts, new)  # after the savepoint held: a rolled-back batch sends nothing
+        for alert in alerts:
+            if alert["key"] in new:
+                counts[alert["kind"]] += 1
+        if commit is not None:
+            commit()
+    return raced
+
+
+def _lost_race(error: OperationalError) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in _RACE_STATES
+
+
+def _sweep_batch(pairs: list, now: datetime, supervisors: list[str]) -> tuple[set[str], list[dict]]:
+    """One batch: breaches into the clocks and case histories, then the alerts (bulk inserts)."""
+    _record_breaches([row for row, kind in pairs if kind == "breached" and not row.breached], now)
+    alerts = [_clock_alert(row, kind, now, supervisors) for row, kind in pairs]
+    return _insert_alerts(alerts, now), alerts
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
@@ -98,7 +183,7 @@ def _record_breaches(rows: list, now: datetime) -> None:
     marked = set()
     for chunk in chunks([row.id for row in rows]):
         marked.update(db.session.scalars(
-            update(table).where(table.c.id.in_(chunk), table.c.breached.is_(False))
+            update(table).where(table.c.id.in_(chunk), table.c.breached.is_(False), table.c.state == "running")
             .values(breached=True, breached_at=table.c.deadline).returning(table.c.id)
         ))
     rows = [row for row in rows if row.id in marked]
@@ -147,7 +232,12 @@ def raise_alerts(alerts: list[dict], *, now: datetime | None = None) -> set[str]
     One INSERT ... ON CONFLICT DO NOTHING RETURNING per chunk: safe against concurrent writers on SQLite and
     PostgreSQL, and only the rows this call inserted send their email.
     """
-    now = now or utcnow()
+    new = _insert_alerts(alerts, now or utcnow())
+    _mail_new(alerts, new)
+    return new
+
+
+def _insert_alerts(alerts: list[dict], now: datetime) -> set[str]:
     table, new = Alert.__table__, set()
     for chunk in chunks(alerts, IN_LIMIT // 10):  # ten bound parameters a row
         new.update(db.session.scalars(
@@ -158,12 +248,16 @@ def raise_alerts(alerts: list[dict], *, now: datetime | None = None) -> set[str]
                 for a in chunk
             ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
         ))
+    return new
+
+
+def _mail_new(alerts: list[dict], new: set[str]) -> None:
+    """Queue the email of each newly inserted alert; it leaves when the transaction commits."""
     for alert in alerts:
         if alert["key"] in new:
             for address in alert["addresses"]:
                 mail.send_after_commit(db.session, address, f"【重疾就医保】{SUBJECTS.get(alert['kind'], '提醒')}",
                                        f"{alert['message']}\n\n请登录英仕协调员工作台查看。")
-    return new
 
 
 def _mail_on() -> bool:

@@ -9,6 +9,7 @@ from .cases import (
     AppendOnlyError,
     Case,
     CaseEvent,
+    CaseRefCounter,
     Document,
     DocumentRequest,
     Entitlement,
@@ -19,15 +20,24 @@ from .cases import (
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
-from .ops import Alert, AuditLog, DataGeneration, HolidayOverride, JobLease, JobRun, WeeklyReport
+from .ops import (
+    Alert,
+    AuditLog,
+    HolidayOverride,
+    InsurerDelivery,
+    JobLease,
+    JobRun,
+    WeeklyReport,
+)
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
 __all__ = [
     "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "DataGeneration",
+    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
-    "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "ServiceRating", "HolidayOverride", "Hospital",
+    "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "HolidayOverride", "Hospital", "InsurerDelivery",
+    "ServiceRating",
     "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",

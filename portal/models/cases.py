@@ -138,6 +138,9 @@ class SlaClock(db.Model):
     #: working days the clock has spent paused (extends the deadline)
     paused_days: Mapped[int] = mapped_column(default=0)
     paused_on: Mapped[date | None]
+    #: every finished pause as [paused_on, resumed_on] (ISO dates), so paused_days can be recounted when a
+    #: holiday notice changes a year the pause touched (None on clocks older than this column)
+    pauses: Mapped[list | None] = mapped_column(db.JSON)
     #: business due date and its instant (23:59:59 Asia/Shanghai), recomputed on every change
     due_date: Mapped[date | None]
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -151,6 +154,16 @@ class SlaClock(db.Model):
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(back_populates="clocks")
+
+
+class CaseRefCounter(db.Model):
+    """The last case number handed out on one business day (ZJ20261125-0007 → day 20261125, last 7).
+
+    Taken with one upsert … RETURNING, whose row lock serialises simultaneous requests instead of failing them.
+    """
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int]
 
 
 class Document(db.Model):

@@ -24,6 +24,8 @@ class Hospital(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     #: deactivated hospitals stay for history but are no longer offered
     active: Mapped[bool] = mapped_column(default=True)
+    #: when it left the directory: a case requested before then may still use it (以申请服务时的医院合作列表为准)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -49,5 +51,7 @@ class Expert(db.Model):
     country: Mapped[str] = mapped_column(String(30), default="中国")
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
     hospital_name: Mapped[str | None] = mapped_column(String(120))
+    #: grade of the expert's hospital, e.g. 三甲: domestic second opinions need a 三甲 expert (seed)
+    hospital_grade: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

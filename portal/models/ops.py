@@ -42,6 +42,26 @@ class WeeklyReport(db.Model):
     data: Mapped[dict] = mapped_column(db.JSON)
 
 
+class InsurerDelivery(db.Model):
+    """A report sent to 史带: in the auditors' inbox and by e-mail; an auditor marks it 已阅 (SPEC §6)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: second_opinion_report | treatment_report | weekly_report
+    kind: Mapped[str] = mapped_column(String(30))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    weekly_report_id: Mapped[int | None] = mapped_column(ForeignKey("weekly_report.id"))
+    #: the delivered documents' ids (report, translation, service report, bills)
+    document_ids: Mapped[list] = mapped_column(db.JSON, default=list)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: the configured 史带 address it was mailed to, and when; the error when it could not be sent
+    email_to: Mapped[str | None] = mapped_column(String(200))
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_error: Mapped[str | None] = mapped_column(String(300))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
 class HolidayOverride(db.Model):
     """A day from an imported State Council notice or entered by hand; beats chinese-calendar."""
 
@@ -89,14 +109,6 @@ class JobRun(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_business_date: Mapped[date | None]
-
-
-class DataGeneration(db.Model):
-    """One counter that every committed write bumps (portal.transaction): cached pages are valid
-    only while it is unchanged. A row of its own, upserted, so no seeding or truncation can lose it."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(default=0)
 
 
 # append-only: the audit log and the weekly snapshots (a rebuild adds a version)

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from ..extensions import db, login_manager
 from . import filters
-from .page_cache import init_page_cache
+from .outage import OUTAGE_ERRORS, OutageGuard, handle_outage, is_outage, outage_response
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -22,11 +22,13 @@ def init_web(app: Flask) -> None:
     filters.register(app)
 
     app.before_request(_fresh_calendar)
-    init_page_cache(app)  # after the calendar check: a page rendered on a miss uses the fresh calendar
     app.after_request(_security_headers)
     for code in (400, 403, 404, 405, 413, 422, 500):
         app.register_error_handler(code, _error_page)
+    for error in OUTAGE_ERRORS:  # the database is down or a lock was not granted in time: 503 (issue 18)
+        app.register_error_handler(error, handle_outage)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.wsgi_app = OutageGuard(app.wsgi_app)  # outermost: even a middleware's database error gets the page
 
 
 def _load_user(user_id: str):
@@ -67,9 +69,16 @@ ERROR_TEXT = {
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
-    if code == 500:
-        db.session.rollback()
-    return render_template("error.html", code=code, message=ERROR_TEXT.get(code, ERROR_TEXT[500])), code
+    if code == 500 and is_outage(error):
+        return handle_outage(error)
+    try:
+        if code == 500:
+            db.session.rollback()
+        return render_template("error.html", code=code, message=ERROR_TEXT.get(code, ERROR_TEXT[500])), code
+    except Exception as again:  # the error page itself failed (the database went away meanwhile)
+        if is_outage(again):
+            return handle_outage(again)
+        return outage_response(500)
 
 
 def healthz():

@@ -31,7 +31,7 @@ def hospitals(app):
 
 @pytest.fixture
 def insured(make_policy):
-    """Policy 2026-01-01 … 2026-12-31, waiting 90 days (ends 2026-04-01)."""
+    """Policy 2026-01-01 … 2026-12-31, waiting 90 days (2026-01-01..2026-03-31)."""
     return make_policy(name="王测试")
 
 
@@ -107,11 +107,19 @@ def test_a_request_after_the_end_of_cover_fails_policy_in_force(insured, hospita
 
 def test_a_diagnosis_inside_the_waiting_period_fails_waiting_period_alone(make_policy, hospitals):
     insured = make_policy(start=date(2026, 10, 1), end=date(2027, 9, 30))
-    data = _good(hospitals, first_diagnosis_date=date(2026, 12, 30))
+    # 90 days with day 1 = 10-01: 31 (Oct) + 30 (Nov) + 29 (Dec) → the last waiting day is 12-29
+    data = _good(hospitals, first_diagnosis_date=date(2026, 12, 29))
     assert _failures(insured, data, on=date(2027, 1, 4)) == {
-        "waiting_period": "您的等待期至 2026年12月30日 结束，初次确诊日期需在等待期之后。"}
-    data["first_diagnosis_date"] = date(2026, 12, 31)                  # the first day after the waiting period
+        "waiting_period": "您的等待期至 2026年12月29日 结束，初次确诊日期需在等待期之后。"}
+    data["first_diagnosis_date"] = date(2026, 12, 30)                  # the first day after the waiting period
     assert _failures(insured, data, on=date(2027, 1, 4)) == {}
+
+
+def test_the_waiting_period_is_the_90_days_starting_on_the_start_date(insured, hospitals):
+    """Seed/SPEC §3: 90 days from 2026-01-01 are 01-01..03-31; a diagnosis on 04-01 (start + 90) is after it."""
+    assert _failures(insured, _good(hospitals, first_diagnosis_date=date(2026, 4, 1))) == {}
+    assert _failures(insured, _good(hospitals, first_diagnosis_date=date(2026, 3, 31))) == {
+        "waiting_period": "您的等待期至 2026年3月31日 结束，初次确诊日期需在等待期之后。"}
 
 
 def test_a_diagnosis_in_the_future_fails_waiting_period_alone(insured, hospitals):

@@ -1,5 +1,6 @@
 """Intake (SPEC §1, §3): hotline search, a preview that writes nothing, and submission on record either way."""
 
+import os
 import threading
 from datetime import UTC, date, datetime
 
@@ -249,3 +250,44 @@ def test_two_simultaneous_posts_of_one_form_open_one_case(app, insured, hospital
         thread.join()
     assert len(set(outcomes)) == 1 and isinstance(outcomes[0], int), outcomes
     assert _count(Case) == 1 and db.session.scalar(select(Entitlement.reserved)) == 1
+
+
+def test_case_numbers_continue_the_day_and_never_repeat(insured, hospital, make_policy):
+    """Issue 17 item 8: numbers come from a per-day counter row, after any case already on record that day."""
+    db.session.add(Case(ref="ZJ20260615-0041", policy_id=insured.policy_id, insured_id=insured.id,
+                        line_code="green_outpatient", status="cancelled"))
+    db.session.commit()
+    first = _submit(insured, hospital, "green_outpatient")
+    second = _submit(make_policy(name="李测试"), hospital, "green_outpatient")
+    assert (first.ref, second.ref) == ("ZJ20260615-0042", "ZJ20260615-0043")
+    assert intake.next_ref(date(2026, 6, 16)) == "ZJ20260616-0001"
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="50 processes writing at once: a PostgreSQL test (SQLite serialises writers)")
+def test_fifty_processes_applying_at_once_all_get_a_case_number(app, database_url, make_policy, hospital):
+    """Issue 17 item 8: 50 simultaneous applications (10 people × 5) → 10 accepted, 40 refused on record for
+    the used-up unit, 50 distinct numbers, no request failing."""
+    import multiprocessing
+
+    from concurrent_apply import apply_once
+
+    people = [make_policy(name=f"并发{n}") for n in range(10)]
+    jobs = [(p.id, _data(hospital)) for p in people for _ in range(5)]
+    db.session.commit()
+    db.engine.dispose()                                       # no pooled connection crosses the fork
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(len(jobs), timeout=120), context.Queue()
+    children = [context.Process(target=apply_once, args=(database_url, insured_id, data, barrier, results))
+                for insured_id, data in jobs]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=180) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+    assert [o for o in outcomes if o[0] != "ok"] == []
+    assert len({ref for _, ref, _, _ in outcomes}) == 50
+    assert sorted(status for _, _, status, _ in outcomes) == ["submitted"] * 10 + ["terminated"] * 40
+    assert {tuple(failed) for _, _, status, failed in outcomes if status == "terminated"} == {
+        ("本保单年度“就医绿通·门诊预约”服务次数已用完。",)}
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 50

@@ -327,7 +327,7 @@ def test_the_inpatient_line_needs_the_admission_slip_date(open_, staff, director
     case = start_service(open_("green_inpatient"), staff)
     assert refused(case, "confirm_hospital", staff.coord, hospital_id=directory.bj.id) == "住院预约须填写住院条开具日期"
     assert refused(case, "confirm_hospital", staff.coord, hospital_id=directory.bj.id,
-                   admission_slip_date=D(2026, 6, 3)) == "住院条开具日期不能晚于今天"
+                   admission_slip_date=D(2026, 6, 3)) == "住院条开具日期不能晚于今天。"
 
 
 def test_a_visit_cannot_be_recorded_before_the_appointment(open_, staff, directory):

@@ -2,6 +2,7 @@
 a rebuild adds a version and keeps the old one, and the build costs a fixed number of grouped queries."""
 
 import itertools
+import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -13,7 +14,7 @@ from casework import make_directory, make_staff, open_case, walk
 from sqlalchemy import event, select
 
 from portal import calendar
-from portal.domain import reports
+from portal.domain import reports, sweep
 from portal.domain.errors import DomainError
 from portal.extensions import db
 from portal.models import AppendOnlyError, Case, SlaClock, WeeklyReport
@@ -163,7 +164,8 @@ def _expected(rows, start, end):
             live = open_at_end and c.started < end and (c.stopped is None or c.stopped >= end)
             paused = c.state == "paused" and c.paused_on <= as_of
             n["overdue"] += live and ((breached and breach_time < end) or (deadline < end and not paused))
-            n["at_risk"] += live and not paused and not breached and deadline >= end and c.due <= cutoff
+            breached_before = breached and breach_time < end  # a later breach does not change the past
+            n["at_risk"] += live and not paused and not breached_before and deadline >= end and c.due <= cutoff
     return result
 
 
@@ -314,3 +316,62 @@ def test_cases_worked_through_the_lifecycle_are_counted(app, product, make_polic
     escort = figures(report, "domestic_escort")
     assert (escort["opened"], escort["terminated"], escort["met"], escort["breached"]) == (1, 1, 0, 0)
     assert report.data["total"]["compliance"] == 100.0
+
+
+# ---- as of the week's end: a rebuild after later events equals the first build (issue 17 item 7) ------
+
+def _worked_week(make_policy, make_user):
+    directory, staff = make_directory(), make_staff(make_user)
+    monday = shanghai(2026, 11, 16, 9)
+    # due Monday 23rd (5 working days from the 16th): at risk at the week's end, breached by the sweep later
+    breaches_later = open_case(make_policy, directory, "green_outpatient", monday, staff.coord)
+    walk(breaches_later, staff.coord, [("verify", monday + timedelta(hours=1), {})])
+    # due the 23rd too; its case waits for documents from the 23rd to the 25th, which moves the due date
+    paused_later = open_case(make_policy, directory, "green_outpatient", monday, staff.coord)
+    walk(paused_later, staff.coord, [("verify", monday + timedelta(hours=1), {})])
+    # waits for documents over the week's end: neither at risk nor overdue then, resumed the next week
+    paused_at_end = open_case(make_policy, directory, "green_outpatient", monday, staff.coord)
+    walk(paused_at_end, staff.coord, [
+        ("verify", monday + timedelta(hours=1), {}),
+        ("request_documents", shanghai(2026, 11, 19, 10), {"kinds": ["medical_record"], "reason": "病历不清晰"})])
+    return staff, breaches_later, paused_later, paused_at_end
+
+
+def _later_events(staff, breaches_later, paused_later, paused_at_end):
+    walk(paused_later, staff.coord, [
+        ("request_documents", shanghai(2026, 11, 23, 10), {"kinds": ["medical_record"], "reason": "病历不清晰"}),
+        ("documents_received", shanghai(2026, 11, 25, 10), {})])
+    walk(paused_at_end, staff.coord, [("documents_received", shanghai(2026, 11, 24, 10), {})])
+    walk(breaches_later, staff.coord, [("accept", shanghai(2026, 11, 23, 11), {})])
+    sweep.sweep(now=shanghai(2026, 11, 24, 0, 30))
+    db.session.commit()
+
+
+def test_a_rebuild_after_later_breaches_pauses_and_resumes_equals_the_first_build(app, product, make_policy,
+                                                                                  make_user):
+    staff, breaches_later, paused_later, paused_at_end = _worked_week(make_policy, make_user)
+    first = reports.build_weekly(WEEK, built_by="scheduler", now=REPORT_TIME)
+    db.session.commit()
+    original = json.loads(json.dumps(first.data))
+    assert {c["ref"] for c in original["at_risk"]} == {breaches_later.ref, paused_later.ref}
+    assert figures(first, "green_outpatient")["at_risk"] == 2
+
+    _later_events(staff, breaches_later, paused_later, paused_at_end)
+    db.session.expire_all()
+    clock = db.session.scalars(select(SlaClock).where(SlaClock.case_id == breaches_later.id)).one()
+    assert clock.breached  # the past really moved on: breached, paused, resumed since the first build
+    moved = db.session.scalars(select(SlaClock).where(SlaClock.case_id == paused_later.id)).one()
+    assert moved.due_date == date(2026, 11, 25)
+
+    rebuilt = reports.build_weekly(WEEK, built_by="cli", now=shanghai(2026, 11, 26, 9))
+    assert rebuilt.version == 2
+    assert rebuilt.data == original
+
+
+def test_the_live_figures_still_follow_the_clocks_now(app, product, make_policy, make_user):
+    staff, breaches_later, paused_later, paused_at_end = _worked_week(make_policy, make_user)
+    _later_events(staff, breaches_later, paused_later, paused_at_end)
+    now = shanghai(2026, 11, 24, 9)
+    overdue = {row.case_id for row in db.session.execute(
+        select(SlaClock.case_id).join(Case, SlaClock.case_id == Case.id).where(reports.overdue_at(now)))}
+    assert overdue == {breaches_later.id}

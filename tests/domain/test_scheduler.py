@@ -100,7 +100,7 @@ def test_a_failing_job_writes_nothing_and_gives_its_lease_back(app, clock_due, m
         sweep(now)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(jobs, "sweep", broken)
+    monkeypatch.setattr(jobs, "sweep", lambda now, commit=None: broken(now))  # fails before its first commit
     with pytest.raises(RuntimeError):
         jobs.deadline_sweep(app, now=at(2026, 11, 26, 9))
     assert _count(Alert) == 0 and _count(CaseEvent) == 0
@@ -271,6 +271,56 @@ def test_after_three_days_off_each_job_is_caught_up_once(app, clock_due):
     assert scheduler.missed_jobs(back + timedelta(minutes=1)) == []
     assert jobs.deadline_sweep(app, now=back + timedelta(minutes=10)) == SweepResult(0, 0)
     assert _count(Alert) == 3 and _count(WeeklyReport) == 1
+
+
+def test_a_failed_job_is_retried_by_the_periodic_catch_up_after_the_retry_interval(app, monkeypatch):
+    """Issue 18 item 6: the Monday job failed (a race, the database down) — the catch-up runs it again."""
+    from portal.domain import reports
+
+    monkeypatch.setattr(scheduler, "_failed_at", {})
+    real_build, failures = reports.build_weekly, []
+
+    def failing_once(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("could not serialize access")
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "build_weekly", failing_once)
+    monday = at(2026, 11, 30, 9, 0)
+    first = scheduler.catch_up(app, now=monday)
+    assert isinstance(first["weekly_report"], RuntimeError) and _count(WeeklyReport) == 0
+    assert "weekly_report" not in scheduler.catch_up(app, now=monday + timedelta(minutes=1))  # backing off
+    retried = scheduler.catch_up(app, now=monday + timedelta(minutes=6))
+    assert retried["weekly_report"].week == "2026-W48" and _count(WeeklyReport) == 1
+    assert scheduler.catch_up(app, now=monday + timedelta(minutes=7)) == {}  # nothing missed any more
+
+
+def test_the_scheduler_runs_the_catch_up_every_half_minute(app):
+    job = {j.id: j for j in scheduler.build_scheduler(app).get_jobs()}["catch_up"]
+    assert job.trigger.interval == timedelta(seconds=30) and job.coalesce and job.max_instances == 1
+
+
+def test_a_running_job_renews_its_short_lease(app, monkeypatch):
+    """Issue 18 item 7: 60 s leases renewed while the job runs, so a killed holder is replaced within a minute."""
+    assert jobs.lease_ttl(app) == timedelta(seconds=60)
+    app.config["SCHEDULER_LEASE_SECONDS"] = 0.6  # a heartbeat every 0.2 s
+    seen = []
+
+    def slow_work(now):
+        first = db.session.scalar(select(JobLease.expires_at).where(JobLease.name == "audit_verify"))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # bounded: until the heartbeat has moved the expiry on
+            db.session.commit()
+            later = db.session.scalar(select(JobLease.expires_at).where(JobLease.name == "audit_verify"))
+            if later > first:
+                seen.append((first, later))
+                break
+            time.sleep(0.05)
+        return "done"
+
+    assert jobs.run_job(app, "audit_verify", slow_work) == "done"
+    assert seen, "the heartbeat never renewed the lease"
 
 
 def test_a_restarted_scheduler_adds_a_catch_up_run_only_for_what_it_missed(app):

@@ -163,13 +163,18 @@ def test_overseas_second_opinion_decision_in_2_and_report_in_20_working_days(ope
     assert (clock(case, "report").start_date, clock(case, "report").due_date) == (D(2025, 10, 10), D(2025, 11, 6))
 
 
-def test_overseas_treatment_decision_in_3_and_treatment_in_40_working_days(open_, staff):
+def test_overseas_treatment_decision_in_3_and_treatment_in_40_working_days(open_, staff, directory):
     case = open_("overseas_treatment", at(2026, 9, 16))
     assert clock(case, "decision").due_date == D(2026, 9, 20)
     walk(case, staff.coord, [("verify", at(2026, 9, 16, 11), {}), ("accept", at(2026, 9, 16, 12), {}),
                              ("launch_decision", at(2026, 9, 17, 10), {"launch": True})])
     accept_required_documents(case, staff.coord, now=at(2026, 9, 18, 15))
-    walk(case, staff.coord, [("materials_complete", at(2026, 9, 18, 16), {})])
+    walk(case, staff.coord, [("materials_complete", at(2026, 9, 18, 16), {}),
+                             ("history_translated", at(2026, 9, 18, 16, 10), {}),
+                             ("hospital_accepted", at(2026, 9, 18, 16, 20), {"hospital_id": directory.us.id}),
+                             ("visa_applied", at(2026, 9, 18, 16, 30), {"applied_on": D(2026, 9, 18)})])
+    assert clock(case, "treatment").state == "pending"  # the visa is not granted yet
+    walk(case, staff.coord, [("visa_granted", at(2026, 9, 18, 17), {"decided_on": D(2026, 9, 18)})])
     # 09-20 Sun (调休) 1, 09-21..24 2-5 (09-25 中秋 off), 09-28..30 6-8, 10-08 9, 10-09 10, 10-10 Sat (调休) 11,
     # 10-12..16 12-16, 10-19..23 17-21, 10-26..30 22-26, 11-02..06 27-31, 11-09..13 32-36, 11-16..19 37-40
     assert (clock(case, "treatment").start_date, clock(case, "treatment").due_date) == (D(2026, 9, 18),

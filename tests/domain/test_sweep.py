@@ -9,7 +9,6 @@ from sqlalchemy import event, func, select
 
 from portal import calendar, mail
 from portal.domain import history, leases
-from portal.domain.errors import StaleCaseError
 from portal.domain.sweep import SweepResult, sweep
 from portal.extensions import db
 from portal.models import Alert, Case, CaseEvent, SlaClock
@@ -190,28 +189,77 @@ def test_a_repeat_sweep_costs_two_queries_whatever_the_number_of_due_clocks(runn
     assert statements[0].count("sla_clock.deadline <=") == 1  # the one range query
 
 
-def test_a_concurrent_history_append_fails_the_sweep_whole_and_the_next_one_does_it_all(running_clock, monkeypatch):
-    first, second = running_clock(date(2026, 11, 19)), running_clock(date(2026, 11, 20))
-    real_tails = history._tails
+def test_a_history_append_racing_the_sweep_costs_only_a_retry_and_every_alert_lands_once(running_clock,
+                                                                                         monkeypatch):
+    clocks = [running_clock(date(2026, 11, day)) for day in (16, 17, 18, 19, 20)]
+    racer = clocks[3]
+    real_tails, races = history._tails, []
 
     def racing_tails(case_ids):
         tails = real_tails(case_ids)
-        # a coordinator's note lands on the second case after the sweep read the chains' tails: it takes
-        # the seq the sweep is about to write
-        db.session.add(history._event(db.session.get(Case, second.case_id), None, actor=None, kind="note",
-                                      action="note", summary="并发的备注", now=at(2026, 11, 26)))
-        db.session.flush()
+        if racer.case_id in case_ids and len(races) < 2:
+            # a coordinator's note lands on that case after the sweep read the chains' tails: it takes the
+            # seq the sweep is about to write (twice: the first retry of that case races again)
+            races.append(len(case_ids))
+            db.session.add(history._event(db.session.get(Case, racer.case_id), None, actor=None, kind="note",
+                                          action="note", summary="并发的备注", now=at(2026, 11, 26)))
+            db.session.flush()
         return tails
 
     monkeypatch.setattr(history, "_tails", racing_tails)
-    with pytest.raises(StaleCaseError):
-        sweep(at(2026, 11, 26))
-    db.session.rollback()  # what the job (or CLI) does
-    assert _alerts() == [] and _count(CaseEvent) == 0
+    commits = []
+    result = sweep(at(2026, 11, 26), commit=lambda: commits.append(db.session.commit()), batch_size=2)
+    assert result == SweepResult(0, 5)
+    assert races[0] == 2 and races[1] < races[0]  # the batch was halved, then the case went alone
+    assert sorted(a.clock_id for a in _alerts()) == sorted(c.id for c in clocks)
+    assert _count(CaseEvent) == 5 and history.verify().ok  # the racing notes went with their savepoints
+    assert len(commits) >= 3  # batch by batch
     monkeypatch.setattr(history, "_tails", real_tails)
-    assert sweep(at(2026, 11, 26)) == SweepResult(0, 2)
-    db.session.commit()
-    assert sorted(a.clock_id for a in _alerts()) == [first.id, second.id]
+    assert sweep(at(2026, 11, 26, 11)) == SweepResult(0, 0)
+
+
+def test_a_case_that_never_stops_racing_is_left_to_the_next_sweep_and_the_rest_lands(running_clock, monkeypatch):
+    clocks = [running_clock(date(2026, 11, day)) for day in (16, 17, 18)]
+    racer = clocks[1]
+    real_tails = history._tails
+
+    def always_racing(case_ids):
+        tails = real_tails(case_ids)
+        if racer.case_id in case_ids:
+            db.session.add(history._event(db.session.get(Case, racer.case_id), None, actor=None, kind="note",
+                                          action="note", summary="并发的备注", now=at(2026, 11, 26)))
+            db.session.flush()
+        return tails
+
+    monkeypatch.setattr(history, "_tails", always_racing)
+    assert sweep(at(2026, 11, 26), commit=db.session.commit, batch_size=10) == SweepResult(0, 2)
+    assert sorted(a.clock_id for a in _alerts()) == sorted([clocks[0].id, clocks[2].id])
+    monkeypatch.setattr(history, "_tails", real_tails)
+    assert sweep(at(2026, 11, 26, 11), commit=db.session.commit) == SweepResult(0, 1)
+    assert sorted(a.clock_id for a in _alerts()) == sorted(c.id for c in clocks)
+
+
+def test_a_sweep_given_commit_commits_batch_by_batch_and_a_failure_keeps_the_batches_done(running_clock,
+                                                                                       monkeypatch):
+    from portal.domain import sweep as sweep_module
+
+    clocks = [running_clock(date(2026, 11, 16)) for _ in range(6)]
+    real_batch, calls = sweep_module._sweep_batch, []
+
+    def failing_third(pairs, now, supervisors):
+        calls.append(len(pairs))
+        if len(calls) == 3:
+            raise RuntimeError("database went away")
+        return real_batch(pairs, now, supervisors)
+
+    monkeypatch.setattr(sweep_module, "_sweep_batch", failing_third)
+    with pytest.raises(RuntimeError):
+        sweep(at(2026, 11, 26), commit=db.session.commit, batch_size=2)
+    db.session.rollback()
+    assert len(_alerts()) == 4  # two batches committed before the failure
+    monkeypatch.setattr(sweep_module, "_sweep_batch", real_batch)
+    assert sweep(at(2026, 11, 26, 11), commit=db.session.commit) == SweepResult(0, 2)
+    assert sorted(a.clock_id for a in _alerts()) == sorted(c.id for c in clocks)
 
 
 # ---- leases -------------------------------------------------------------------------------------

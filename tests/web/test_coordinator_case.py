@@ -146,6 +146,25 @@ def test_coordinator_cannot_act_on_a_colleagues_case(world, login_as, make_user)
     assert db.session.get(Case, case.id).status == "verifying"
 
 
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_coordinator_who_lost_the_race_for_a_case_is_told_a_colleague_took_it(world, login_as, make_user, htmx):
+    """Issue 18 item 8: the page showed the case unassigned; a colleague took it first — not a permission
+    problem to the one who lost, so 409 with what happened instead of 您没有权限执行此操作."""
+    _, coord, case = world
+    seen = action_data(case, "verify")  # what coord's open page would post
+    colleague = make_user("coordinator", display_name="刘洋")
+    advance(case, colleague, "verify")
+    client = login_as(coord)
+    response = client.post(f"/staff/cases/{case.id}/actions/verify", data=seen,
+                           headers={"HX-Request": "true"} if htmx else {})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "该案件刚被其他同事接手或更新" in body and "您没有权限" not in body
+    assert ("<html" in body) is not htmx
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).assignee_id == colleague.id and _events(case) == 2
+
+
 def test_internal_note_is_in_the_timeline_marked_internal(world, login_as):
     _, coord, case = world
     client = login_as(coord)

@@ -38,6 +38,14 @@ def test_choose_page_offers_the_six_lines_with_units_left(insured, client_of):
     assert "安排时限 5 个工作日" in page  # the promise comes from the line's clock data
 
 
+def test_choose_page_says_what_each_clock_counts_from_as_the_code_does(insured, client_of):
+    """Issue 17 item 17: the inpatient clock counts from the later of the request and the slip date."""
+    page = client_of(insured).get("/me/apply").get_data(as_text=True)
+    assert "自住院条开具日起算" not in page
+    assert "安排时限 10 个工作日（自申请日与住院条开具日中较晚的一天起算）" in page
+    assert "安排就医时限 40 个工作日（资料齐全、医院同意接收且医疗签证获批后起算）" in page
+
+
 @pytest.mark.parametrize(("line", "present", "absent"), [
     ("green_outpatient", ["就医城市", "医院", "科室", "希望就诊日期", "初次确诊日期", "所患疾病"],
      ["住院条开具日期", "希望前往的国家"]),

@@ -10,7 +10,6 @@ from markupsafe import Markup
 from ... import calendar
 from ...domain import reports
 from ...domain.reports import LineFigures
-from ...web.page_cache import keep_until
 from ...web.svg import Series, bar_chart
 
 TREND_WEEKS = 8
@@ -48,7 +47,6 @@ def cached_overview(now: datetime) -> Overview:
     seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
     if built is None or time.monotonic() - built[0] >= seconds:
         built = store["built"] = (time.monotonic(), overview(now))
-    keep_until(built[0] + seconds)  # a page showing these figures is not kept beyond their minute
     return built[1]
 
 

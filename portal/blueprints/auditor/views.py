@@ -8,19 +8,14 @@ from ...domain.auditlog import record
 from ...extensions import db
 from ...models import utcnow
 from ...web.files import document_response
-from ...web.page_cache import cached_page
+from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
 from .forms import CaseFilterForm, LogFilterForm, ReportFilterForm
 from .overview import cached_overview
 
 
-def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
-
-
 @bp.get("/")
-@cached_page
 def dashboard():
     """Per-line volumes, SLA compliance, breaches, at-risk cases and trends; auditors only."""
     return render("auditor/dashboard.html", view=cached_overview(utcnow()), latest=queries.latest_report(),
@@ -33,7 +28,7 @@ def case_list():
     form = CaseFilterForm()
     if not form.validate():
         return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None), 422
-    cases = queries.search_cases(**form.args(), page=_page())
+    cases = queries.search_cases(**form.args(), page=page_number())
     return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases)
 
 
@@ -80,7 +75,7 @@ def report_list():
     form = ReportFilterForm()
     if not form.validate():
         return render("auditor/report_list.html", "auditor/_report_results.html", form=form, reports=None), 422
-    reports = queries.delivered_reports(**form.args(), page=_page())
+    reports = queries.delivered_reports(**form.args(), page=page_number())
     bills = queries.bills_by_case([d.case_id for d in reports.items if d.case.line_code == "overseas_treatment"])
     return render("auditor/report_list.html", "auditor/_report_results.html", form=form, reports=reports,
                   bills=bills)
@@ -92,6 +87,6 @@ def log_list():
     form = LogFilterForm()
     if not form.validate():
         return render("auditor/log_list.html", "auditor/_log_results.html", form=form, entries=None), 422
-    entries, names, refs = queries.audit_entries(**form.args(), page=_page())
+    entries, names, refs = queries.audit_entries(**form.args(), page=page_number())
     return render("auditor/log_list.html", "auditor/_log_results.html", form=form, entries=entries,
                   names=names, refs=refs)

@@ -1,10 +1,11 @@
 """Weekly progress reports (英仕每周服务进度报告, SPEC §6): list, detail, XLSX and CSV; reads are logged."""
 
-from flask import Response, request
+from flask import Response
 
 from ...domain.auditlog import record
 from ...domain.reports import report_rows
 from ...extensions import db
+from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
 
@@ -12,7 +13,7 @@ from . import bp, exports, queries
 @bp.get("/weekly")
 def weekly_list():
     """Every stored version of every weekly report, newest first; auditors only."""
-    reports = queries.weekly_reports(request.args.get("page", 1, type=int) or 1)
+    reports = queries.weekly_reports(page_number())
     return render("auditor/weekly_list.html", "auditor/_weekly_results.html", reports=reports,
                   latest=queries.latest_versions())
 

@@ -7,6 +7,7 @@ from ...domain import accounts
 from ...domain.errors import DomainError
 from ...extensions import db
 from ...web.forms import EmptyForm
+from ...web.params import safe_next
 from . import bp
 from .forms import LoginForm, RegisterForm
 
@@ -46,11 +47,7 @@ def login():
             return render_template("auth/login.html", form=form), 422
         db.session.commit()
         login_user(user)
-        target = request.args.get("next", "")
-        # only same-site paths: never an open redirect
-        if not target.startswith("/") or target.startswith("//"):
-            target = home_url(user)
-        return redirect(target, code=303)
+        return redirect(safe_next(home_url(user), request.args.get("next")), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ... import calendar
 from ...domain import lines
 from ...domain.product_data import DOCUMENT_KINDS
+from ...web.params import id_or_none
 from .choices import Choices
 from .forms import CaseForm, MultiCheckboxField
 
@@ -45,10 +46,6 @@ def _select(label, options, *, blank="— 请选择 —", required=None, coerce=
     return SelectField(label, choices=[("", blank), *options], coerce=coerce, validators=validators)
 
 
-def _int_or_none(value):
-    return None if value in (None, "", "None") else int(value)
-
-
 def _outcome(code):
     from ...domain.handlers.arranging import OUTCOMES
 
@@ -59,13 +56,13 @@ def _outcome(code):
 #: field name → builder(ctx); the domain validates meaning, the form only types and labels
 FIELDS = {
     "hospital_id": lambda c: _select("医院", c.choices.hospitals_for(c.case), required="请选择医院。",
-                                     coerce=_int_or_none),
+                                     coerce=id_or_none),
     "department": lambda c: StringField("科室", default=c.case.department,
                                         validators=[DataRequired("请填写科室。"), Length(max=60)]),
     "escort_id": lambda c: _select("陪诊员", c.choices.escorts_for(c.case), required="请选择陪诊员。",
-                                   coerce=_int_or_none),
+                                   coerce=id_or_none),
     "expert_id": lambda c: _select("专家", c.choices.experts_for(c.case), required="请选择专家。",
-                                   coerce=_int_or_none),
+                                   coerce=id_or_none),
     "country": lambda c: _select("国家", c.choices.countries(), required="请选择国家。"),
     "launch": lambda c: RadioField("是否启动服务", choices=[("yes", "启动服务"), ("no", "不启动（终止服务）")],
                                    validators=[InputRequired("请选择是否启动。")]),
@@ -87,17 +84,17 @@ FIELDS = {
                                                  NumberRange(0.01, None, "金额必须大于 0。")]),
     "status": lambda c: SelectField("账单状态", choices=list(lines.BILL_STATUSES.items())),
     "bill_id": lambda c: _select("账单", c.choices.bills_for(c.case), required="请选择账单。",
-                                 coerce=_int_or_none),
-    "assignee_id": lambda c: _select("负责人", c.choices.staff(), required="请选择负责人。", coerce=_int_or_none),
+                                 coerce=id_or_none),
+    "assignee_id": lambda c: _select("负责人", c.choices.staff(), required="请选择负责人。", coerce=id_or_none),
     "document_id": lambda c: _select("选用已上传的文件", c.choices.documents_for(c.case, c.upload_kind),
-                                     blank="— 使用下方上传的文件 —", coerce=_int_or_none),
+                                     blank="— 使用下方上传的文件 —", coerce=id_or_none),
 }
 #: where one action needs a field built differently from the default
 OVERRIDES = {
     ("terminate", "reason"): lambda c: _select("终止原因", c.choices.termination_reasons(c.case),
                                                required="请选择终止原因。"),
     ("choose_provider", "expert_id"): lambda c: _select("海外专家（选填）", c.choices.experts_for(c.case),
-                                                        blank="— 暂不指定 —", coerce=_int_or_none),
+                                                        blank="— 暂不指定 —", coerce=id_or_none),
     ("confirm_hospital", "department"): lambda c: StringField("科室（选填）", default=c.case.department,
                                                              validators=[Optional(), Length(max=60)]),
     ("confirm_hospital", "admission_slip_date"): lambda c: DateField(

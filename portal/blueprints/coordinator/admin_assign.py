@@ -11,9 +11,10 @@ from ...domain import lifecycle, sla
 from ...domain.errors import DomainError, StaleCaseError
 from ...extensions import db
 from ...models import OPEN_STATUSES, STATUSES, Case, ServiceLine
+from ...web.params import PER_PAGE, id_arg, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
-from .admin import PER_PAGE, page_number, safe_next, supervisor_required
+from .admin import supervisor_required
 from .admin_forms import active_assignees, assign_form_for
 from .views_common import get_case_or_404
 
@@ -34,7 +35,8 @@ def assignment_list():
             .options(joinedload(Case.insured), joinedload(Case.assignee), selectinload(Case.clocks)))
     if show == "unassigned":
         stmt = stmt.where(Case.assignee_id.is_(None))
-    elif show.isdigit():
+    elif show != "all":
+        show = str(id_arg("assignee"))  # junk or an impossible id: 404
         stmt = stmt.where(Case.assignee_id == int(show))
     pagination = db.paginate(stmt.order_by(Case.submitted_at, Case.id), page=page_number(), per_page=PER_PAGE,
                              error_out=False)

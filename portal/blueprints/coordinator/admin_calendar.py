@@ -12,9 +12,10 @@ from ...domain import holidays, sla
 from ...extensions import db
 from ...holiday_notice import NoticeError, parse_notice
 from ...models import OPEN_STATUSES, Case, HolidayOverride, SlaClock, User
+from ...web.params import PER_PAGE, page_number, parse_int, read_upload
 from ...web.render import render
 from . import bp
-from .admin import PER_PAGE, page_number, read_upload, supervisor_required
+from .admin import supervisor_required
 from .admin_assign import line_names
 from .admin_forms import HolidayDayForm, HolidayNoticeForm
 
@@ -27,8 +28,8 @@ def provisional_clocks():
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", type=int)
-    return year if year and 2000 <= year <= 2100 else calendar.business_today().year
+    year = parse_int(request.args.get("year"), low=2000, high=2100)
+    return year or calendar.business_today().year
 
 
 def _calendar_page(year: int, *, notice_form=None, day_form=None, status: int = 200):

@@ -7,9 +7,10 @@ from ...domain import directory
 from ...domain.errors import DomainError
 from ...domain.policy_import import ImportError_
 from ...extensions import db
+from ...web.params import PER_PAGE, page_number, read_upload, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
-from .admin import PER_PAGE, page_number, read_upload, safe_next, supervisor_required
+from .admin import supervisor_required
 from .admin_forms import CsvImportForm, directory_form, directory_values
 
 ACTIVE_FILTERS = {"1": True, "0": False, "all": None}

@@ -20,6 +20,7 @@ from ...domain import directory
 from ...domain.accounts import MIN_PASSWORD
 from ...extensions import db
 from ...models import User
+from ...web.params import id_or_none
 
 ASSIGNEE_ROLES = ("coordinator", "supervisor")
 STAFF_ROLE_LABELS = {"coordinator": "协调员", "supervisor": "主管", "auditor": "史带审计"}
@@ -31,17 +32,10 @@ def active_assignees() -> list[User]:
                                    .order_by(User.role, User.display_name, User.id)))
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class AssignForm(FlaskForm):
     """Assign or reassign one case; `version` is the case version the supervisor saw."""
 
-    assignee_id = SelectField("负责人", coerce=_int_or_none, validate_choice=False)
+    assignee_id = SelectField("负责人", coerce=id_or_none, validate_choice=False)
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     next = HiddenField()
 

@@ -5,9 +5,10 @@ from flask_login import current_user
 
 from ...domain.policy_import import COLUMNS, REQUIRED, ImportError_, import_policies
 from ...extensions import db
+from ...web.params import read_upload
 from ...web.render import render
 from . import bp
-from .admin import read_upload, supervisor_required
+from .admin import supervisor_required
 from .admin_forms import CsvImportForm
 
 

@@ -8,9 +8,10 @@ from ...domain import accounts
 from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import OPEN_STATUSES, Case, User, utcnow
+from ...web.params import PER_PAGE, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
-from .admin import PER_PAGE, page_number, safe_next, supervisor_required
+from .admin import supervisor_required
 from .admin_forms import STAFF_ROLE_LABELS, PasswordResetForm, StaffForm
 
 ROW = "coordinator/admin/_staff_row.html"

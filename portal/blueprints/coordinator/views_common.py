@@ -3,7 +3,7 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -31,6 +31,8 @@ from .choices import Choices, escort_window
 from .forms import ReviewForm, StaffUploadForm
 
 STALE_MESSAGE = StaleCaseError().message
+#: a coordinator lost the race for a case to a colleague (issue 18): not a permission problem to them
+TAKEN_MESSAGE = "该案件刚被其他同事接手或更新，您的操作未执行；请查看最新情况。"
 
 #: domain field names that the forms show under another name (files are uploaded, then referenced)
 FIELD_ALIASES = {"document_id": ("upload",), "files": ("upload", "file")}
@@ -68,8 +70,24 @@ def get_case_for_write_or_403(case_id: int) -> Case:
     unassigned one (acting assigns it to them); a colleague's case answers 403 before any validation."""
     case = get_case_or_404(case_id)
     if current_user.role == "coordinator" and case.assignee_id not in (None, current_user.id):
+        if _seen_before_change(case):  # the page showed the case before a colleague took it: a lost race
+            from ...web.render import render
+
+            abort(render("coordinator/case_detail.html", "coordinator/_case_workspace.html", status=409,
+                         **workspace(case, message=TAKEN_MESSAGE)))
         abort(403)
     return case
+
+
+def _seen_before_change(case: Case) -> bool:
+    """The form carries the version the user saw (`version` or `<prefix>-version`), older than the case's."""
+    for name, value in request.form.items():
+        if name == "version" or name.endswith("-version"):
+            try:
+                return int(value) < case.version
+            except ValueError:
+                return False
+    return False
 
 
 def save(form, write) -> tuple[int, str] | None:

@@ -8,7 +8,7 @@ from ... import calendar
 from ...domain import lines, sla
 from ...extensions import db
 from ...models import STATUSES, ServiceLine, utcnow
-from ...web.page_cache import cached_page
+from ...web.params import id_arg
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp, worklist
 from .choices import staff_options
@@ -23,13 +23,12 @@ def _filters() -> worklist.Filters:
         line=args.get("line", "").strip(),
         status=args.get("status", "") if args.get("status", "") in STATUSES else "",
         city=args.get("city", "").strip()[:30],
-        assignee=args.get("assignee", type=int),
+        assignee=id_arg("assignee"),
         q=args.get("q", "").strip()[:40],
     )
 
 
 @bp.get("/")
-@cached_page
 def queue():
     """The work queue: what is due next, per tab and filter, nearest deadline first; coordinators and supervisors."""
     filters, now = _filters(), utcnow()

@@ -9,12 +9,14 @@ key. A cursor names the last row shown, so page 2000 costs what page 1 costs.
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from flask import abort
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ... import calendar
 from ...extensions import db
 from ...models import OPEN_STATUSES, Alert, Case, InsuredPerson, Policy, SlaClock
+from ...web.params import cursor_id
 
 TABS = {"mine": "我的", "unassigned": "未分配", "due_soon": "即将到期", "overdue": "已超时",
         "waiting": "等待客户", "all": "全部"}
@@ -121,19 +123,20 @@ def _is_nearest(row: "Row") -> bool:
 
 
 def _parse_cursor(cursor: str | None):
-    """("d", deadline, clock_id) | ("n", None, case_id) | None; a malformed cursor starts from the top."""
+    """("d", deadline, clock_id) | ("n", None, case_id) | None; a malformed or impossible cursor is a 404."""
     if not cursor:
         return None
-    try:
-        part, _, rest = cursor.partition("_")
-        if part == "d":
-            stamp, _, case_id = rest.partition("_")
-            return "d", datetime.strptime(stamp, STAMP).replace(tzinfo=UTC), int(case_id)
-        if part == "n":
-            return "n", None, int(rest)
-    except ValueError:
-        pass
-    return None
+    part, _, rest = cursor.partition("_")
+    if part == "d":
+        stamp, _, row_id = rest.partition("_")
+        try:
+            deadline = datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            abort(404)
+        return "d", deadline, cursor_id(row_id)
+    if part == "n":
+        return "n", None, cursor_id(rest)
+    abort(404)
 
 
 def _cursor(row: Row) -> str:

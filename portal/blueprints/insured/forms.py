@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ... import calendar
 from ...domain.documents import ACCEPTED_LABEL, size_label
+from ...domain.eligibility import SLIP_IN_FUTURE
 from ...domain.product_data import DOCUMENT_KINDS
 from ...domain.submissions import new_key
 
@@ -101,7 +102,7 @@ class _AdmissionSlipQuestions:
     """The seed asks 是否已开具住院条: a request may come before the slip; the clock starts at its date."""
 
     admission_slip_date = DateField("住院条开具日期（已开具时填写）", validators=[
-        Optional(), _not_after_today("住院条开具日期不能晚于今天。")])
+        Optional(), _not_after_today(SLIP_IN_FUTURE)])
     admission_slip = FileField("住院条照片或 PDF（已开具时上传）", render_kw={"accept": ACCEPT})
 
     def validate_admission_slip(self, field):

@@ -1,6 +1,6 @@
 """Insured views: 我的服务 (home) and the inbox of updates."""
 
-from flask import redirect, request, url_for
+from flask import redirect, url_for
 from sqlalchemy import update
 
 from ... import calendar
@@ -8,7 +8,7 @@ from ...domain import ledger, sla
 from ...extensions import db
 from ...models import Notification, utcnow
 from ...web.forms import EmptyForm
-from ...web.page_cache import cached_page
+from ...web.params import page_number
 from ...web.render import render
 from . import bp
 from .queries import inbox_page, my_cases_page, my_insured, unread_count
@@ -21,13 +21,12 @@ def _navigation():
 
 
 @bp.get("/")
-@cached_page
 def home():
     """我的服务: the policy, entitlements left per line and every case with its promise; the insured only."""
     insured = my_insured()
     policy = insured.policy
     today = calendar.business_today()
-    cases = my_cases_page(request.args.get("page", 1, type=int))
+    cases = my_cases_page(page_number())
     response = render("insured/home.html", insured=insured, policy=policy, year=ledger.policy_year(policy, today),
                       balances=ledger.balances(insured, today),
                       lines={line.code: line for line in policy.product.lines}, cases=cases,
@@ -39,7 +38,7 @@ def home():
 def inbox_list():
     """消息: the updates sent to the insured, newest first; the insured only."""
     my_insured()
-    return render("insured/inbox_list.html", notes=inbox_page(request.args.get("page", 1, type=int)),
+    return render("insured/inbox_list.html", notes=inbox_page(page_number()),
                   form=EmptyForm())
 
 

@@ -6,6 +6,7 @@ from ... import calendar
 from ...extensions import db
 from ...models import Appointment, Escort, EscortAssignment, Hospital
 from .. import sla
+from ..eligibility import check_admission_slip
 from ..errors import DomainError
 from .base import Step, as_date, as_datetime, fetch, local_time
 
@@ -50,13 +51,21 @@ def confirm_hospital(step: Step) -> None:
             step.fields = {**step.fields, "admission_slip_date": case.admission_slip_date}  # given at intake
         slip = as_date(step.require("admission_slip_date", "住院预约须填写住院条开具日期"), "admission_slip_date",
                        "日期格式不正确")
-        if slip > step.today:
-            raise DomainError("住院条开具日期不能晚于今天", field="admission_slip_date")
-        case.admission_slip_date = slip
+        check_admission_slip(slip, step.today)
+        previous, case.admission_slip_date = case.admission_slip_date, slip
         # seed: 客户申请且住院条开具之日起 — the later of the two days starts the count
-        sla.start(case, "admission_slip", on_date=max(slip, calendar.to_business_date(case.submitted_at)),
-                  now=step.now)
+        start_on = max(slip, calendar.to_business_date(case.submitted_at))
+        sla.start(case, "admission_slip", on_date=start_on, now=step.now)
+        # a corrected slip date (before the booking, which needs this milestone) moves the clock's start too
+        moved = sla.move_start(case, "admission_slip", on_date=start_on)
         step.summary += f"，住院条开具于 {slip.isoformat()}"
+        if previous is not None and previous != slip:
+            step.data["admission_slip_corrected"] = {"from": previous.isoformat(), "to": slip.isoformat()}
+            step.summary += f"（由 {previous.isoformat()} 更正）"
+        if moved:
+            step.data["clock_start_moved"] = [{"clock": c.kind, "from": old.isoformat(), "to": start_on.isoformat(),
+                                              "due_date": c.due_date.isoformat()} for c, old in moved]
+            step.summary += f"，住院安排时限改自 {start_on.isoformat()} 起算"
 
 
 def book_appointment(step: Step) -> None:

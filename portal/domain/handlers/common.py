@@ -89,9 +89,14 @@ def terminate(step: Step) -> None:
         if case.milestone not in _reached_from(case.line_code, started):
             label = lines.milestone_label(case.line_code, started)
             raise DomainError(f"服务尚未安排（需先“{label}”），不能以“{reason.label}”终止", field="reason")
+    if reason.before_milestone and lines.reached(case, reason.before_milestone):
+        label = lines.milestone_label(case.line_code, reason.before_milestone)
+        raise DomainError(f"案件已“{label}”，不能以“{reason.label}”终止", field="reason")
     step.reason = code
     note_text = (step.get("note") or "").strip()
     step.summary = f"终止服务：{reason.label}" + (f"（{note_text}）" if note_text else "")
+    if reason.consumes_once_arranged and lines.consumes_entitlement(code, case):
+        step.summary += "；服务已安排，视为该次服务已完成（占用服务次数）"
 
 
 def cancel(step: Step) -> None:

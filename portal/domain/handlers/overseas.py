@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Bill, EscortHourLog, Hospital, VisaApplication
-from .. import lines
+from .. import lines, sla
 from ..errors import DomainError
 from .base import Step, as_bool, as_date, as_decimal, fetch, hours_text, line_name
 from .reports import _overseas_hospital
@@ -74,6 +74,11 @@ def visa_granted(step: Step) -> None:
     """The visa is granted."""
     visa = _decide_visa(step, "granted")
     step.summary = f"医疗签证获批（{visa.decided_on.isoformat()}）"
+    # the 40 working days count from the latest of materials complete, hospital acceptance and the visa's date
+    started = sla.start(step.case, "visa_granted", on_date=visa.decided_on, now=step.now)
+    for clock in started:
+        step.data["clock_started"] = {"clock": clock.kind, "start_date": clock.start_date.isoformat(),
+                                      "due_date": clock.due_date.isoformat()}
 
 
 def visa_refused(step: Step) -> None:
