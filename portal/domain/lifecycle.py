@@ -6,11 +6,12 @@ from importlib import import_module
 
 from sqlalchemy import select
 
+from .. import calendar
 from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Appointment, EscortAssignment, utcnow
 from . import history, ledger, lines, notify, sla
 from .errors import DomainError, StaleCaseError
-from .handlers.base import Step, line_name
+from .handlers.base import Step, line_name, service_name
 from .lines import ACTIONS, TERMINATION_REASONS, ActionSpec
 
 
@@ -123,7 +124,8 @@ def _apply(step: Step) -> None:
     case.updated_at = now  # every action bumps the version, so concurrent edits of any kind conflict
 
     if step.milestone:
-        sla.start(case, step.milestone, on_date=step.today, now=now)
+        for clock in sla.start(case, step.milestone, on_date=step.today, now=now):
+            _tell_started(step, clock)
         sla.stop(case, step.milestone, now=now)
     if case.status == "awaiting_documents" and before_status != "awaiting_documents":
         sla.pause(case, now=now)
@@ -141,6 +143,13 @@ def _apply(step: Step) -> None:
         notify.insured(case, title, body)
 
 
+def _tell_started(step: Step, clock) -> None:
+    """A promise that starts mid-case (the report clock once materials are complete): the insured hears it."""
+    text = f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前{sla.PROMISE_VERBS.get(clock.kind, '为您办理')}"
+    step.notify("服务时限开始计算", f"{sla.clock_label(clock.kind)}从今天起计算：{text}"
+                + ("（暂定：该年度节假日安排尚未公布，日期可能调整）" if clock.provisional else "") + "。")
+
+
 def _close(step: Step) -> None:
     """The case ended: remaining clocks void, the unit consumed or released, the insured told."""
     case, now = step.case, step.now
@@ -155,12 +164,12 @@ def _close(step: Step) -> None:
         ledger.release(case, actor=step.actor, now=now)  # a no-op for cases refused at intake
     if step.notices:
         return
-    name = line_name(case)
+    name = service_name(case)
     if case.status == "completed":
-        step.notify("服务已完成", f"您的{name}服务已完成，感谢您的信任。")
+        step.notify("服务已完成", f"您的{name}已完成，感谢您的信任。")
     elif case.status == "terminated":
         note = (step.fields.get("note") or "").strip()
-        step.notify("服务已终止", f"您的{name}服务已终止。原因：{reason.label if reason else '—'}。"
+        step.notify("服务已终止", f"您的{name}已终止。原因：{reason.label if reason else '—'}。"
                     + (f"说明：{note}" if note else ""))
     else:
         step.notify("申请已取消", f"您的{name}申请已取消，占用的服务次数已退回。")

@@ -17,7 +17,7 @@ from .. import calendar
 from ..extensions import db
 from ..models import Case, DocumentRequest, Policy, utcnow
 from . import notify
-from .handlers.base import line_name
+from .handlers.base import service_name
 from .product_data import DOCUMENT_KINDS
 from .sweep import raise_alert
 
@@ -46,12 +46,12 @@ def run(now: datetime | None = None) -> ReminderResult:
         for days in sorted(d for d in product.reminder_days or [] if d < limit):
             if waited >= days:
                 reminders += _tell(case, f"reminder:{request.id}:{days}", "请尽快补充资料",
-                                   f"您的{line_name(case)}服务仍在等待您补充：{_kinds(request)}。"
+                                   f"您的{service_name(case)}仍在等待您补充：{_kinds(request)}。"
                                    f"请于 {calendar.format_cn_date(last_day, today=today)}前上传；"
                                    "逾期仍无法提供的，根据服务细则，服务将终止。如有困难请致电 400-606-5033。")
         if waited >= limit:
             reminders += _tell(case, f"reminder:{request.id}:limit", "补充资料已逾期",
-                               f"您的{line_name(case)}服务所需资料（{_kinds(request)}）已超过补充期限。"
+                               f"您的{service_name(case)}所需资料（{_kinds(request)}）已超过补充期限。"
                                "协调员将与您联系；如仍无法提供，服务将终止。")
             alerts += raise_alert(
                 key=f"materials_missing:{request.id}", kind="materials_missing", case_id=case.id, now=now,

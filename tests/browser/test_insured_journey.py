@@ -78,7 +78,7 @@ def test_demo_insured_applies_for_outpatient_green_channel_uploads_and_sees_dead
 
     page.get_by_role("link", name="‹ 返回进度").tap()
     expect(page.locator(".promise")).to_contain_text(deadline)
-    expect(page.get_by_text("客户上传资料：门诊病历、身份证件（共 2 个文件）")).to_be_visible()
+    expect(page.get_by_text("您上传资料：门诊病历、身份证件（共 2 个文件）")).to_be_visible()
     expect(page.get_by_role("link", name="查看或补充资料")).to_be_visible()
     shot(page, "06-case-tracked")
 

@@ -152,3 +152,76 @@ def test_a_rejected_document_that_answered_the_request_pauses_the_clock_again(wo
     assert case.status == "awaiting_documents" and case.clocks[0].state == "paused"
     _insured_uploads(case, insured, "ct")
     assert case.status == "verifying" and case.clocks[0].state == "running"
+
+
+# ---- item 7: what the insured is told --------------------------------------------------------------------
+
+def test_the_case_page_speaks_to_the_insured_names_the_coordinator_and_lists_news_newest_first(world, make_user,
+                                                                                              login_as):
+    _, coord, case = world
+    insured = make_user("insured", insured=case.insured)
+    advance(case, coord, "verify", ("request_documents", {"kinds": ["ct", "mri"], "reason": "需要影像"}))
+    _insured_uploads(case, insured, "ct")
+    page = login_as(insured).get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert "您的专属协调员：陈晓" in page and 'href="tel:4006065033"' in page
+    assert "已预约并通知您" in page and "客户" not in page.split('id="steps-')[1].split("</section>")[0]
+    assert "我们承诺在合作医院为您安排就诊，但不承诺指定医生" in page and "视为已使用" in page
+    news = page.split('id="case-news-')[1].split("</ul>")[0]
+    assert news.index("请补充资料") < news.index("服务申请已受理")  # newest first
+    timeline = page.split('class="timeline"')[1].split("</ol>")[0]
+    assert timeline.index("您上传资料") < timeline.index("提交就医绿通")
+    # the checklist follows the request: CT and MRI were asked for, the MRI is still owed
+    assert "还需 3 项" in page and "MRI 报告" in page.split("还需 3 项")[1].split("</a>")[0]
+    documents_page = login_as(insured).get(f"/me/cases/{case.id}/documents").get_data(as_text=True)
+    checklist = documents_page.split('id="checklist"')[1].split("</ul>")[0]
+    assert "CT 报告" in checklist and "MRI 报告" in checklist
+
+
+def test_overseas_treatment_has_no_doubled_service_word_and_cannot_be_cancelled_once_launched(make_policy, make_user):
+    from sqlalchemy import select
+
+    from portal.domain import lifecycle
+    from portal.domain.errors import DomainError
+    from portal.models import Notification
+
+    directory = make_directory()
+    coord = make_user("coordinator")
+    case = open_case(insured_for(make_policy), "overseas_treatment", directory)
+    insured = make_user("insured", insured=case.insured)
+    advance(case, coord, "verify", ("launch_decision", {"launch": True}))
+    bodies = " ".join(db.session.scalars(select(Notification.body)))
+    assert "海外就医综合服务服务" not in bodies and "启动海外就医综合服务" in bodies
+    with pytest.raises(DomainError):
+        lifecycle.perform(case, "cancel", actor=insured)
+
+
+def test_a_provisional_promise_is_explained_in_visible_text(world, make_user, login_as):
+    from portal.models import SlaClock
+
+    _, _, case = world
+    clock = db.session.scalars(db.select(SlaClock).where(SlaClock.case_id == case.id)).one()
+    clock.provisional = True
+    db.session.commit()
+    page = login_as(make_user("insured", insured=case.insured)).get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert "暂定：该年度的法定节假日安排尚未公布" in page and 'title="该年度' not in page
+
+
+def test_visa_steps_and_a_starting_report_clock_are_told_to_the_insured(make_policy, make_user):
+    from helpers import accept_required_documents
+    from sqlalchemy import select
+
+    from portal import calendar
+    from portal.models import Notification
+
+    directory = make_directory()
+    coord = make_user("coordinator")
+    case = open_case(insured_for(make_policy), "domestic_second_opinion", directory)
+    advance(case, coord, "verify", "accept", accept_required_documents, "materials_complete")
+    assert "服务时限开始计算" in set(db.session.scalars(select(Notification.title)))
+    other = open_case(insured_for(make_policy), "overseas_treatment", directory)
+    today = calendar.business_today()
+    advance(other, coord, "verify", ("launch_decision", {"launch": True}), accept_required_documents,
+            "materials_complete", "history_translated", ("hospital_accepted", {"hospital_id": directory.us.id}),
+            ("visa_applied", {"applied_on": today}), ("visa_granted", {"decided_on": today}))
+    titles = set(db.session.scalars(select(Notification.title).where(Notification.case_id == other.id)))
+    assert {"医疗签证已申请", "医疗签证已获批"} <= titles

@@ -6,6 +6,7 @@ from flask_login import current_user
 from ... import calendar
 from ...domain import documents, intake, ledger, sla
 from ...domain.errors import DomainError
+from ...domain.product_data import LINE_TERMS
 from ...extensions import db
 from ...web.render import redirect_after_post, render
 from . import bp
@@ -88,4 +89,5 @@ def _page(line, form, *, results=None, fragment=None, status=200):
     """The form page (or one of its fragments) with what it shows around the questions."""
     remaining = ledger.remaining(my_insured(), line.code, calendar.business_today())
     return render("insured/apply_form.html", fragment, status=status, line=line, form=form, results=results,
-                  remaining=remaining, upload_rule=upload_rule(), today=calendar.business_today().isoformat())
+                  remaining=remaining, upload_rule=upload_rule(), today=calendar.business_today().isoformat(),
+                  terms=LINE_TERMS.get(line.code, []))

@@ -6,14 +6,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from ...domain import documents, history, lifecycle, lines, sla
+from ...domain import documents, history, lifecycle, lines, sla, waiting, wording
 from ...domain.errors import DomainError, StaleCaseError
-from ...domain.product_data import REPORT_KINDS
+from ...domain.product_data import HOTLINE, LINE_TERMS, REPORT_KINDS
 from ...extensions import db
 from ...web.forms import VersionedForm
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
-from .queries import case_for_panel, current_appointment, current_escort, get_case_or_404, open_requests
+from .queries import (
+    case_for_panel,
+    case_notifications,
+    current_appointment,
+    current_escort,
+    get_case_or_404,
+    open_requests,
+)
 
 STALE = "该案件已被他人更新，请刷新后重试"
 
@@ -91,19 +98,28 @@ def panel(case) -> dict:
     """Everything the case panel shows, gathered once for the page and the polled fragment."""
     visible = documents.active_documents(case)
     failed = [r for r in case.eligibility or [] if not r.get("passed")]
+    requests = open_requests(case)
+    missing = list(dict.fromkeys([*documents.missing_kinds(case), *waiting.still_wanted(case, requests)])) \
+        if case.is_open else []
     return {
         "case": case,
         "line": _line(case),
         "promise": sla.promise(case),
         "clock": sla.current_clock(case),
-        "events": history.timeline(case, include_internal=False),
+        # newest first on the phone (issue 14)
+        "events": history.timeline(case, include_internal=False)[::-1],
+        "news": case_notifications(case),
+        "terms": LINE_TERMS.get(case.line_code, []),
+        "hotline": HOTLINE,
+        "outcome": wording.outcome_sentence(case),
+        "for_insured": wording.for_insured,
         "milestones": lines.MILESTONES.get(case.line_code, []),
-        "requests": open_requests(case),
+        "requests": requests,
         "appointment": current_appointment(case),
         "escort": current_escort(case),
         "reports": [d for d in visible if d.kind in REPORT_KINDS and d.delivered_at is not None],
         "uploaded": [d for d in visible if d.kind not in REPORT_KINDS],
-        "missing": documents.missing_kinds(case) if case.is_open else [],
+        "missing": missing,
         "failed": failed,
         "termination": lines.TERMINATION_REASONS.get(case.termination_reason or ""),
         "can_cancel": _can_cancel(case),

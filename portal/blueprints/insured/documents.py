@@ -4,7 +4,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ...domain import auditlog, documents, submissions
+from ...domain import auditlog, documents, submissions, waiting
 from ...domain.errors import DomainError
 from ...domain.product_data import DOCUMENT_KINDS, REPORT_KINDS
 from ...extensions import db
@@ -69,11 +69,13 @@ def document_view(case_id, document_id):
 
 def _page(case, form, *, status=200, saved=(), trigger=None):
     uploaded = [d for d in documents.active_documents(case) if d.kind not in REPORT_KINDS]
-    missing = documents.missing_kinds(case)
     requests = open_requests(case)
     requested = [kind for request_ in requests for kind in request_.kinds if kind in DOCUMENT_KINDS]
+    # the checklist follows what was requested too (a CT report asked for is listed and counted)
+    missing = list(dict.fromkeys([*documents.missing_kinds(case), *waiting.still_wanted(case, requests)]))
     line = case.policy.product.line(case.line_code)
     return render("insured/document_list.html", "insured/_documents_panel.html", status=status, trigger=trigger,
                   case=case, line=line, form=form, uploaded=uploaded, missing=missing, requests=requests,
-                  rows=list(dict.fromkeys([*missing, *requested])), required=line.required_documents if line else [],
+                  rows=list(dict.fromkeys([*missing, *requested])),
+                  required=list(dict.fromkeys([*(line.required_documents if line else []), *requested])),
                   saved=saved, upload_rule=upload_rule(), kind_label=documents.kind_label)
