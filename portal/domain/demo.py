@@ -157,7 +157,9 @@ def load_demo_data() -> dict:
 
 
 def _demo_history() -> None:
-    """张伟 has used one of his two escort units (a completed, escorted case)."""
+    """张伟 has used one of his two escort units (a completed, escorted case); a few weeks of other cases."""
     from .demo_cases import ensure_demo_cases
+    from .demo_history import ensure_demo_history
 
     ensure_demo_cases()
+    ensure_demo_history()

@@ -8,7 +8,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from ... import calendar
-from ...domain import reports
+from ...domain import ratings, reports
 from ...domain.reports import LineFigures
 from ...web.svg import Series, bar_chart
 
@@ -33,6 +33,8 @@ class Overview:
     compliance_chart: Markup
     trend_labels: list[str]
     trend: list[list[LineFigures]]
+    #: 服务评价 per week of the trend (oldest first), each {line_code: RatingFigures} (issue 14)
+    rating_weeks: list[dict] | None = None
 
 
 def cached_overview(now: datetime) -> Overview:
@@ -77,5 +79,5 @@ def overview(now: datetime) -> Overview:
             chart_id="chart-compliance", title=f"近 {TREND_WEEKS} 周时效达标率（全部服务项目）", labels=labels,
             series=[Series("达标率", [reports.total(t).compliance for t in trend])], percent=True,
             width=1040, height=250),
-        trend_labels=labels, trend=trend,
+        trend_labels=labels, trend=trend, rating_weeks=ratings.figures(trend_periods),
     )

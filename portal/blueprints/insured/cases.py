@@ -6,13 +6,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from ...domain import documents, history, lifecycle, lines, sla, waiting, wording
+from ...domain import documents, history, lifecycle, lines, ratings, sla, waiting, wording
 from ...domain.errors import DomainError, StaleCaseError
 from ...domain.product_data import HOTLINE, LINE_TERMS, REPORT_KINDS
 from ...extensions import db
 from ...web.forms import VersionedForm
 from ...web.render import redirect_after_post, render, wants_fragment
 from . import bp
+from .forms import RatingForm
 from .queries import (
     case_for_panel,
     case_notifications,
@@ -72,6 +73,24 @@ def case_cancel(case_id):
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id), trigger="case-updated")
 
 
+@bp.post("/cases/<int:case_id>/rating")
+def case_rate(case_id):
+    """服务评价: rate a completed case once (1–5, comment optional); the case's insured only."""
+    case = case_for_panel(case_id)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return render("insured/case_detail.html", status=422, **panel(case, rating_form=form))
+    try:
+        ratings.rate(case, actor=current_user, score=form.score.data, comment=form.comment.data or "")
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        form.score.errors = [*form.score.errors, error.message]
+        return render("insured/case_detail.html", status=422, **panel(case, rating_form=form))
+    flash("感谢您的评价！", "success")
+    return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
+
+
 def _refused(case, form, message: str, status: int):
     """A refused cancel: back on the confirm page (no JS), or the case page with the message (htmx)."""
     if wants_fragment():
@@ -94,7 +113,7 @@ def _can_cancel(case) -> bool:
     return any(spec.code == "cancel" for spec in lifecycle.available_actions(case, current_user))
 
 
-def panel(case) -> dict:
+def panel(case, *, rating_form=None) -> dict:
     """Everything the case panel shows, gathered once for the page and the polled fragment."""
     visible = documents.active_documents(case)
     failed = [r for r in case.eligibility or [] if not r.get("passed")]
@@ -113,6 +132,9 @@ def panel(case) -> dict:
         "hotline": HOTLINE,
         "outcome": wording.outcome_sentence(case),
         "for_insured": wording.for_insured,
+        "rating": ratings.rating_of(case) if case.status == "completed" else None,
+        "rating_form": rating_form or (RatingForm(formdata=None) if ratings.can_rate(case, current_user) else None),
+        "rating_labels": ratings.SCORES,
         "milestones": lines.MILESTONES.get(case.line_code, []),
         "requests": requests,
         "appointment": current_appointment(case),

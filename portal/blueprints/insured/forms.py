@@ -3,7 +3,7 @@
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -175,3 +175,13 @@ class _UploadBase(ChineseForm):
 
 #: the kind rows come from the product's list of document kinds, not from code
 UploadForm = type("UploadForm", (_UploadBase,), _kind_fields())
+
+
+class RatingForm(ChineseForm):
+    """服务评价: 1–5 and an optional comment, once per completed case."""
+
+    score = RadioField("您对这次服务的评价", coerce=int,
+                       choices=[(5, "5 分 非常满意"), (4, "4 分 满意"), (3, "3 分 一般"), (2, "2 分 不满意"),
+                                (1, "1 分 非常不满意")],
+                       validators=[InputRequired("请选择 1–5 分。")])
+    comment = TextAreaField("意见或建议（选填）", validators=[Optional(), Length(max=500, message="请不超过 500 字。")])
