@@ -22,7 +22,7 @@ def _first_diagnosis(today: date) -> date:
 
 def test_demo_insured_applies_for_outpatient_green_channel_uploads_and_sees_deadline(
         app, phone_page, browser_login, shot, axe_violations, tmp_path):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     deadline = calendar.format_cn_date(calendar.add_working_days(today, 5))
@@ -95,7 +95,7 @@ def _seed_case(username="wangjianguo"):
     from portal.domain import intake
     from portal.models import Hospital, User
 
-    load_demo_data()
+    load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == username))
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
@@ -122,7 +122,7 @@ def test_cancel_with_javascript_asks_for_confirmation_first(app, phone_page, bro
 
 def test_without_javascript_the_insured_can_apply_upload_and_cancel(
         app, browser, live_server, browser_login, shot, tmp_path):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     (tmp_path / "病历.pdf").write_bytes(PDF)

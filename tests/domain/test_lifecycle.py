@@ -654,9 +654,9 @@ def test_demo_data_gives_zhang_wei_one_completed_escort_case_once(app):
     from portal.domain.demo import load_demo_data
     from portal.models import Case, InsuredPerson
 
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     zhang = db.session.scalar(select(InsuredPerson).where(InsuredPerson.name == "张伟"))
     cases = list(db.session.scalars(select(Case).where(Case.insured_id == zhang.id)))

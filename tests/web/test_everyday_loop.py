@@ -225,3 +225,67 @@ def test_visa_steps_and_a_starting_report_clock_are_told_to_the_insured(make_pol
             ("visa_applied", {"applied_on": today}), ("visa_granted", {"decided_on": today}))
     titles = set(db.session.scalars(select(Notification.title).where(Notification.case_id == other.id)))
     assert {"医疗签证已申请", "医疗签证已获批"} <= titles
+
+
+# ---- item 9: 服务评价 ------------------------------------------------------------------------------------
+
+def _completed(world):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.models import Appointment, utcnow
+
+    directory, coord, case = world
+    advance(case, coord, "verify", "accept", ("confirm_hospital", {"hospital_id": directory.bj.id}),
+            ("book_appointment", {"hospital_id": directory.bj.id, "department": "肿瘤内科",
+                                  "scheduled_at": utcnow() + timedelta(hours=2)}))
+    db.session.execute(update(Appointment).values(scheduled_at=utcnow() - timedelta(hours=1)))
+    advance(case, coord, ("record_visit", {"outcome": "visited"}))
+    return case
+
+
+def test_the_insured_rates_a_completed_service_once_and_史带_sees_it_per_line_and_week(world, make_user, login_as):
+    from sqlalchemy import select
+
+    from portal.domain import ratings, reports
+    from portal.models import ServiceRating
+
+    case = _completed(world)
+    client = login_as(make_user("insured", insured=case.insured))
+    page = client.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert 'id="rating-form"' in page and "服务评价（选填）" in page
+    assert client.post(f"/me/cases/{case.id}/rating", data={"score": "9"}).status_code == 422
+    response = client.post(f"/me/cases/{case.id}/rating", data={"score": "4", "comment": "很及时"})
+    assert response.status_code == 303
+    again = client.post(f"/me/cases/{case.id}/rating", data={"score": "1"})
+    assert again.status_code == 422 and "已评价过" in again.get_data(as_text=True)
+    assert [(r.score, r.comment) for r in db.session.scalars(select(ServiceRating))] == [(4, "很及时")]
+    page = client.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert "您的评价：4 分（满意）" in page and 'id="rating-form"' not in page
+    week = reports.week_of(__import__("portal").calendar.business_today())
+    report = reports.build_weekly(week, built_by="test")
+    row = next(r for r in report.data["ratings"] if r["line_code"] == "green_outpatient")
+    assert (row["count"], row["average"]) == (1, "4.0")
+    assert ratings.figures([reports.week_period(week)])[0]["green_outpatient"].count == 1
+    sections = {s.key: s for s in reports.report_rows(report)}
+    assert ["就医绿通·门诊预约", 1, "4.0", 0] in sections["ratings"].rows
+
+
+def test_an_open_case_cannot_be_rated(world, make_user, login_as):
+    _, _, case = world
+    client = login_as(make_user("insured", insured=case.insured))
+    assert 'id="rating-form"' not in client.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    response = client.post(f"/me/cases/{case.id}/rating", data={"score": "5"})
+    assert response.status_code == 422 and "服务完成后才能评价" in response.get_data(as_text=True)
+
+
+def test_the_dashboard_shows_ratings_per_line_and_week(world, make_user, login_as):
+    from portal.domain import ratings
+
+    case = _completed(world)
+    ratings.rate(case, actor=make_user("insured", insured=case.insured), score=2, comment="等太久")
+    db.session.commit()
+    page = login_as("auditor").get("/audit/").get_data(as_text=True)
+    table = page.split('id="rating-table"')[1].split("</table>")[0]
+    assert "就医绿通·门诊预约" in table and "2.0 分" in table and "低分 1" in table

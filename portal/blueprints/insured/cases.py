@@ -85,8 +85,8 @@ def case_rate(case_id):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        form.score.errors = [*form.score.errors, error.message]
-        return render("insured/case_detail.html", status=422, **panel(case, rating_form=form))
+        flash(error.message, "error")  # shown at the top: once rated, the page has no form to put it on
+        return render("insured/case_detail.html", status=422, **panel(case))
     flash("感谢您的评价！", "success")
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
 
