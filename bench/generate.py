@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select, text
 
 from portal import calendar, create_app
-from portal.domain import history
+from portal.domain import history, queue_counts
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import (
@@ -50,12 +50,25 @@ def _insert(model, rows: list[dict]) -> None:
         db.session.execute(insert(model), rows[i:i + BATCH])
 
 
+def _demo_consent() -> None:
+    """The measured insured has consented (SPEC §7), so the pages measured are his, not the consent gate."""
+    from portal.domain import consent
+    from portal.models import InsuredPerson
+
+    person = db.session.get(InsuredPerson, db.session.scalar(
+        select(User.insured_id).where(User.username == "wangjianguo")))
+    if not consent.has_consent(person):
+        consent.give(person, actor=db.session.scalar(select(User).where(User.username == "coord1")),
+                     channel="hotline")
+
+
 def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dict:
     """Fill the current app's (empty, migrated) database; returns counts."""
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     today = calendar.business_today(now)
     load_demo_data(history=False)
+    _demo_consent()
     db.session.commit()
     product = db.session.scalar(select(Product))
     lines = product.lines
@@ -137,6 +150,7 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
                                      year_start=policy_start, year_end=policy_start + timedelta(days=364),
                                      total=line.entitlement, reserved=0, consumed=0, lapsed=0))
     _insert(Entitlement, entitlements)
+    queue_counts.rebuild(db.session)  # the rows above went in without the ORM: count them once
     db.session.commit()
     return {"cases": n_cases, "events": n_cases * 10, "documents": n_cases * 3, "insured": n_people}
 

@@ -44,8 +44,8 @@ def gunicorn(target: str, env: dict, workers: int = 2):
     """gunicorn on a free loopback port; yields the base URL and stops it afterwards."""
     port = free_port()
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         target], cwd=ROOT, env={**os.environ, **env})
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", target], cwd=ROOT, env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -77,8 +77,6 @@ def session_cookie(base: str, username: str, password: str) -> str:
 
 
 WARM_UP_SECONDS = 2
-#: suffix of the labels measured with the page cache off
-UNCACHED = " (page cache off)"
 
 
 def wrk(url: str, *, cookie: str | None = None, seconds: int = 10, connections: int = 16) -> dict:
@@ -107,17 +105,18 @@ def measured(url: str, *, cookie: str | None = None, seconds: int = 10) -> dict:
     return wrk(url, cookie=cookie, seconds=seconds)
 
 
-def run(database_url: str, pages: dict[str, tuple[str, str]], *, seconds: int = 10) -> dict:
-    """pages: label → (path, username). Returns per page its figures and ratios to the bare page."""
+def run(database_url: str, pages: dict[str, tuple[str, str | None]], *, seconds: int = 10) -> dict:
+    """pages: label → (path, username or None). Closed loop (wrk, 16 connections): per page its figures and
+    ratios to the bare page — the saturation table."""
     env = {"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "SCHEDULER_IN_PROCESS": "0",
            "MAIL_BACKEND": "none", "PYTHONPATH": str(ROOT)}
     results = {}
     with gunicorn("bench.bare_app:app", {"PYTHONPATH": str(ROOT)}) as bare:
         results["bare"] = measured(bare + "/", seconds=seconds)
     for suffix, extra in (("", {}),):
-        with gunicorn("wsgi:app", {**env, **extra}) as base:
+        with gunicorn("bench.wsgi_bench:app", {**env, **extra}) as base:
             for label, (path, username) in pages.items():
-                cookie = session_cookie(base, username, "demo1234")
+                cookie = session_cookie(base, username, "demo1234") if username else None
                 figures = measured(base + path, cookie=cookie, seconds=seconds)
                 figures["p50_ratio"] = round(figures["p50_ms"] / max(results["bare"]["p50_ms"], 0.001), 2)
                 figures["p95_ratio"] = round(figures["p95_ms"] / max(results["bare"]["p95_ms"], 0.001), 2)
@@ -130,3 +129,52 @@ def run(database_url: str, pages: dict[str, tuple[str, str]], *, seconds: int = 
 
 if __name__ == "__main__":
     print(run(sys.argv[1], {"login": ("/login", "coord1")}, seconds=5))
+
+
+def prepare_mix(database_url: str) -> dict:
+    """The ids the mixed load uses; the demo insured's cases are reopened so that uploads are allowed."""
+    from sqlalchemy import select, update
+
+    from portal import create_app
+    from portal.domain import queue_counts
+    from portal.extensions import db
+    from portal.models import OPEN_STATUSES, Case, User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "TESTING": False})
+    with app.app_context():
+        insured = db.session.scalar(select(User.insured_id).where(User.username == "wangjianguo"))
+        db.session.execute(update(Case).where(Case.insured_id == insured)
+                           .values(status="in_service", closed_at=None))
+        queue_counts.rebuild(db.session)
+        db.session.commit()
+        ids = {
+            "coord1": db.session.scalar(select(User.id).where(User.username == "coord1")),
+            "insured": insured,
+            "insured_cases": list(db.session.scalars(select(Case.id).where(Case.insured_id == insured))),
+            "open_cases": list(db.session.scalars(select(Case.id).where(Case.status.in_(OPEN_STATUSES))
+                                                  .order_by(Case.id).limit(300))),
+        }
+        ids["insured_open_cases"] = ids["insured_cases"]
+        db.engine.dispose()
+    return ids
+
+
+def mixed(database_url: str, rates: tuple[float, ...], *, seconds: int = 60, workers: int = 2) -> dict:
+    """The open-loop mix (bench/mixed_load.py) at each write rate, through gunicorn as deployed."""
+    import tempfile
+
+    from . import mixed_load
+
+    ids = prepare_mix(database_url)
+    results = {}
+    with tempfile.TemporaryDirectory() as uploads:
+        env = {"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "SCHEDULER_IN_PROCESS": "0",
+               "MAIL_BACKEND": "none", "PYTHONPATH": str(ROOT), "UPLOAD_DIR": uploads}
+        with gunicorn("bench.wsgi_bench:app", env, workers=workers) as base:
+            cookies = {name: session_cookie(base, name, "demo1234") for name in ("coord1", "coord2", "supervisor")}
+            cookies["insured"] = session_cookie(base, "wangjianguo", "demo1234")
+            mixed_load.run(base, cookies, ids, seconds=5, write_rate=1, user_agent=USER_AGENT)  # warm-up
+            for rate in rates:
+                results[rate] = mixed_load.run(base, cookies, ids, seconds=seconds, write_rate=rate,
+                                               user_agent=USER_AGENT)
+    return results

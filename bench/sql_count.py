@@ -16,7 +16,8 @@ def pages(app) -> list[tuple[str, str, str]]:
     with app.test_request_context():
         insured = db.session.scalar(select(User).where(User.username == "wangjianguo"))
         case_id = db.session.scalar(select(Case.id).where(Case.insured_id == insured.insured_id).limit(1))
-        found = [("coordinator queue", "coord1", url_for("coordinator.queue")),
+        coord = db.session.scalar(select(User.id).where(User.username == "coord1"))
+        found = [("coordinator queue", "coord1", url_for("coordinator.queue", tab="all")),
                  ("auditor dashboard", "auditor", url_for("auditor.dashboard")),
                  ("insured home", "wangjianguo", url_for("insured.home"))]
         for label, username, endpoint in (("coordinator case", "supervisor", "coordinator.case_detail"),
@@ -24,37 +25,73 @@ def pages(app) -> list[tuple[str, str, str]]:
                                           ("insured case", "wangjianguo", "insured.case_detail")):
             if case_id and endpoint in app.view_functions:
                 found.append((label, username, url_for(endpoint, case_id=case_id)))
+        # the floor of the two pages issue 20 measures against (bench/floor.py): same content, fewest statements
+        found += [("coordinator queue (htmx swap)", "coord1", url_for("coordinator.queue", tab="all") + "#htmx"),
+                  ("floor: coordinator queue", None, f"/_floor/queue/{coord}"),
+                  ("floor: insured home", None, f"/_floor/home/{insured.insured_id}")]
         return found
 
 
-def run(database_url: str, *, timed: int = 5) -> dict[str, dict]:
+#: page → its floor (bench/floor.py), reported as a ratio
+FLOORS = {"coordinator queue": "floor: coordinator queue", "coordinator queue (htmx swap)": "floor: coordinator queue",
+          "insured home": "floor: insured home"}
+
+
+def run(database_url: str, *, timed: int = 21) -> dict[str, dict]:
     """Statements executed by one GET of each page (after one warm-up request), and the median in-process
     time of `timed` more GETs (no HTTP, no gunicorn: what the page itself costs).
 
     Requests run outside any app context of ours, so each gets its own session and `g`, as in production.
     """
+    from .floor import attach
+
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    attach(app)
     with app.app_context():
-        targets = [(label, db.session.scalar(select(User.id).where(User.username == username)), path)
-                   for label, username, path in pages(app)]
+        targets = [(label, db.session.scalar(select(User.id).where(User.username == username)) if username else None,
+                    path) for label, username, path in pages(app)]
         engine = db.engine
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
     figures: dict[str, dict] = {}
+    prepared = []
     for label, user_id, path in targets:
         client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
-        client.get(path)  # warm-up: first-request caches
+        if user_id is not None:
+            with client.session_transaction() as session:
+                session["_user_id"] = str(user_id)
+                session["_fresh"] = True
+        headers = {"HX-Request": "true"} if path.endswith("#htmx") else {}
+        path = path.removesuffix("#htmx")
+        client.get(path, headers=headers)  # warm-up: first-request caches
         statements.clear()
-        response = client.get(path)
-        count = len(statements) if response.status_code == 200 else -response.status_code
-        times = []
-        for _ in range(timed):
+        response = client.get(path, headers=headers)
+        figures[label] = {"statements": len(statements) if response.status_code == 200 else -response.status_code}
+        prepared.append((label, client, path, headers))
+    # round robin: each page and its floor are timed side by side, so a load spike on the shared machine hits
+    # both alike instead of one page's whole series
+    times: dict[str, list[float]] = {label: [] for label, *_ in prepared}
+    bare_times = []
+    from .bare_app import app as bare_app
+
+    bare_client = bare_app.test_client()
+    bare_client.get("/")
+    for _ in range(timed):
+        for label, client, path, headers in prepared:
             started = time.perf_counter()
-            client.get(path)
-            times.append(time.perf_counter() - started)
-        figures[label] = {"statements": count, "ms": round(statistics.median(times) * 1000, 1)}
+            client.get(path, headers=headers)
+            times[label].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        bare_client.get("/")
+        bare_times.append(time.perf_counter() - started)
+    for label, values in times.items():
+        figures[label]["ms"] = round(statistics.median(values) * 1000, 2)
     engine.dispose()
+    bare = statistics.median(bare_times) * 1000
+    for label, f in figures.items():
+        f["bare_ratio"] = round(f["ms"] / bare, 1)
+        if label in FLOORS and FLOORS[label] in figures:
+            f["floor_ms"] = figures[FLOORS[label]]["ms"]
+            f["floor_ratio"] = round(f["ms"] / max(f["floor_ms"], 0.001), 2)
+    figures["bare"] = {"statements": 0, "ms": round(bare, 3), "bare_ratio": 1.0}
     return figures

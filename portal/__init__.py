@@ -7,7 +7,10 @@ from pathlib import Path
 from flask import Flask
 
 from .config import INSTANCE, Config
-from .extensions import csrf, db, htmx, login_manager, migrate
+from .extensions import compress, csrf, db, login_manager, migrate
+
+#: a signing key shorter than this can be guessed offline from one session cookie
+MIN_SECRET_BYTES = 32
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -29,12 +32,21 @@ def create_app(config: dict | type | None = None) -> Flask:
     # before CSRFProtect's own hook: an auditor's tokenless POST is refused *and logged*, not just a 400
     app.before_request(refuse_auditor_writes_anywhere)
     csrf.init_app(app)
-    htmx.init_app(app)
+    from .web.ratelimit import limiter
+
+    limiter.init_app(app)
     login_manager.init_app(app)
+    from .web.sessions import init_sessions
+
+    init_sessions(app)
+    # first of all hooks: an expired session is gone before any gate looks at current_user
+    app.before_request_funcs[None].insert(0, app.before_request_funcs[None].pop())
+    compress.init_app(app)  # pages and fragments; static files come precompressed (web/assets.py)
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .blueprints import register_blueprints
     from .cli import register_cli
+    from .domain import queue_counts  # noqa: F401  (the queue's counters follow every committed case change)
     from .web import init_web
     from .web.params import init_params
 
@@ -48,11 +60,14 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 
 def _ensure_secret_key(app: Flask) -> None:
-    """Production must set SECRET_KEY; development keeps a generated one in instance/."""
-    if app.config.get("SECRET_KEY"):
+    """Production must set a SECRET_KEY of at least 32 bytes; development keeps a generated one in instance/."""
+    production = "production" in (os.environ.get("APP_ENV"), app.config.get("APP_ENV"))
+    key = app.config.get("SECRET_KEY")
+    if production and len(key.encode() if isinstance(key, str) else key or b"") < MIN_SECRET_BYTES:
+        raise RuntimeError(f"SECRET_KEY must be set to at least {MIN_SECRET_BYTES} random bytes in production "
+                           "(APP_ENV=production); e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+    if key:
         return
-    if os.environ.get("APP_ENV") == "production":
-        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production)")
     key_file = Path(app.instance_path) / "secret_key"
     key_file.parent.mkdir(parents=True, exist_ok=True)
     if not key_file.exists():

@@ -78,7 +78,9 @@ def _build(overrides: Mapping[date, bool], official_years: Iterable[int]) -> _St
     return _State(overrides, _LIB_YEARS | frozenset(official_years), cum, tuple(work_days))
 
 
-_state: _State = _build({}, ())
+#: the library's data alone, built once: a database without imported days (a new install, every test) reuses it
+_LIBRARY_ONLY: _State = _build({}, ())
+_state: _State = _LIBRARY_ONLY
 
 
 def load_overrides(days: Iterable[tuple[date, bool]], official_years: Iterable[int] = ()) -> None:
@@ -87,14 +89,15 @@ def load_overrides(days: Iterable[tuple[date, bool]], official_years: Iterable[i
     for d, is_off in days:
         _check_date(d)
         overrides[d] = bool(is_off)
+    years = frozenset(official_years)
     global _state
-    _state = _build(overrides, official_years)
+    _state = _build(overrides, years) if overrides or years else _LIBRARY_ONLY
 
 
 def reset() -> None:
     """Drop all overrides and imported years, back to chinese_calendar's data only."""
     global _state
-    _state = _build({}, ())
+    _state = _LIBRARY_ONLY
 
 
 def _check_date(d: object) -> None:

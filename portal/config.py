@@ -15,6 +15,9 @@ class Config:
     """Defaults for development; every value can be overridden by an environment variable."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    #: Strict-Transport-Security on every response (production is served over HTTPS only)
+    HSTS = _bool("HSTS", os.environ.get("APP_ENV") == "production")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'portal.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
@@ -31,6 +34,24 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "重疾就医保服务 <noreply@example.com>")
+    #: console | memory | none | module:Class (a provider adapter, e.g. portal.sms_aliyun:AliyunSms)
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+    SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID")
+    SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET")
+    SMS_ALIYUN_SIGN_NAME = os.environ.get("SMS_ALIYUN_SIGN_NAME")
+    #: purpose=template code pairs, e.g. "registration_code=SMS_1234,case_update=SMS_5678"
+    SMS_ALIYUN_TEMPLATES = os.environ.get("SMS_ALIYUN_TEMPLATES", "")
+
+    #: Flask-Limiter; `portaldb://` keeps the counters in the database, shared by every worker (portal.web.ratelimit)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "portaldb://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    #: failed logins per client address, and per address + account
+    RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "30 per minute;200 per hour")
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour")
+    #: registration requests, code entries and resends per client address
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per 10 minutes;20 per day")
+    RATELIMIT_CODE = os.environ.get("RATELIMIT_CODE", "10 per 10 minutes;30 per day")
+    RATELIMIT_RESEND = os.environ.get("RATELIMIT_RESEND", "3 per 10 minutes;10 per day")
 
     #: run APScheduler inside the web process (development only; production runs `flask scheduler`)
     SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS")
@@ -39,6 +60,9 @@ class Config:
     #: how often the scheduler looks for missed or failed runs, and how long a failed one waits to be retried
     SCHEDULER_CATCH_UP_SECONDS = float(os.environ.get("SCHEDULER_CATCH_UP_SECONDS", 30))
     SCHEDULER_RETRY_SECONDS = float(os.environ.get("SCHEDULER_RETRY_SECONDS", 300))
+
+    #: clocks per committed batch of the deadline sweep (smaller: shorter write locks, more commits)
+    SWEEP_BATCH_SIZE = int(os.environ.get("SWEEP_BATCH_SIZE", 1000))
 
     #: longest a request waits for a database lock (SQLite busy timeout, PostgreSQL lock_timeout) before it
     #: answers 503: well under gunicorn's worker timeout (30 s, gunicorn.conf.py)
@@ -49,8 +73,12 @@ class Config:
     #: stored files no document row references are quarantined by the scheduler once this old (issue 18)
     ORPHAN_UPLOAD_MINUTES = int(os.environ.get("ORPHAN_UPLOAD_MINUTES", 60))
 
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    #: sessions (portal.web.sessions): staff are logged out after this long without a request
+    STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", 30))
+    INSURED_IDLE_MINUTES = int(os.environ.get("INSURED_IDLE_MINUTES", 120))
+    #: and everyone this long after logging in, however active
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_HOURS * 3600  # the cookie signature's own max age
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -64,16 +92,29 @@ class Config:
     TESTING = False
     #: re-read changed templates on every render only while developing (stat calls per template otherwise)
     TEMPLATES_AUTO_RELOAD = DEBUG
-    #: the auditor dashboard's figures (grouped sums over every case) are rebuilt at most this often per process
-    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60))
+    #: 英仕's Ed25519 checkpoint-signing key: PEM or 64 hex digits, or a file holding it (portal/audit_keys.py);
+    #: development generates instance/audit_signing_key.pem when neither is set
+    AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY")
+    AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE")
+    #: HTML, JSON and CSV answers compressed (brotli, else gzip); files and exports stream as they are
+    COMPRESS_MIMETYPES = ["text/html", "application/json", "text/csv"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_STREAMS = False
+    #: where the fingerprinted, precompressed copies of portal/static/ are written at start-up
+    STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", "")
 
 
 class TestConfig(Config):
     """Used by the test suite; the database comes from TEST_DATABASE_URL or a temporary SQLite file."""
 
     TESTING = True
-    SECRET_KEY = "test-secret"
+    APP_ENV = "test"
+    HSTS = False
+    SECRET_KEY = "test-secret-of-at-least-32-bytes-for-tests"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     MAIL_BACKEND = "memory"
+    #: a fixed test key (never used outside the test suite)
+    AUDIT_SIGNING_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+    SMS_BACKEND = "memory"

@@ -1,10 +1,10 @@
 """Flask extensions, created unbound and bound in :func:`portal.create_app`."""
 
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
@@ -21,7 +21,7 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-htmx = Htmx()
+compress = Compress()
 
 
 @event.listens_for(Engine, "connect")

@@ -24,11 +24,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import calendar
-from .domain import history, leases, ledger, reminders, reports
+from .domain import checkpoints, leases, ledger, orphans, reminders, reports
 from .domain.holidays import reload_calendar
 from .domain.sweep import SweepResult, raise_alert, sweep
 from .extensions import db
-from .models import Case, JobLease, JobRun, WeeklyReport, utcnow
+from .models import JobLease, JobRun, WeeklyReport, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,8 @@ def _record_run(name: str, now: datetime) -> None:
 def deadline_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped:
     """Raise due-soon and breached alerts (every 10 minutes, and the 08:30 working-day run), committing batch by
     batch so that a backlog lands whatever staff do meanwhile (issue 18)."""
-    return run_job(app, "deadline_sweep", lambda now: sweep(now, commit=db.session.commit), now=now)
+    size = int(app.config.get("SWEEP_BATCH_SIZE", 1000))
+    return run_job(app, "deadline_sweep", lambda now: sweep(now, commit=db.session.commit, batch_size=size), now=now)
 
 
 def morning_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | Skipped | None:
@@ -172,6 +173,13 @@ def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | 
     return run_job(app, "weekly_report", work, now=now)
 
 
+def refresh_dashboard(app: Flask, *, now: datetime | None = None):
+    """Every minute: the auditor dashboard's figures, so no auditor's request pays for the sums (issue 20)."""
+    from .blueprints.auditor.overview import refresh
+
+    return run_job(app, "dashboard", refresh, now=now)
+
+
 def due_week(now: datetime) -> str:
     """The ISO week whose report fell due at the latest Monday 09:00 (Asia/Shanghai) not after `now`."""
     local = now.astimezone(calendar.BUSINESS_TZ)
@@ -187,20 +195,47 @@ def lapse_entitlements(app: Flask, *, now: datetime | None = None) -> int | Skip
                    lambda now: ledger.lapse_expired(calendar.business_today(now), now=now), now=now)
 
 
-def audit_verify(app: Flask, *, now: datetime | None = None) -> history.VerifyResult | Skipped:
-    """Nightly: check every case-history chain; a break raises one alert per day to the supervisors."""
-    def work(now: datetime) -> history.VerifyResult:
-        result = history.verify()
+def outbox_drain(app: Flask, *, now: datetime | None = None):
+    """Every minute: send or retry the SMS and e-mails of the outbox; drop finished rate-limit windows."""
+    def work(now: datetime):
+        from .outbox import deliver_due
+        from .web.ratelimit import DatabaseStorage
+
+        result = deliver_due(now=now)
+        DatabaseStorage().purge_expired()
+        return result
+
+    return run_job(app, "outbox_drain", work, now=now)
+
+
+def audit_checkpoint(app: Flask, *, now: datetime | None = None):
+    """Daily: a signed checkpoint over every chain (SPEC §7); the weekly report issues one more."""
+    return run_job(app, "audit_checkpoint", lambda now: checkpoints.issue(reason="daily", now=now), now=now)
+
+
+def audit_verify(app: Flask, *, now: datetime | None = None) -> checkpoints.Verification | Skipped:
+    """Nightly: every chain against the stored checkpoints; a failure raises one alert per day to the supervisors."""
+    def work(now: datetime) -> checkpoints.Verification:
+        result = checkpoints.verify_stored()
         if not result.ok:
-            first = result.broken[0]
-            ref = db.session.scalar(select(Case.ref).where(Case.id == first.case_id))
+            first = result.first
             raise_alert(
                 key=f"audit:{calendar.business_today(now).isoformat()}:failed", kind="audit_failed", now=now,
-                case_id=first.case_id,
-                message=f"案件记录完整性校验失败：{len(result.broken)} 个案件的记录链被破坏，"
-                        f"首处为案件 {ref} 第 {first.seq} 条（{first.problem}）。",
+                case_id=first.case_id if first.case_ref else None,
+                message=f"记录完整性校验失败：{first.message}"[:300],
             )
         return result
 
     return run_job(app, "audit_verify", work, now=now)
 
+
+def reconcile_uploads(app: Flask, *, now: datetime | None = None) -> orphans.ReconcileResult | Skipped:
+    """Hourly: quarantine stored files no document row references (a worker killed mid-upload, issue 18)."""
+    def work(now: datetime) -> orphans.ReconcileResult:
+        minutes = int(current_app.config.get("ORPHAN_UPLOAD_MINUTES", 60))
+        result = orphans.reconcile(now, older_than=timedelta(minutes=minutes))
+        if result.quarantined:
+            log.warning("upload reconciler: %d orphan file(s) moved to quarantine", result.quarantined)
+        return result
+
+    return run_job(app, "reconcile_uploads", work, now=now)

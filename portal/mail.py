@@ -1,4 +1,8 @@
-"""Outgoing email: console in development, SMTP in production, an in-memory outbox in tests."""
+"""Outgoing email transport: console in development, SMTP in production, an in-memory list in tests.
+
+Nothing calls this directly any more: messages are rows of the outbox (portal.outbox), which calls
+`deliver` and records whether it worked.
+"""
 
 import logging
 import smtplib
@@ -6,9 +10,11 @@ from email.message import EmailMessage
 
 from flask import current_app
 
-from .transaction import on_commit
-
 log = logging.getLogger(__name__)
+
+
+class DeliveryError(RuntimeError):
+    """The transport refused or failed; the outbox retries later."""
 
 
 def outbox() -> list[EmailMessage]:
@@ -16,8 +22,12 @@ def outbox() -> list[EmailMessage]:
     return current_app.extensions.setdefault("mail_outbox", [])
 
 
-def send(to: str, subject: str, body: str) -> bool:
-    """Send one plain-text message; never raises (a lost email must not undo a case change)."""
+def enabled() -> bool:
+    return current_app.config.get("MAIL_BACKEND") != "none"
+
+
+def deliver(to: str, subject: str, body: str) -> None:
+    """Hand one plain-text message to the configured transport; DeliveryError when it did not take it."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
@@ -38,13 +48,6 @@ def send(to: str, subject: str, body: str) -> bool:
         elif backend == "console":
             log.warning("email to %s: %s\n%s", to, subject, body)
         else:
-            return False
-    except (OSError, smtplib.SMTPException):
-        log.exception("email to %s failed", to)
-        return False
-    return True
-
-
-def send_after_commit(session, to: str, subject: str, body: str) -> None:
-    """Queue a message that leaves only if the transaction commits (no email about a rolled-back change)."""
-    on_commit(session, lambda: send(to, subject, body))
+            raise DeliveryError(f"mail backend {backend!r} sends nothing")
+    except (OSError, smtplib.SMTPException) as error:
+        raise DeliveryError(f"{type(error).__name__}: {error}") from error

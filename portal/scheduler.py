@@ -11,7 +11,8 @@ on purpose, because APScheduler's default grace of one second silently drops lat
   is due (the sweep looks at all running clocks, the lapse at all ended years);
 - the ten-minute sweep gives up after 5 minutes late (the next one is never more than 10 minutes away);
 - the 08:30 sweep may start up to an hour late: the start-of-day sweep must happen;
-- the weekly report, the lapse and the audit check run however late (grace None): they must not be lost.
+- the weekly report, the lapse, the audit checkpoint and the audit check run however late (grace None):
+  they must not be lost.
 A memory job store forgets misfires across a restart, so `build_scheduler` also schedules an immediate
 catch-up run of every job whose JobRun shows a fire time passed since its last success — and the same check
 runs every SCHEDULER_CATCH_UP_SECONDS (30 s) while the scheduler is up (issue 18): a job that failed (the
@@ -69,8 +70,15 @@ SCHEDULE = (
     Entry("document_reminders", "document_reminders", jobs.document_reminders, _cron(hour=9, minute=30), 60 * 60),
     Entry("weekly_report", "weekly_report", jobs.weekly_report,
           _cron(day_of_week="mon", hour=jobs.WEEKLY_AT.hour, minute=jobs.WEEKLY_AT.minute), None),
+    # the auditor dashboard's figures, built off the request path (no catch-up: the next minute does it)
+    Entry("dashboard", "dashboard", jobs.refresh_dashboard, _cron(minute="*"), 60),
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
+    Entry("audit_checkpoint", "audit_checkpoint", jobs.audit_checkpoint, _cron(hour=0, minute=15), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # the outbox: SMS and e-mail retries (a first attempt is made right after each commit)
+    Entry("outbox_drain", "outbox_drain", jobs.outbox_drain, _cron(minute="*"), 50),
+    # hourly; not caught up: the next hour's run covers everything
+    Entry("reconcile_uploads", "reconcile_uploads", jobs.reconcile_uploads, _cron(minute=45), 30 * 60),
 )
 
 #: what a restart runs once when a job's fire time passed while no scheduler was up
@@ -79,6 +87,7 @@ CATCH_UP = {
     "weekly_report": jobs.weekly_report,
     "lapse_entitlements": jobs.lapse_entitlements,
     "audit_verify": jobs.audit_verify,
+    "audit_checkpoint": jobs.audit_checkpoint,
 }
 
 

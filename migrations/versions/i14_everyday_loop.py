@@ -1,7 +1,7 @@
 """issue 14: idempotency keys, reminder keys and settings, ratings, voided entries
 
 Revision ID: i14_everyday_loop
-Revises: i17_promises
+Revises: i15_privacy
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import portal.models.base  # noqa: F401  (UTCDateTime)
 
 revision = "i14_everyday_loop"
-down_revision = "i17_promises"
+down_revision = "i15_privacy"
 branch_labels = None
 depends_on = None
 

@@ -74,12 +74,12 @@ def users():
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["coordinator", "supervisor", "auditor"]), required=True)
+@click.option("--role", type=click.Choice(["coordinator", "supervisor", "auditor", "auditor_admin"]), required=True)
 @click.option("--name", "display_name", required=True)
 @click.password_option()
 @with_appcontext
 def users_create(username, role, display_name, password):
-    """Create a coordinator, supervisor or auditor login."""
+    """Create a coordinator, supervisor, 史带 auditor or 史带 auditor_admin login (on the server only)."""
     from ..domain.accounts import create_staff
     from ..domain.errors import DomainError
 
@@ -89,6 +89,46 @@ def users_create(username, role, display_name, password):
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"已创建 {role} 账号 {username}")
+
+
+def _user(username: str):
+    from sqlalchemy import select
+
+    from ..models import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"没有用户 {username}")
+    return user
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.password_option()
+@with_appcontext
+def users_reset_password(username, password):
+    """Set a new password (any account, e.g. a 史带 auditor's); ends every session of that user."""
+    from ..domain.accounts import password_problem
+
+    user = _user(username)
+    if problem := password_problem(password, user.username, user.display_name):
+        raise click.ClickException(problem)
+    from ..domain.accounts import hash_password
+
+    user.password_hash = hash_password(password)
+    db.session.commit()
+    click.echo(f"已重置 {username} 的密码；该账号的所有会话已结束")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def users_deactivate(username):
+    """Deactivate a login (nothing is deleted); ends every session of that user."""
+    user = _user(username)
+    user.active = False
+    db.session.commit()
+    click.echo(f"已停用 {username}")
 
 
 COMMANDS = [demo_data, policies, holidays, users]

@@ -26,6 +26,28 @@ def deadlines_check():
                f"（due soon {result.due_soon}, breached {result.breached}）。")
 
 
+@click.group("uploads")
+def uploads():
+    """Stored upload files."""
+
+
+@uploads.command("reconcile")
+@click.option("--older-than-minutes", type=int, default=None,
+              help="only files at least this old (default: ORPHAN_UPLOAD_MINUTES, 60)")
+@with_appcontext
+def uploads_reconcile(older_than_minutes: int | None):
+    """Quarantine stored files that no document row references (what the scheduler does hourly)."""
+    app = current_app._get_current_object()
+    if older_than_minutes is not None:
+        app.config["ORPHAN_UPLOAD_MINUTES"] = older_than_minutes
+    result = jobs.reconcile_uploads(app)
+    if isinstance(result, jobs.Skipped):
+        click.echo(f"另一个进程（{result.holder}）正在清点文件，本次跳过（reconcile already running elsewhere）。")
+        return
+    click.echo(f"已检查 {result.checked} 个文件，隔离无记录引用的文件 {result.quarantined} 个"
+               f"（checked {result.checked}, quarantined {result.quarantined}）。")
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
@@ -38,4 +60,4 @@ def scheduler():
     click.echo("调度器已停止（scheduler stopped）。")
 
 
-COMMANDS: list[click.Command] = [deadlines, scheduler]
+COMMANDS: list[click.Command] = [deadlines, uploads, scheduler]

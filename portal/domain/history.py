@@ -74,11 +74,16 @@ def _aware(ts: datetime) -> datetime:
     return ts.astimezone(UTC)
 
 
+#: json.dumps(…, sort_keys=True, ensure_ascii=False, separators=(",", ":")), built once (verification hashes
+#: every row: a JSONEncoder per call costs a third of the time)
+CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical(fields: dict) -> bytes:
     """The canonical JSON of an event's hashed fields."""
     payload = {name: fields[name] for name in HASHED_FIELDS}
     payload["at"] = _timestamp(payload["at"])
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return CANONICAL_JSON.encode(payload).encode()
 
 
 def compute_hash(fields: dict) -> str:

@@ -45,7 +45,7 @@ def refresh_if_changed() -> None:
         reload_calendar()
 
 
-def import_notice(notice: Notice, *, actor=None) -> int:
+def import_notice(notice: Notice, *, actor=None, ip: str | None = None) -> int:
     """Store an official notice's days (upsert by date), reload the calendar, recompute deadlines; audited
     (`actor` None from the CLI).
 
@@ -63,12 +63,12 @@ def import_notice(notice: Notice, *, actor=None) -> int:
     from .sla import recompute_provisional
 
     recomputed = recompute_provisional()
-    auditlog.record("holiday.import", actor=actor,
+    auditlog.record("holiday.import", actor=actor, ip=ip,
                     detail={"year": notice.year, "days": len(notice.days), "recomputed": recomputed})
     return recomputed
 
 
-def add_manual_day(day, *, is_off_day: bool, name: str, actor=None) -> HolidayOverride:
+def add_manual_day(day, *, is_off_day: bool, name: str, actor=None, ip: str | None = None) -> HolidayOverride:
     """A supervisor enters one day by hand; it wins over the library but does not make the year official; audited."""
     row = db.session.scalar(select(HolidayOverride).where(HolidayOverride.day == day)) or HolidayOverride(day=day)
     row.is_off_day, row.name, row.year = is_off_day, name, day.year
@@ -80,6 +80,6 @@ def add_manual_day(day, *, is_off_day: bool, name: str, actor=None) -> HolidayOv
     from .sla import recompute_provisional
 
     recompute_provisional()
-    auditlog.record("holiday.add", obj=row, actor=actor,
+    auditlog.record("holiday.add", obj=row, actor=actor, ip=ip,
                     detail={"day": day.isoformat(), "is_off_day": is_off_day, "name": row.name})
     return row

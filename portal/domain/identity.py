@@ -36,10 +36,22 @@ def id_number_problem(id_type: str, number: str) -> str | None:
     return None
 
 
-def mask_id(number: str | None) -> str:
-    """110101********1234 style: keep the first 6 and the last 4 characters."""
+def mask_id(number: str | None, id_type: str | None = None) -> str:
+    """An ID number as lists, exports and logs show it (SPEC §7, issue 13 item 7).
+
+    居民身份证 (18 characters): the first 6 (the region) and the last 4 — 110105********1234.
+    Passports and permits: the first 1–2 and the last 2–3, never more than 5 characters shown —
+    EA*****678, H1******890, E*****67. Without a type, an 18-character number of the 身份证
+    form is masked as one, anything else as a passport."""
     if not number:
         return ""
-    if len(number) <= 8:
-        return number[:2] + "*" * (len(number) - 2)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    number = str(number)
+    if (id_type == "id_card" or id_type is None) and len(number) == 18 and _ID_CARD.match(number.upper()):
+        return number[:6] + "*" * 8 + number[-4:]
+    if id_type == "id_card" and len(number) > 10:  # a malformed 身份证 number: still never more than 10 shown
+        return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    head = 2 if len(number) >= 10 else 1
+    tail = 3 if len(number) >= 10 else 2
+    if len(number) <= 4:
+        return "*" * len(number)
+    return number[:head] + "*" * (len(number) - head - tail) + number[-tail:]

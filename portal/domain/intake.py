@@ -9,9 +9,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..calendar import business_today
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseRefCounter, InsuredPerson, Policy, SlaClock, utcnow
-from . import eligibility, history, ledger, notify, sla, submissions
+from . import consent, eligibility, history, ledger, notify, sla, submissions
 from .errors import DomainError
 from .identity import normalize_id
+from .product_data import HOTLINE
 
 #: request fields with their own Case column; everything else goes to Case.request_data
 COLUMNS = ("city", "hospital_id", "department", "diagnosis", "illness", "first_diagnosis_date",
@@ -47,8 +48,10 @@ def submit_request(*, insured, line_code: str, data: dict, actor, channel: str =
                    now: datetime | None = None, submission_key: str | None = None) -> Case:
     """Open a case: eligible → submitted with a unit reserved and clocks started; else kept as terminated.
 
-    With the form's `submission_key`, a repeat of the same submission returns the case the first one opened;
-    an insured person has at most one open request per line (issue 14)."""
+    Refused on every channel (DomainError on field `consent`) until the insured consented to the privacy
+    notice in effect (SPEC §7): without it not even an ineligible request is kept. With the form's
+    `submission_key`, a repeat of the same submission returns the case the first one opened; an insured
+    person has at most one open request per line (issue 14)."""
     now = now or utcnow()
     today = business_today(now)
     line = insured.policy.product.line(line_code)
@@ -59,6 +62,7 @@ def submit_request(*, insured, line_code: str, data: dict, actor, channel: str =
         earlier = db.session.get(Case, claim.row.case_id)
         earlier.is_repeat = True  # plain attribute: tells the view to store nothing more
         return earlier
+    consent.require_consent(insured, now)
     _refuse_second_open(insured, line)
     columns = _columns(data)
     eligibility.check_admission_slip(columns["admission_slip_date"], today)
@@ -184,4 +188,4 @@ def _refuse(case: Case, line, results: list, *, actor, now: datetime) -> None:
                    now=now)
     notify.insured(case, "服务申请未通过核实",
                    f"很抱歉，您的{line.name}申请（编号 {case.ref}）未能受理：" + "".join(r["reason"] for r in reasons)
-                   + "如有疑问请致电 400-606-5033。")
+                   + f"如有疑问请致电 {HOTLINE}。")

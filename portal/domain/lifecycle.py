@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 from datetime import datetime
-from importlib import import_module
 
 from sqlalchemy import select
 
@@ -11,6 +10,7 @@ from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Appointment, EscortAssignment, utcnow
 from . import history, ledger, lines, notify, sla
 from .errors import DomainError, StaleCaseError
+from .handlers import HANDLERS
 from .handlers.base import Step, line_name, service_name
 from .lines import ACTIONS, TERMINATION_REASONS, ActionSpec
 
@@ -26,9 +26,8 @@ def perform(case, action: str, *, actor, expected_version: int | None = None, no
         raise TypeError(f"{action}() got unexpected fields: {', '.join(sorted(unknown))}")
     if expected_version is not None and int(expected_version) != case.version:
         raise StaleCaseError()
-    refusal = _refusal(case, spec, actor)
-    if refusal:
-        raise DomainError(refusal)
+    if why := _refusal(case, spec, actor):
+        raise DomainError(why)
     _run(Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
               milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label))
     return case
@@ -40,22 +39,39 @@ def perform_automatic(case, action: str, *, actor, summary: str, now: datetime |
     spec = ACTIONS[action]
     if case.status not in spec.from_statuses:
         raise DomainError(f"当前状态“{STATUSES.get(case.status, case.status)}”不能执行“{spec.label}”")
-    if refusal := _milestone_refusal(case, spec):
-        raise DomainError(refusal)
-    step = Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
-                milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label)
-    _run(step, summary=summary)
+    if why := _milestone_refusal(case, spec):
+        raise DomainError(why)
+    _run(Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
+              milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label), summary=summary)
     return case
 
 
 def _run(step: Step, *, summary: str | None = None) -> None:
     """The action's handler (guards and side rows), then its outcome written."""
-    if step.spec.handler:
-        module, name = step.spec.handler.split(".")
-        getattr(import_module(f"{__package__}.handlers.{module}"), name)(step)
+    if handler := HANDLERS.get(step.spec.code):
+        handler(step)
     if summary:
         step.summary = summary
     _apply(step)
+
+
+#: a termination no one picks from the UI: a rule decides it (e.g. consent withdrawn, SPEC §7)
+RULE_TERMINATION = ActionSpec("terminate_by_rule", "依规终止服务", from_statuses=OPEN_STATUSES, to_status="terminated",
+                              roles=())
+
+
+def terminate_by_rule(case, *, reason: str, actor, summary: str, data: dict | None = None,
+                      notice: tuple[str, str] | None = None, now: datetime | None = None):
+    """Terminate an open case because a rule says so (no role check: the rule, not the actor, decides);
+    clocks void, the unit consumed or released by the reason's flag, history and the insured told."""
+    if case.status not in OPEN_STATUSES:
+        raise DomainError("案件已结束")
+    step = Step(case=case, spec=RULE_TERMINATION, actor=actor, now=now or utcnow(), fields={},
+                to_status="terminated", reason=reason, summary=summary, data=dict(data or {}))
+    if notice:
+        step.notify(*notice)
+    _apply(step)
+    return case
 
 
 def available_actions(case, user) -> list[ActionSpec]:
@@ -66,6 +82,12 @@ def available_actions(case, user) -> list[ActionSpec]:
 def iter_available_actions(case, user) -> Iterator[ActionSpec]:
     """available_actions, one at a time: the queue wants only the first that moves each of its 50 rows on."""
     return (spec for spec in ACTIONS.values() if _refusal(case, spec, user, explain=False) is None)
+
+
+def refusal(case, code: str, user) -> str | None:
+    """Why `user` may not run action `code` on the case now, in plain Chinese; None when allowed (a read)."""
+    spec = ACTIONS.get(code)
+    return f"未知的操作“{code}”" if spec is None else _refusal(case, spec, user)
 
 
 def _refusal(case, spec: ActionSpec, actor, *, explain: bool = True) -> str | None:

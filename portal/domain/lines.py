@@ -117,6 +117,8 @@ TERMINATION_REASONS: dict[str, Reason] = {
     "insured_withdrew": Reason("被保险人撤回申请", False, consumes_once_arranged=True),
     "duplicate": Reason("重复申请", False),
     "declined_after_arrangement": Reason("服务已安排后被保险人放弃（视为已使用）", True),
+    # SPEC §7: withdrawing the consent to process health data stops every open case (set by the rule only)
+    "consent_withdrawn": Reason("被保险人撤回个人信息处理同意", False, manual=False),
 }
 
 
@@ -135,8 +137,6 @@ class ActionSpec:
     to_status: str | None = None
     roles: tuple[str, ...] = STAFF
     fields: tuple[str, ...] = ()
-    #: "module.function" in portal.domain.handlers, run after the generic checks (guards + side rows)
-    handler: str | None = None
     #: refused once this milestone is reached; a mapping gives it per line
     until_milestone: str | Mapping[str, str] | None = None
     #: CaseEvent kind when neither status nor milestone changes (else transition / milestone)
@@ -147,84 +147,76 @@ class ActionSpec:
 _OPEN = ("submitted", "verifying", "awaiting_documents", "in_service")
 _ALL_STATUSES = (*_OPEN, "completed", "terminated", "cancelled")
 
-#: every action, in the order the UI offers them; handlers are "module.function" in portal.domain.handlers
+#: every action, in the order the UI offers them; its guard and side rows are the function registered with
+#: @handles(code) in portal.domain.handlers; how staff see it: portal/web/action_ui.py (docs/adding-an-action.md)
 ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
     ActionSpec("verify", "开始核实", from_statuses=("submitted",), to_status="verifying"),
     ActionSpec("accept", "核实通过，开始服务", from_statuses=("verifying",), to_status="in_service"),
     # green channel
     ActionSpec("confirm_hospital", "确认就诊医院", GREEN, sets_milestone="hospital_confirmed",
-               fields=("hospital_id", "department", "admission_slip_date"), handler="arranging.confirm_hospital"),
+               fields=("hospital_id", "department", "admission_slip_date")),
     ActionSpec("book_appointment", "预约挂号", GREEN, sets_milestone="arranged",
-               fields=("hospital_id", "department", "scheduled_at"), handler="arranging.book_appointment"),
+               fields=("hospital_id", "department", "scheduled_at")),
     ActionSpec("record_visit", "登记就医结果", GREEN, sets_milestone="visited", to_status="completed",
-               fields=("outcome",), handler="arranging.record_visit"),
+               fields=("outcome",)),
     # domestic escort
     ActionSpec("record_escort_request", "记录陪诊需求", ("domestic_escort",), sets_milestone="request_recorded",
-               fields=("hospital_id", "starts_at", "ends_at"), handler="arranging.record_escort_request"),
+               fields=("hospital_id", "starts_at", "ends_at")),
     ActionSpec("assign_escort", "安排陪诊员", ("domestic_escort",), sets_milestone="arranged",
-               fields=("escort_id",), handler="arranging.assign_escort"),
+               fields=("escort_id",)),
     ActionSpec("record_escort_outcome", "登记陪诊结果", ("domestic_escort",), sets_milestone="escorted",
-               to_status="completed", fields=("outcome",), handler="arranging.record_escort_outcome"),
+               to_status="completed", fields=("outcome",)),
     # second opinions and overseas treatment
     ActionSpec("launch_decision", "告知启动决定", OVERSEAS, from_statuses=("verifying", "in_service"),
-               sets_milestone="decision", to_status="in_service", fields=("launch", "note"),
-               handler="overseas.launch_decision"),
+               sets_milestone="decision", to_status="in_service", fields=("launch", "note")),
     ActionSpec("materials_complete", "确认资料齐全", ("domestic_second_opinion", *OVERSEAS),
-               sets_milestone="materials_complete", handler="common.materials_complete"),
+               sets_milestone="materials_complete"),
     ActionSpec("assign_expert", "指派专家", ("domestic_second_opinion",), sets_milestone="expert_assigned",
-               fields=("expert_id",), handler="reports.assign_expert"),
+               fields=("expert_id",)),
     ActionSpec("issue_report", "出具报告", ("domestic_second_opinion",), sets_milestone="report_issued",
-               fields=("document_id",), handler="reports.issue_report"),
+               fields=("document_id",)),
     ActionSpec("history_translated", "病史翻译完成", OVERSEAS, sets_milestone="history_translated"),
     ActionSpec("imaging_transferred", "影像传输完成", ("overseas_second_opinion",),
                sets_milestone="imaging_transferred"),
     ActionSpec("choose_provider", "选定海外医院与专家", ("overseas_second_opinion",),
-               sets_milestone="provider_chosen", fields=("country", "hospital_id", "expert_id"),
-               handler="reports.choose_provider"),
+               sets_milestone="provider_chosen", fields=("country", "hospital_id", "expert_id")),
     ActionSpec("report_received", "收到海外报告", ("overseas_second_opinion",), sets_milestone="report_received",
-               fields=("document_id",), handler="reports.report_received"),
+               fields=("document_id",)),
     ActionSpec("report_translated", "报告翻译完成", ("overseas_second_opinion",),
-               sets_milestone="report_translated", fields=("document_id",), handler="reports.report_translated"),
+               sets_milestone="report_translated", fields=("document_id",)),
     ActionSpec("hospital_accepted", "海外医院同意接收", ("overseas_treatment",), sets_milestone="hospital_accepted",
-               fields=("hospital_id",), handler="overseas.hospital_accepted"),
+               fields=("hospital_id",)),
     ActionSpec("visa_applied", "已申请医疗签证", ("overseas_treatment",), sets_milestone="visa_applied",
-               fields=("applied_on",), handler="overseas.visa_applied"),
+               fields=("applied_on",)),
     ActionSpec("visa_granted", "医疗签证获批", ("overseas_treatment",), sets_milestone="visa_granted",
-               fields=("decided_on",), handler="overseas.visa_granted"),
+               fields=("decided_on",)),
     ActionSpec("visa_refused", "医疗签证被拒", ("overseas_treatment",), requires_milestone="visa_applied",
-               until_milestone="visa_granted", to_status="terminated", fields=("decided_on",),
-               handler="overseas.visa_refused"),
+               until_milestone="visa_granted", to_status="terminated", fields=("decided_on",)),
     ActionSpec("local_escort_arranged", "安排当地陪诊", ("overseas_treatment",),
-               sets_milestone="local_escort_arranged", fields=("escort_name", "note"),
-               handler="overseas.local_escort_arranged"),
-    ActionSpec("treatment_arranged", "海外就医已安排", ("overseas_treatment",), sets_milestone="arranged",
-               handler="overseas.treatment_arranged"),
-    ActionSpec("departed", "客户已出发", ("overseas_treatment",), sets_milestone="departed", fields=("on",),
-               handler="overseas.departed"),
+               sets_milestone="local_escort_arranged", fields=("escort_name", "note")),
+    ActionSpec("treatment_arranged", "海外就医已安排", ("overseas_treatment",), sets_milestone="arranged"),
+    ActionSpec("departed", "客户已出发", ("overseas_treatment",), sets_milestone="departed", fields=("on",)),
     ActionSpec("log_escort_hours", "登记当地陪诊时长", ("overseas_treatment",), requires_milestone="departed",
-               fields=("day", "hours", "escort_name"), handler="overseas.log_escort_hours", kind="service"),
+               fields=("day", "hours", "escort_name"), kind="service"),
     ActionSpec("add_bill", "登记医疗账单", ("overseas_treatment",), requires_milestone="departed",
                fields=("hospital_name", "bill_date", "currency", "amount", "status"),
-               handler="overseas.add_bill", kind="service"),
+               kind="service"),
     ActionSpec("update_bill", "更新账单状态", ("overseas_treatment",), requires_milestone="departed",
-               fields=("bill_id", "status"), handler="overseas.update_bill", kind="service"),
-    ActionSpec("returned", "客户已回国", ("overseas_treatment",), sets_milestone="returned", fields=("on",),
-               handler="overseas.returned"),
+               fields=("bill_id", "status"), kind="service"),
+    ActionSpec("returned", "客户已回国", ("overseas_treatment",), sets_milestone="returned", fields=("on",)),
     ActionSpec("deliver", "交付报告", tuple(DELIVERABLES), sets_milestone="delivered", to_status="completed",
-               fields=("document_id",), handler="reports.deliver"),
+               fields=("document_id",)),
     # common
     ActionSpec("request_documents", "要求补充资料", from_statuses=("verifying", "in_service"),
-               to_status="awaiting_documents", fields=("kinds", "reason"), handler="common.request_documents"),
-    ActionSpec("documents_received", "资料已补齐", from_statuses=("awaiting_documents",),
-               handler="common.documents_received"),
+               to_status="awaiting_documents", fields=("kinds", "reason")),
+    ActionSpec("documents_received", "资料已补齐", from_statuses=("awaiting_documents",)),
     ActionSpec("assign", "分派案件", from_statuses=_OPEN, roles=("supervisor",), fields=("assignee_id",),
-               handler="common.assign", kind="assignment", internal=True),
+               kind="assignment", internal=True),
     ActionSpec("note", "添加内部备注", from_statuses=tuple(_ALL_STATUSES), fields=("text",),
-               handler="common.note", kind="note", internal=True),
-    ActionSpec("terminate", "终止服务", from_statuses=_OPEN, to_status="terminated", fields=("reason", "note"),
-               handler="common.terminate"),
+               kind="note", internal=True),
+    ActionSpec("terminate", "终止服务", from_statuses=_OPEN, to_status="terminated", fields=("reason", "note")),
     ActionSpec("cancel", "取消申请", from_statuses=_OPEN, to_status="cancelled", roles=("insured",),
-               fields=("note",), until_milestone=CANCEL_UNTIL, handler="common.cancel"),
+               fields=("note",), until_milestone=CANCEL_UNTIL),
 ]}
 
 

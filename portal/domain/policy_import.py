@@ -11,11 +11,15 @@ from ..extensions import db
 from ..models import ID_TYPES, InsuredPerson, Policy, Product
 from . import auditlog
 from .identity import id_number_problem, normalize_id
+from .text import text_problem
 
 COLUMNS = ["policy_no", "product_code", "holder_name", "start_date", "end_date", "waiting_days", "status",
            "insured_name", "id_type", "id_number", "phone", "email"]
 REQUIRED = ["policy_no", "product_code", "holder_name", "start_date", "end_date", "insured_name", "id_number"]
 POLICY_STATUSES = ("active", "suspended", "cancelled")
+#: the column each field lands in holds at most this many characters (portal.models.accounts)
+MAX_LENGTH = {"policy_no": 40, "product_code": 40, "holder_name": 60, "insured_name": 60, "id_type": 20,
+              "id_number": 40, "phone": 30, "email": 120, "status": 20, "waiting_days": 4}
 
 
 class ImportError_(ValueError):
@@ -40,6 +44,11 @@ def _date(value: str) -> date:
 
 def _check_row(row: dict, products: dict) -> list[str]:
     problems = [f"缺少 {col}" for col in REQUIRED if not (row.get(col) or "").strip()]
+    for col, limit in MAX_LENGTH.items():
+        if problem := text_problem((row.get(col) or "").strip(), limit):
+            problems.append(f"{col} {problem}")
+    if None in row:  # more cells than the header has columns
+        problems.append("该行的列数多于表头")
     if problems:
         return problems
     if row["product_code"].strip() not in products:
@@ -64,7 +73,7 @@ def _check_row(row: dict, products: dict) -> list[str]:
     return problems
 
 
-def import_policies(text: str, *, actor=None, source: str | None = None) -> ImportResult:
+def import_policies(text: str, *, actor=None, ip: str | None = None, source: str | None = None) -> ImportResult:
     """Validate every row first; write nothing if any row is bad; audit the import (`source`: the file name,
     `actor` None from the CLI). The caller commits."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -83,12 +92,12 @@ def import_policies(text: str, *, actor=None, source: str | None = None) -> Impo
     if not rows:
         raise ImportError_([(1, "文件中没有数据行")])
     result = _write(rows, products)
-    auditlog.record("policy.import", actor=actor, detail={"file": source, **vars(result)})
+    auditlog.record("policy.import", actor=actor, ip=ip, detail={"file": source, **vars(result)})
     return result
 
 
 def _write(rows: list[dict], products: dict) -> ImportResult:
-    result = ImportResult()
+    result, seen = ImportResult(), set()
     for row in rows:
         no = row["policy_no"].strip()
         policy = db.session.scalar(select(Policy).where(Policy.policy_no == no))
@@ -96,8 +105,9 @@ def _write(rows: list[dict], products: dict) -> ImportResult:
             policy = Policy(policy_no=no)
             db.session.add(policy)
             result.policies_created += 1
-        else:
+        elif no not in seen:  # a policy with several insured people repeats its row: count it once
             result.policies_updated += 1
+        seen.add(no)
         product = products[row["product_code"].strip()]
         policy.product_id = product.id
         policy.holder_name = row["holder_name"].strip()

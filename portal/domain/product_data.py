@@ -90,6 +90,10 @@ LINES = [
     },
 ]
 
+#: 英仕's service hotline, as every page, notice and message gives it (and the tel: link it dials)
+HOTLINE = "400-606-5033"
+HOTLINE_TEL = "tel:" + HOTLINE.replace("-", "")
+
 CLOCK_LABELS = {"arrange": "安排时限", "decision": "启动决定时限", "report": "报告时限", "treatment": "安排就医时限"}
 
 PRODUCT = {
@@ -126,4 +130,3 @@ LINE_TERMS = {
         "服务启动后（我们告知您启动服务后）不能在线取消，如需放弃请致电 400-606-5033。",
     ],
 }
-HOTLINE = "400-606-5033"

@@ -87,3 +87,9 @@ def _average(total, count: int) -> Decimal | None:
     if not count:
         return None
     return (Decimal(int(total)) / count).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def as_json(periods: list[dict[str, RatingFigures]]) -> list[dict[str, dict]]:
+    """figures() as plain JSON (the dashboard's stored snapshot): {line_code: {count, average, low}} per period."""
+    return [{code: {"count": f.count, "average": str(f.average) if f.average is not None else None, "low": f.low}
+             for code, f in period.items()} for period in periods]

@@ -18,8 +18,10 @@ next Monday 00:00 Asia/Shanghai, and its "end" is that second Monday 00:00. Per 
 - at risk at the end: clocks of cases open at the end, started and not stopped before it, not paused,
   whose deadline had not passed, due no later than the first working day after the end's business date
   (≤ 1 working day left, as `sla.working_days_left`).
-A clock paused now since a day at or before the end's business date counts as paused at the end (past
-pauses are not kept per clock). With end = now these are the live figures of the dashboard.
+The weekly report takes the state-at-the-end figures (overdue, at risk, each listed case's status) as they
+stood at the week's end — pauses and resumes from the case's status history, breaches by their time
+(`as_of.py`, issue 17 item 7) — so a rebuild after later events equals the first build. The SQL conditions
+below give the same figures for end = now (the dashboard's live figures), where the clocks' state is current.
 """
 
 import re
@@ -33,7 +35,7 @@ from .. import calendar
 from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Case, ServiceLine, SlaClock, WeeklyReport, utcnow
 from . import as_of as week_end
-from . import ratings
+from . import checkpoints, ratings
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -310,7 +312,8 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         "complete": end <= now,  # False when built before the week was over
         "ratings": rating_rows(start, end),
     }
-    return _add_version(week, built_at=now, built_by=built_by, data=data)
+    return _add_version(week, built_at=now, built_by=built_by, data=data,
+                        checkpoint_id=checkpoints.issue(reason=f"weekly {week}", now=now).id)  # SPEC §6
 
 
 #: concurrent builds of one week each get a version; a build gives up after this many lost races

@@ -28,11 +28,11 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from .. import calendar, mail
+from .. import calendar, outbox
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
 from . import history
-from .batching import IN_LIMIT, chunks
+from .batching import chunks
 from .errors import StaleCaseError
 from .leases import dialect_insert
 from .sla import clock_label
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 #: passes over the cases that raced before the rest of them is left to the next sweep
 PASSES = 3
+#: alert rows per INSERT: ten bound parameters a row, well under SQLite's 32,766 and PostgreSQL's 65,535
+ALERT_ROWS = 500
 #: PostgreSQL deadlock and serialization failure: the batch lost a race, not a bug
 _RACE_STATES = {"40P01", "40001"}
 
@@ -157,7 +159,7 @@ def _lost_race(error: OperationalError) -> bool:
     return getattr(getattr(error, "orig", None), "sqlstate", None) in _RACE_STATES
 
 
-def _sweep_batch(pairs: list, now: datetime, supervisors: list[str]) -> tuple[set[str], list[dict]]:
+def _sweep_batch(pairs: list, now: datetime, supervisors: list[str]) -> tuple[dict[str, int], list[dict]]:
     """One batch: breaches into the clocks and case histories, then the alerts (bulk inserts)."""
     _record_breaches([row for row, kind in pairs if kind == "breached" and not row.breached], now)
     alerts = [_clock_alert(row, kind, now, supervisors) for row, kind in pairs]
@@ -234,30 +236,32 @@ def raise_alerts(alerts: list[dict], *, now: datetime | None = None) -> set[str]
     """
     new = _insert_alerts(alerts, now or utcnow())
     _mail_new(alerts, new)
-    return new
+    return set(new)
 
 
-def _insert_alerts(alerts: list[dict], now: datetime) -> set[str]:
-    table, new = Alert.__table__, set()
-    for chunk in chunks(alerts, IN_LIMIT // 10):  # ten bound parameters a row
-        new.update(db.session.scalars(
+def _insert_alerts(alerts: list[dict], now: datetime) -> dict[str, int]:
+    """Insert the alerts not there yet; {key: id} of the ones this call inserted."""
+    table, new = Alert.__table__, {}
+    for chunk in chunks(alerts, ALERT_ROWS):
+        new.update((key, alert_id) for key, alert_id in db.session.execute(
             dialect_insert(table).values([
                 dict(key=a["key"], kind=a["kind"], message=a["message"][:300], case_id=a.get("case_id"),
                      clock_id=a.get("clock_id"), recipient_id=a.get("recipient_id"), created_at=now,
-                     emailed_at=now if a["addresses"] else None)
+                     emailed_at=None)  # stamped by the outbox once the e-mail really left
                 for a in chunk
-            ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+            ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key, table.c.id)
         ))
     return new
 
 
-def _mail_new(alerts: list[dict], new: set[str]) -> None:
-    """Queue the email of each newly inserted alert; it leaves when the transaction commits."""
+def _mail_new(alerts: list[dict], new: dict[str, int]) -> None:
+    """Queue the email of each newly inserted alert in the outbox; it is tried once the transaction commits."""
     for alert in alerts:
         if alert["key"] in new:
             for address in alert["addresses"]:
-                mail.send_after_commit(db.session, address, f"【重疾就医保】{SUBJECTS.get(alert['kind'], '提醒')}",
-                                       f"{alert['message']}\n\n请登录英仕协调员工作台查看。")
+                outbox.enqueue("email", address, f"{alert['message']}\n\n请登录英仕协调员工作台查看。",
+                               subject=f"【重疾就医保】{SUBJECTS.get(alert['kind'], '提醒')}", purpose="alert",
+                               alert_id=new[alert["key"]])
 
 
 def _mail_on() -> bool:

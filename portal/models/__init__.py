@@ -1,6 +1,7 @@
 """All models, importable from one place (`from portal.models import Case`)."""
 
-from .accounts import ID_TYPES, ROLES, STAFF_ROLES, InsuredPerson, Policy, User
+from .accounts import AUDITOR_ROLES, ID_TYPES, ROLES, STAFF_ROLES, InsuredPerson, Policy, User
+from .audit import AuditAnchor, AuditCheckpoint
 from .base import UTCDateTime, utcnow
 from .cases import (
     CHANNELS,
@@ -20,25 +21,40 @@ from .cases import (
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
+from .identity import OutboundMessage, RateLimitCounter, RegistrationCode
 from .ops import (
     Alert,
     AuditLog,
+    DashboardSnapshot,
     HolidayOverride,
     InsurerDelivery,
     JobLease,
     JobRun,
+    QueueCount,
     WeeklyReport,
+)
+from .privacy import (
+    CONSENT_CHANNELS,
+    NOTICE_KINDS,
+    ConsentRecord,
+    DataRequest,
+    Notice,
+    Restriction,
+    RetentionPeriod,
+    Transfer,
 )
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
 __all__ = [
-    "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
-    "Alert", "AppendOnlyError", "Appointment", "AuditLog", "Bill", "Case", "CaseEvent", "CaseRefCounter",
+    "AUDITOR_ROLES", "CHANNELS", "CONSENT_CHANNELS", "ID_TYPES", "NOTICE_KINDS", "OPEN_STATUSES", "ROLES",
+    "STAFF_ROLES", "STATUSES",
+    "Alert", "AppendOnlyError", "Appointment", "AuditAnchor", "AuditCheckpoint", "AuditLog", "Bill", "Case",
+    "CaseEvent", "CaseRefCounter", "ConsentRecord", "DashboardSnapshot", "DataRequest",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "HolidayOverride", "Hospital", "InsurerDelivery",
-    "ServiceRating",
-    "InsuredPerson", "JobLease", "JobRun", "Notification", "Policy", "Product",
+    "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "OutboundMessage", "Policy", "Product",
+    "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "ServiceRating", "Transfer",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",
 ]

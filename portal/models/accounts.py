@@ -3,13 +3,15 @@
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-ROLES = ("insured", "coordinator", "supervisor", "auditor")
+ROLES = ("insured", "coordinator", "supervisor", "auditor", "auditor_admin")
+#: 史带's own accounts: only an auditor_admin (or the CLI) creates, resets or deactivates them
+AUDITOR_ROLES = ("auditor", "auditor_admin")
 STAFF_ROLES = ("coordinator", "supervisor")
 ID_TYPES = {
     "id_card": "居民身份证",
@@ -76,8 +78,15 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: bumped by logout, a password change, deactivation or a role change: every session carrying an older
+    #: value is refused on its next request, in every process (portal.web.sessions)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     insured: Mapped[InsuredPerson | None] = relationship()
+
+    def get_id(self) -> str:
+        """What the session stores: the id and the session generation (Flask-Login's alternative token)."""
+        return f"{self.id}.{self.session_generation or 0}"
 
     @property
     def is_active(self) -> bool:
@@ -86,3 +95,21 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+#: a change to any of these ends every session of the user (issue 13: revocable sessions)
+SESSION_ENDING = ("password_hash", "role", "active")
+
+
+def _end_sessions_on_change(session, _context, _instances) -> None:
+    """Before each flush: a user whose password, role or active flag changed gets a new session generation."""
+    for obj in session.dirty:
+        if not isinstance(obj, User):
+            continue
+        attrs = inspect(obj).attrs
+        if any(attrs[name].history.has_changes() for name in SESSION_ENDING) \
+                and not attrs.session_generation.history.has_changes():
+            obj.session_generation = (obj.session_generation or 0) + 1
+
+
+event.listen(Session, "before_flush", _end_sessions_on_change)

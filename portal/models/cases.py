@@ -77,6 +77,10 @@ class Case(db.Model):
     events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.seq")
     clocks: Mapped[list["SlaClock"]] = relationship(back_populates="case", order_by="SlaClock.id")
     documents: Mapped[list["Document"]] = relationship(back_populates="case", order_by="Document.id")
+    #: restricted processing of the case's free text (SPEC §7 Rights): an append-only Restriction row
+    text_restriction = relationship(
+        "Restriction", uselist=False, viewonly=True,
+        primaryjoin="and_(foreign(Restriction.object_id) == Case.id, Restriction.object_type == 'case_text')")
 
     @property
     def is_open(self) -> bool:
@@ -85,6 +89,11 @@ class Case(db.Model):
     @property
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
+
+    @property
+    def restricted_at(self) -> datetime | None:
+        """When the case's free text came under restricted processing (None: it has not)."""
+        return self.text_restriction.at if self.text_restriction is not None else None
 
 
 class CaseEvent(db.Model):
@@ -193,6 +202,16 @@ class Document(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="documents")
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+    #: restricted processing (PIPL art. 47): an append-only Restriction row, never a change of this row (a
+    #: delivered report is frozen in the database); loaded with the documents of a case in one query
+    restriction = relationship(
+        "Restriction", uselist=False, viewonly=True, lazy="selectin",
+        primaryjoin="and_(foreign(Restriction.object_id) == Document.id, Restriction.object_type == 'document')")
+
+    @property
+    def restricted_at(self) -> datetime | None:
+        """When the document came under restricted processing: served to nobody but the legal-hold view."""
+        return self.restriction.at if self.restriction is not None else None
 
 
 class DocumentRequest(db.Model):

@@ -40,6 +40,8 @@ class WeeklyReport(db.Model):
     #: "scheduler", "cli" or a username
     built_by: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict] = mapped_column(db.JSON)
+    #: the signed audit checkpoint issued when this version was built (SPEC §6, §7)
+    checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("audit_checkpoint.id"))
 
 
 class InsurerDelivery(db.Model):
@@ -79,9 +81,11 @@ class HolidayOverride(db.Model):
 
 
 class AuditLog(db.Model):
-    """Append-only log of reads of sensitive data and of changes outside case history (SPEC §7)."""
+    """Append-only, hash-chained log of reads of sensitive data and of changes outside case history (SPEC §7)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: 1, 2, 3 ... over the whole log; unique, so two writers cannot fork the chain (portal.domain.auditlog)
+    seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     actor_role: Mapped[str] = mapped_column(String(20))
@@ -92,6 +96,9 @@ class AuditLog(db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     detail: Mapped[dict] = mapped_column(db.JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    #: sha256 of the row's canonical JSON including prev_hash
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class JobLease(db.Model):
@@ -115,3 +122,28 @@ class JobRun(db.Model):
 for _model in (AuditLog, WeeklyReport):
     event.listen(_model, "before_update", _refuse)
     event.listen(_model, "before_delete", _refuse)
+
+
+class QueueCount(db.Model):
+    """How many cases share one (assignee, status, line, city): the work queue's tab counts are sums over these
+    few rows instead of counts over every case (issue 20). Kept by `portal.domain.queue_counts` inside the
+    transaction that changes a case; 0 stands for "no assignee" and "" for "no city", so the key is unique."""
+
+    __table_args__ = (UniqueConstraint("assignee_id", "status", "line_code", "city"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(30))
+    line_code: Mapped[str] = mapped_column(String(40))
+    city: Mapped[str] = mapped_column(String(30), default="")
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class DashboardSnapshot(db.Model):
+    """The auditor dashboard's figures as last built by the scheduler (every minute): a request reads this one
+    row instead of summing over every case (issue 20). One row, replaced on each build."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: overview.figures(now): per-line figures of the week, month and 8 trend weeks, the two short lists
+    data: Mapped[dict] = mapped_column(db.JSON)

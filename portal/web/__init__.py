@@ -1,10 +1,14 @@
 """Web plumbing shared by every blueprint: headers, errors, filters, health check."""
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template
 from sqlalchemy import text
 
+from ..domain.product_data import HOTLINE
 from ..extensions import db, login_manager
 from . import filters
+from .access import unauthorized
+from .assets import init_assets
+from .body_deadline import BodyDeadline
 from .outage import OUTAGE_ERRORS, OutageGuard, handle_outage, is_outage, outage_response
 
 CSP = (
@@ -18,24 +22,19 @@ def init_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(unauthorized)
     filters.register(app)
 
     app.before_request(_fresh_calendar)
+    init_assets(app)
     app.after_request(_security_headers)
-    for code in (400, 403, 404, 405, 413, 422, 500):
+    for code in (400, 403, 404, 405, 408, 413, 422, 429, 500):
         app.register_error_handler(code, _error_page)
     for error in OUTAGE_ERRORS:  # the database is down or a lock was not granted in time: 503 (issue 18)
         app.register_error_handler(error, handle_outage)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.wsgi_app = BodyDeadline(app.wsgi_app, total=app.config["BODY_TIMEOUT"], idle=app.config["BODY_IDLE_TIMEOUT"])
     app.wsgi_app = OutageGuard(app.wsgi_app)  # outermost: even a middleware's database error gets the page
-
-
-def _load_user(user_id: str):
-    from ..models import User
-
-    user = db.session.get(User, int(user_id))
-    return user if user and user.active else None
 
 
 def _fresh_calendar():
@@ -50,6 +49,8 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+    if current_app.config.get("HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if response.mimetype == "text/html":
         # pages carry personal data: never keep them in shared caches
         response.headers.setdefault("Cache-Control", "no-store")
@@ -61,9 +62,11 @@ ERROR_TEXT = {
     403: "您没有权限执行此操作。",
     404: "没有找到您要的页面或记录。",
     405: "不支持此操作。",
+    408: "上传超时：网络太慢或已中断，请在网络较好时重新提交。",
     413: "上传的文件太大。",
     422: "提交的内容有误，请检查后重试。",
-    500: "系统出现问题，请稍后重试；如持续出现请致电 400-606-5033。",
+    429: f"尝试次数过多，请稍后再试。如需帮助请致电 {HOTLINE}。",
+    500: f"系统出现问题，请稍后重试；如持续出现请致电 {HOTLINE}。",
 }
 
 

@@ -1,4 +1,4 @@
-"""Jinja filters: dates in business time and Chinese, masked ID numbers, money."""
+"""Jinja filters (dates in business time and Chinese, masked ID numbers, money) and the label globals."""
 
 from datetime import date, datetime
 
@@ -6,6 +6,7 @@ from flask import Flask
 
 from .. import calendar
 from ..domain.identity import mask_id
+from .labels import TEMPLATE_GLOBALS
 
 
 def cn_date(value: date | datetime | None, *, year: bool = False) -> str:
@@ -27,6 +28,13 @@ def cn_datetime(value: datetime | None) -> str:
     return value.astimezone(calendar.BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
 
 
+def cn_time(value: datetime | None) -> str:
+    """14:30 in Asia/Shanghai (the date is shown beside it, or is the same as the start's)."""
+    if value is None:
+        return ""
+    return value.astimezone(calendar.BUSINESS_TZ).strftime("%H:%M")
+
+
 def money(value) -> str:
     return f"{value:,.2f}"
 
@@ -34,5 +42,7 @@ def money(value) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(cn_date)
     app.add_template_filter(cn_datetime)
+    app.add_template_filter(cn_time)
     app.add_template_filter(mask_id)
     app.add_template_filter(money)
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)

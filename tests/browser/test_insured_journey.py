@@ -3,6 +3,7 @@
 import re
 from datetime import date, timedelta
 
+from helpers import JPEG, PDF
 from playwright.sync_api import expect
 
 from portal import calendar
@@ -10,9 +11,6 @@ from portal.domain.demo import load_demo_data
 from portal.extensions import db
 
 # Smallest files whose first bytes say what they are (the server checks content, not names).
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
-      b"trailer<</Root 1 0 R>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 def _first_diagnosis(today: date) -> date:

@@ -287,7 +287,7 @@ def test_the_build_costs_the_same_few_queries_for_any_number_of_cases(add_case):
     rng = random.Random(5)
     for _ in range(150):
         add_case(*_random_case(rng))
-    assert queries_for_build() == few <= 12
+    assert queries_for_build() == few <= 12 + 7  # 7: the audit checkpoint the report carries (issue 16)
 
 
 # ---- through the real domain: intake and lifecycle -------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import as_database_owner
 from sqlalchemy import func, select, text
 
 from portal import calendar, create_app, jobs, scheduler
@@ -220,8 +221,9 @@ def test_a_broken_history_chain_raises_one_alert_a_day_to_the_supervisors(app, c
     history.append(case, actor=None, kind="note", action="note", summary="原始记录")
     db.session.commit()
     assert jobs.audit_verify(app, now=at(2026, 11, 26, 1, 30)).ok and _count(Alert) == 0
-    db.session.execute(text("UPDATE case_event SET summary = '被改过的记录'"))  # behind the application's back
-    db.session.commit()
+    with as_database_owner():
+        db.session.execute(text("UPDATE case_event SET summary = '被改过的记录'"))  # behind the application's back
+        db.session.commit()
     for hour in (1, 2, 3):
         assert not jobs.audit_verify(app, now=at(2026, 11, 27, hour, 30)).ok
     alert = db.session.scalar(select(Alert))
@@ -268,6 +270,7 @@ def test_after_three_days_off_each_job_is_caught_up_once(app, clock_due):
     assert jobs.weekly_report(app, now=back).week == "2026-W47"
     jobs.lapse_entitlements(app, now=back)
     jobs.audit_verify(app, now=back)
+    jobs.audit_checkpoint(app, now=back)
     assert scheduler.missed_jobs(back + timedelta(minutes=1)) == []
     assert jobs.deadline_sweep(app, now=back + timedelta(minutes=10)) == SweepResult(0, 0)
     assert _count(Alert) == 3 and _count(WeeklyReport) == 1
@@ -328,7 +331,8 @@ def test_a_restarted_scheduler_adds_a_catch_up_run_only_for_what_it_missed(app):
     db.session.add_all([JobRun(name="deadline_sweep", last_success_at=now - timedelta(days=3)),
                         JobRun(name="weekly_report", last_success_at=now - timedelta(minutes=1)),
                         JobRun(name="lapse_entitlements", last_success_at=now - timedelta(minutes=1)),
-                        JobRun(name="audit_verify", last_success_at=now - timedelta(minutes=1))])
+                        JobRun(name="audit_verify", last_success_at=now - timedelta(minutes=1)),
+                        JobRun(name="audit_checkpoint", last_success_at=now - timedelta(minutes=1))])
     db.session.commit()
     built = scheduler.build_scheduler(app)
     catch_ups = [j for j in built.get_jobs() if j.id.endswith("_catch_up")]

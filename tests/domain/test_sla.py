@@ -7,7 +7,7 @@ State Council notices (2024: 国庆 10-01..07 off, 09-29 Sun and 10-12 Sat work;
 from datetime import UTC, date, datetime
 
 import pytest
-from casework import at, make_directory, make_staff, open_case, walk
+from casework import at, open_case, walk
 from helpers import accept_required_documents
 from sqlalchemy import select
 
@@ -19,22 +19,6 @@ from portal.holiday_notice import parse_notice
 from portal.models import Notification
 
 D = date
-
-
-@pytest.fixture
-def directory(app, product):
-    return make_directory()
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_staff(make_user)
-
-
-@pytest.fixture
-def open_(make_policy, directory, staff):
-    """open_(line, when, **extra) → a case submitted through intake by the coordinator."""
-    return lambda line, when, **extra: open_case(make_policy, directory, line, when, staff.coord, **extra)
 
 
 def clock(case, kind):

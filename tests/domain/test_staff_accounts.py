@@ -19,9 +19,9 @@ def _audit() -> list[tuple[str, str, int | None, int | None]]:
 
 def test_creating_staff_is_audited_when_a_supervisor_acts_and_not_from_the_cli(app, make_user):
     boss = make_user("supervisor")
-    user = accounts.create_staff(username="coord9", password="longpassword", role="coordinator",
+    user = accounts.create_staff(username="coord9", password="Lg-pass-w0rd-9", role="coordinator",
                                  display_name="赵九", actor=boss)
-    accounts.create_staff(username="coord10", password="longpassword", role="coordinator", display_name="钱十")
+    accounts.create_staff(username="coord10", password="Lg-pass-w0rd-9", role="coordinator", display_name="钱十")
     assert _audit() == [("user.create", "supervisor", boss.id, user.id)]
     assert db.session.scalar(select(AuditLog.detail)) == {"username": "coord9", "role": "coordinator"}
 

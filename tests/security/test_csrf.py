@@ -51,7 +51,7 @@ def _writes(app, world):
 def test_the_write_routes_are_found(csrf_app, world):
     endpoints = {endpoint for endpoint, *_ in _writes(csrf_app, world)}
     assert {"auth.login", "auth.logout", "insured.document_upload", "insured.case_cancel", "insured.inbox_read",
-            "coordinator.case_perform", "coordinator.case_assign", "coordinator.staff_deactivate"} <= endpoints
+            "coordinator.case_perform", "supervisor.case_assign", "supervisor.staff_deactivate"} <= endpoints
     assert len(endpoints) >= 25
 
 

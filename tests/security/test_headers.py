@@ -107,6 +107,7 @@ from portal import create_app
 app = create_app()
 response = app.test_client().get("/login")
 print(json.dumps({"cookies": response.headers.getlist("Set-Cookie"), "status": response.status_code,
+                  "hsts": response.headers.get("Strict-Transport-Security"),
                   "debug": app.debug, "csrf": app.config.get("WTF_CSRF_ENABLED", True)}))
 """
 
@@ -120,13 +121,24 @@ def _production(database_url, tmp_path, **env):
 
 def test_in_production_the_session_cookie_is_secure(database_url, tmp_path):
     """Config is read from the environment at start-up, so a fresh process with APP_ENV=production is asked."""
-    done = _production(database_url, tmp_path, SECRET_KEY="production-test-key")
+    done = _production(database_url, tmp_path, SECRET_KEY="production-test-key-of-32-bytes-or-more")
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 200 and not result["debug"] and result["csrf"]
     session = next(c for c in result["cookies"] if c.startswith("session="))
     flags = {part.strip().lower() for part in session.split(";")}
     assert {"secure", "httponly", "samesite=lax"} <= flags
+    assert result["hsts"].startswith("max-age=31536000")
+
+
+def test_production_refuses_a_weak_secret_key(database_url, tmp_path):
+    done = _production(database_url, tmp_path, SECRET_KEY="x")
+    assert done.returncode != 0
+    assert "at least 32" in done.stderr
+
+
+def test_no_hsts_outside_production(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
 def test_production_refuses_to_start_without_a_secret_key(database_url, tmp_path):

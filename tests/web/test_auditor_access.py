@@ -1,4 +1,5 @@
-"""The auditor portal is read-only by construction: GET routes only, every write refused with 403 and logged."""
+"""The auditor portal is read-only by construction: GET routes only — plus the receipt check, a POST that writes
+nothing but its own audit-log row (issue 16) — every other write refused with 403 and logged."""
 
 import re
 
@@ -7,13 +8,15 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditLog
+from portal.web.access import AUDITOR_READ_POSTS
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def auditor_urls(app) -> list[str]:
-    """Every auditor URL, with 1 for each path argument."""
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")]
+    """Every auditor GET URL, with 1 for each path argument."""
+    rules = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.startswith("auditor.") and "GET" in rule.methods]
     return [re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule) for rule in rules]
 
 
@@ -26,7 +29,11 @@ def test_auditor_blueprint_registers_read_only_methods(app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")]
     assert len(rules) >= 11
     for rule in rules:
-        assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+        if rule.endpoint in AUDITOR_READ_POSTS:
+            assert rule.methods <= {"POST", "OPTIONS"}, rule
+        else:
+            assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+    assert {r.endpoint for r in rules if "POST" in r.methods} == {"auditor.receipt_verify"}
 
 
 def test_every_auditor_route_refuses_every_write_with_403_and_logs_it(app, login_as):

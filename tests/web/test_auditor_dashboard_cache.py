@@ -1,8 +1,13 @@
-"""The dashboard's figures (grouped sums over every case) are rebuilt at most once a minute per process (issue 9)."""
+"""The dashboard's figures (grouped sums over every case) are built by the scheduler every minute into one row;
+an auditor's request only reads that row (issue 20)."""
 
 import re
+from datetime import timedelta
 
+from portal import jobs
 from portal.blueprints.auditor import overview as overview_module
+from portal.extensions import db
+from portal.models import DashboardSnapshot, utcnow
 
 
 def _as_of(body: str) -> str:
@@ -11,32 +16,42 @@ def _as_of(body: str) -> str:
 
 def _counting_builds(monkeypatch) -> list:
     builds = []
-    real = overview_module.overview
+    real = overview_module.figures
 
     def counted(now):
         builds.append(now)
         return real(now)
 
-    monkeypatch.setattr(overview_module, "overview", counted)
+    monkeypatch.setattr(overview_module, "figures", counted)
     return builds
 
 
-def test_dashboard_reuses_its_figures_within_a_minute_and_says_so(app, product, login_as, monkeypatch):
+def test_a_request_reads_the_figures_the_scheduler_built_and_says_when(app, product, login_as, monkeypatch):
+    taken = utcnow() - timedelta(seconds=40)
+    jobs.refresh_dashboard(app, now=taken)
     builds = _counting_builds(monkeypatch)
     client = login_as("auditor")
     first = client.get("/audit/").get_data(as_text=True)
     second = client.get("/audit/").get_data(as_text=True)
-    assert len(builds) == 1
+    assert builds == []  # no request summed anything
     assert "数据每分钟更新" in first
-    # the same "数据截至" time: the page never claims figures newer than they are
-    assert _as_of(first) == _as_of(second)
+    assert _as_of(first) == _as_of(second) == taken.astimezone(overview_module.calendar.BUSINESS_TZ) \
+        .strftime("%Y-%m-%d %H:%M")
 
 
-def test_dashboard_rebuilds_its_figures_once_the_interval_is_over(app, product, login_as, monkeypatch):
+def test_the_scheduler_job_replaces_the_one_snapshot(app, product, login_as):
+    jobs.refresh_dashboard(app, now=utcnow() - timedelta(minutes=5))
+    later = utcnow()
+    jobs.refresh_dashboard(app, now=later)
+    rows = db.session.query(DashboardSnapshot).all()
+    assert len(rows) == 1 and abs(rows[0].built_at - later) < timedelta(seconds=1)
+
+
+def test_before_the_first_scheduled_build_the_first_request_builds_and_keeps_them(app, product, login_as,
+                                                                                     monkeypatch):
     builds = _counting_builds(monkeypatch)
     client = login_as("auditor")
     client.get("/audit/")
-    app.config["DASHBOARD_CACHE_SECONDS"] = 0
-    body = client.get("/audit/").get_data(as_text=True)
-    assert len(builds) == 2
-    assert "更新" not in body.split("本周")[0]  # no refresh promise when nothing is kept
+    client.get("/audit/")
+    assert len(builds) == 1
+    assert db.session.query(DashboardSnapshot).count() == 1

@@ -1,22 +1,11 @@
 """申请服务: the form shaped by the line, hospitals by city, inline eligibility, submission."""
-# ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
 import os
 from datetime import timedelta
 
 import pytest
+from insured_support import EXE, PDF, answers, upload
 from sqlalchemy import func, select
-from test_insured_support import (  # noqa: F401  (fixtures)
-    EXE,
-    PDF,
-    answers,
-    client_of,
-    hospitals,
-    insured,
-    insured_user,
-    today,
-    upload,
-)
 
 from portal.extensions import db
 from portal.models import Case, Document, Entitlement, SlaClock

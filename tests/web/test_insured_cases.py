@@ -1,22 +1,9 @@
 """进度: status, promise, timeline, arrangements, reports; polling; cancel with confirmation."""
-# ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
 from datetime import UTC, datetime, timedelta
 
+from insured_support import PDF, reload, upload
 from sqlalchemy import select
-from test_insured_support import (  # noqa: F401  (fixtures)
-    PDF,
-    act,
-    client_of,
-    hospitals,
-    insured,
-    insured_user,
-    open_case,
-    reload,
-    staff,
-    today,
-    upload,
-)
 from werkzeug.datastructures import FileStorage
 
 from portal.domain import documents

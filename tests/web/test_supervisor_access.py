@@ -6,11 +6,11 @@ ARGS = {"kind": "hospital", "item_id": 1, "user_id": 1, "case_id": 1}
 
 
 def _supervisor_routes(app) -> list[tuple[str, str]]:
-    """(method, url) of every route whose view lives in the admin modules."""
+    """(method, url) of every route of the supervisor blueprint."""
     routes = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            if not app.view_functions[rule.endpoint].__module__.startswith("portal.blueprints.coordinator.admin"):
+            if not rule.endpoint.startswith("supervisor."):
                 continue
             url = rule.build({k: v for k, v in ARGS.items() if k in rule.arguments})[1]
             routes.extend((method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
@@ -18,12 +18,18 @@ def _supervisor_routes(app) -> list[tuple[str, str]]:
 
 
 def test_the_supervisor_screens_are_found(app):
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
-                 if app.view_functions[rule.endpoint].__module__.startswith("portal.blueprints.coordinator.admin")}
-    assert {"coordinator.case_assign", "coordinator.assignment_list", "coordinator.directory_list",
-            "coordinator.directory_import", "coordinator.staff_list", "coordinator.policy_import",
-            "coordinator.holiday_list", "coordinator.holiday_import", "coordinator.holiday_add",
-            "coordinator.provisional_list"} <= endpoints
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("supervisor.")}
+    assert {"supervisor.case_assign", "supervisor.assignment_list", "supervisor.directory_list",
+            "supervisor.directory_import", "supervisor.staff_list", "supervisor.policy_import",
+            "supervisor.holiday_list", "supervisor.holiday_import", "supervisor.holiday_add",
+            "supervisor.provisional_list"} <= endpoints
+
+
+def test_the_supervisor_screens_live_under_staff_admin_and_keep_their_urls(app):
+    rules = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("supervisor.")}
+    assert rules.pop("supervisor.case_assign") == "/staff/cases/<int:case_id>/assign"
+    assert all(url.startswith("/staff/admin/") for url in rules.values()), rules
+    assert all(app.view_functions[e].__module__.startswith("portal.blueprints.supervisor.") for e in rules)
 
 
 @pytest.mark.parametrize("role", ["coordinator", "auditor", "insured"])

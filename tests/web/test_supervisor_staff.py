@@ -17,26 +17,26 @@ def boss(login_as):
 
 
 def _new_staff(client, **overrides):
-    form = {"username": "coord9", "display_name": "赵九", "role": "coordinator", "password": "longpassword",
-            "confirm": "longpassword", "email": "", "phone": ""}
+    form = {"username": "coord9", "display_name": "赵九", "role": "coordinator", "password": "Lg-pass-w0rd-9",
+            "confirm": "Lg-pass-w0rd-9", "email": "", "phone": ""}
     return client.post("/staff/admin/users/new", data={**form, **overrides})
 
 
-def test_staff_list_shows_staff_and_auditors_but_not_insured_logins(boss, make_user):
+def test_staff_list_shows_yingshi_staff_but_neither_auditors_nor_insured_logins(boss, make_user):
     make_user("coordinator", username="c-one")
     make_user("auditor", username="a-one")
     make_user("insured", username="i-one")
     body = boss.get("/staff/admin/users?active=all").get_data(as_text=True)
-    assert "<html" in body and "c-one" in body and "a-one" in body and "i-one" not in body
+    assert "<html" in body and "c-one" in body and "a-one" not in body and "i-one" not in body
 
 
 def test_staff_filter_answers_the_results_fragment_for_htmx(boss, make_user):
     make_user("coordinator", username="c-one")
-    make_user("auditor", username="a-one")
-    response = boss.get("/staff/admin/users?role=auditor", headers=HX)
+    make_user("supervisor", username="s-one")
+    response = boss.get("/staff/admin/users?role=supervisor", headers=HX)
     body = response.get_data(as_text=True)
     assert "<html" not in body and body.lstrip().startswith('<div id="staff-results">')
-    assert "a-one" in body and "c-one" not in body
+    assert "s-one" in body and "c-one" not in body
 
 
 def test_creating_a_coordinator_audits_and_lets_them_log_in(app, boss):
@@ -45,11 +45,11 @@ def test_creating_a_coordinator_audits_and_lets_them_log_in(app, boss):
     assert (user.role, user.display_name, user.active) == ("coordinator", "赵九", True)
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.object_id == user.id)) == "user.create"
     fresh = app.test_client()
-    assert fresh.post("/login", data={"username": "coord9", "password": "longpassword"}).status_code == 303
+    assert fresh.post("/login", data={"username": "coord9", "password": "Lg-pass-w0rd-9"}).status_code == 303
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"password": "short", "confirm": "short"}, "密码至少 8 位。"),
+    ({"password": "short", "confirm": "short"}, "密码至少 10 位。"),
     ({"confirm": "different1"}, "两次输入的密码不一致。"),
     ({"username": "ab"}, "用户名长度为 3–60 个字符。"),
     ({"role": "insured"}, "角色无效。"),
@@ -123,16 +123,16 @@ def test_password_reset_sets_the_new_password_and_lifts_the_lock(app, boss, make
                      locked_until=datetime.now(UTC) + timedelta(minutes=10), failed_logins=3)
     assert boss.get(f"/staff/admin/users/{user.id}/password").status_code == 200
     response = boss.post(f"/staff/admin/users/{user.id}/password",
-                         data={"password": "brandnewpass", "confirm": "brandnewpass"})
+                         data={"password": "Brand-new-pass-7", "confirm": "Brand-new-pass-7"})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(User, user.id).locked_until is None
     fresh = app.test_client()
-    assert fresh.post("/login", data={"username": "c-one", "password": "brandnewpass"}).status_code == 303
+    assert fresh.post("/login", data={"username": "c-one", "password": "Brand-new-pass-7"}).status_code == 303
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.object_id == user.id)) == "user.password_reset"
 
 
 def test_password_reset_refuses_a_short_password(boss, make_user):
     user = make_user("coordinator")
     response = boss.post(f"/staff/admin/users/{user.id}/password", data={"password": "short", "confirm": "short"})
-    assert response.status_code == 422 and "密码至少 8 位。" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "密码至少 10 位。" in response.get_data(as_text=True)

@@ -10,4 +10,4 @@ bp.before_request(role_gate({"auditor"}))
 bp.context_processor(lambda: {"labels": labels()})
 
 
-from . import views, weekly  # noqa: E402,F401
+from . import integrity, views, weekly  # noqa: E402,F401

@@ -1,6 +1,5 @@
 """Files the auditor downloads: the weekly report as XLSX / CSV, one case as a ZIP."""
 
-import csv
 import io
 import tempfile
 import zipfile
@@ -14,6 +13,8 @@ from ...domain import documents
 from ...domain.identity import mask_id
 from ...domain.product_data import REPORT_KINDS
 from ...domain.reports import report_rows, service_lines
+from ...models import CONSENT_CHANNELS
+from ...web.cells import csv_text, safe_row
 from .labels import CLOCK_OUTCOMES, ROLES, action_label, labels
 
 TITLE = "英仕每周服务进度报告"
@@ -39,16 +40,16 @@ def weekly_xlsx(report) -> bytes:
     info = book.active
     info.title = "报告信息"
     for row in report_info(report):
-        info.append(row)
+        info.append(safe_row(row))
     info.column_dimensions["A"].width = 24
     for section in report_rows(report):
         sheet = book.create_sheet(section.title[:31])
-        sheet.append([section.title, report.week])
-        sheet.append(list(section.header))
+        sheet.append(safe_row([section.title, report.week]))
+        sheet.append(safe_row(section.header))
         for cell in (*sheet[1], *sheet[2]):
             cell.font = BOLD
         for row in section.rows:
-            sheet.append(row)
+            sheet.append(safe_row(row))
         for column in "ABCDEFGHIJK"[:len(section.header)]:
             sheet.column_dimensions[column].width = 16
     buffer = io.BytesIO()
@@ -58,15 +59,10 @@ def weekly_xlsx(report) -> bytes:
 
 def weekly_csv(report) -> str:
     """The same sections one after the other; BOM so Excel reads the Chinese as UTF-8."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerows(report_info(report))
+    rows = list(report_info(report))
     for section in report_rows(report):
-        writer.writerow([])
-        writer.writerow([section.title])
-        writer.writerow(section.header)
-        writer.writerows(section.rows)
-    return "\ufeff" + out.getvalue()
+        rows += [[], [section.title], section.header, *section.rows]
+    return csv_text(rows)
 
 
 HISTORY_HEADER = ["序号", "时间（北京时间）", "操作人", "角色", "操作", "状态变化", "摘要", "内部", "hash", "prev_hash"]
@@ -74,24 +70,18 @@ HISTORY_HEADER = ["序号", "时间（北京时间）", "操作人", "角色", "
 
 def history_csv(events) -> str:
     """seq, time, actor, role, action, from → to, summary, hash — the chain can be rechecked from it."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HISTORY_HEADER)
+    rows = [HISTORY_HEADER]
     statuses = labels()["statuses"]
     for e in events:
         change = f"{statuses.get(e.from_status, e.from_status or '')} → {statuses.get(e.to_status, e.to_status)}" \
             if e.to_status and e.to_status != e.from_status else ""
-        writer.writerow([e.seq, _local(e.at), e.actor_name, ROLES.get(e.actor_role, e.actor_role),
-                         action_label(e.action), change, e.summary, "是" if e.internal else "", e.hash, e.prev_hash])
-    return "\ufeff" + out.getvalue()
+        rows.append([e.seq, _local(e.at), e.actor_name, ROLES.get(e.actor_role, e.actor_role),
+                     action_label(e.action), change, e.summary, "是" if e.internal else "", e.hash, e.prev_hash])
+    return csv_text(rows)
 
 
 def _table(header: list[str], rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return "\ufeff" + out.getvalue()
+    return csv_text([header, *rows])
 
 
 def _safe(name: str) -> str:
@@ -100,9 +90,9 @@ def _safe(name: str) -> str:
 
 def case_zip(case, *, events, services, chain, exported_by: str, now: datetime):
     """The whole file of one case: summary, history, clocks, bills, documents and reports. Returns
-    (file object positioned at 0, number of files of documents included)."""
+    (file object positioned at 0, ids of the documents included — the audit entry lists them)."""
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
-    missing, included = [], 0
+    missing, restricted, included = [], [], []
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("history.csv", history_csv(events))
         archive.writestr("clocks.csv", _table(
@@ -118,22 +108,31 @@ def case_zip(case, *, events, services, chain, exported_by: str, now: datetime):
         for document in case.documents:
             path = documents.path_of(document)
             folder = "reports" if document.kind in REPORT_KINDS else "documents"
+            if document.restricted_at is not None:
+                restricted.append(document.original_name)
+                continue
             if not path.is_file():
                 missing.append(document.original_name)
                 continue
             archive.write(path, f"{folder}/{document.id}_{_safe(document.original_name)}")
-            included += 1
-        archive.writestr("case.txt", _summary(case, chain, missing, exported_by, now))
+            included.append(document.id)
+        transfers = services.get("transfers") or []
+        archive.writestr("transfers.csv", _table(
+            ["时间（北京时间）", "接收方", "国家", "资料", "依据的同意记录", "同意时间", "同意渠道", "记录人"],
+            [[_local(t.at), t.recipient, t.country, "、".join(f"{d['label']}（{d['name']}）" for d in t.documents),
+              t.consent_id, _local(t.consent.at), CONSENT_CHANNELS.get(t.consent.channel, t.consent.channel),
+              t.consent.actor_name] for t in transfers]))
+        archive.writestr("case.txt", _summary(case, chain, missing, exported_by, now, restricted))
     spool.seek(0)
     return spool, included
 
 
-def _summary(case, chain, missing: list[str], exported_by: str, now: datetime) -> str:
+def _summary(case, chain, missing: list[str], exported_by: str, now: datetime, restricted=()) -> str:
     lines = [
         f"案件编号：{case.ref}",
         f"服务项目：{dict(service_lines()).get(case.line_code, case.line_code)}",
         f"状态：{case.status_label}",
-        f"被保险人：{case.insured.name}（证件 {mask_id(case.insured.id_number)}）",
+        f"被保险人：{case.insured.name}（证件 {mask_id(case.insured.id_number, case.insured.id_type)}）",
         f"保单号：{case.policy.policy_no}",
         f"提交时间：{_local(case.submitted_at)}",
         f"结案时间：{_local(case.closed_at)}",
@@ -144,4 +143,6 @@ def _summary(case, chain, missing: list[str], exported_by: str, now: datetime) -
     ]
     if missing:
         lines.append("存储中缺失的文件：" + "、".join(missing))
+    if restricted:
+        lines.append("已限制处理、未导出的文件：" + "、".join(restricted))
     return "\n".join(lines) + "\n"

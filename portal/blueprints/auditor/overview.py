@@ -1,17 +1,22 @@
-"""The dashboard's figures: this week, this month, the last 8 weeks and the live breach lists."""
+"""The dashboard's figures: this week, this month, the last 8 weeks and the live breach lists.
 
-import time
-from dataclasses import dataclass
+They are the same for every auditor and cost grouped sums over every case, so the scheduler builds them
+every minute (`jobs.refresh_dashboard`) into one `dashboard_snapshot` row and a request only reads it
+(issue 20); the page says when they were taken."""
+
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from markupsafe import Markup
 
 from ... import calendar
 from ...domain import ratings, reports
 from ...domain.reports import LineFigures
+from ...extensions import db
+from ...models import DashboardSnapshot
 from ...web.svg import Series, bar_chart
 
+SNAPSHOT_ID = 1
 TREND_WEEKS = 8
 LIST_LIMIT = 10
 #: what the trend charts draw; fewer sums keep the 8-week query cheap at 100k cases
@@ -37,23 +42,31 @@ class Overview:
     rating_weeks: list[dict] | None = None
 
 
-def cached_overview(now: datetime) -> Overview:
-    """The figures as built at most DASHBOARD_CACHE_SECONDS ago in this process (the page says so).
-
-    They are the same for every auditor and cost grouped sums over every case (about a second at 100k
-    cases), so each process rebuilds them once a minute instead of once a request. Plain data only: no
-    ORM objects outlive the request that built them.
-    """
-    store = current_app.extensions.setdefault("auditor_overview", {})
-    built = store.get("built")
-    seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
-    if built is None or time.monotonic() - built[0] >= seconds:
-        built = store["built"] = (time.monotonic(), overview(now))
-    return built[1]
+def current_overview(now: datetime) -> Overview:
+    """The figures the scheduler built last (`refresh`, every minute): one row read, no sums in the request.
+    Until the scheduler has built them once (a fresh installation), this request builds and stores them."""
+    snapshot = db.session.get(DashboardSnapshot, SNAPSHOT_ID)
+    if snapshot is None:
+        snapshot = refresh(now)
+        db.session.commit()
+    return from_figures(snapshot.data)
 
 
-def overview(now: datetime) -> Overview:
-    """Every dashboard figure from one batch of grouped queries (plus the two short lists)."""
+def refresh(now: datetime) -> DashboardSnapshot:
+    """Build the figures as of `now` and keep them as the one snapshot (the scheduler's job; flushes)."""
+    data = figures(now)
+    snapshot = db.session.get(DashboardSnapshot, SNAPSHOT_ID)
+    if snapshot is None:
+        snapshot = DashboardSnapshot(id=SNAPSHOT_ID, built_at=now, data=data)
+        db.session.add(snapshot)
+    else:
+        snapshot.built_at, snapshot.data = now, data
+    db.session.flush()
+    return snapshot
+
+
+def figures(now: datetime) -> dict:
+    """Every dashboard figure from one batch of grouped queries (plus the two short lists), as plain JSON."""
     today = calendar.business_today(now)
     monday = today - timedelta(days=today.weekday())
     mondays = [monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
@@ -62,14 +75,35 @@ def overview(now: datetime) -> Overview:
     month_start = reports.business_start(today.replace(day=1))
     week, month = reports.period_figures([trend_periods[-1], (month_start, now)])
     trend = reports.period_figures(trend_periods, only=TREND_FIGURES)
-    labels = [f"{m.month}/{m.day}" for m in mondays]
+    return {
+        "now": now.isoformat(),
+        "week": [asdict(f) for f in week], "month": [asdict(f) for f in month],
+        "trend": [[asdict(f) for f in period] for period in trend],
+        "week_label": f"{reports.week_of(monday)}（{calendar.format_cn_date(monday)}起）",
+        "month_label": f"{today.year}年{today.month}月",
+        "labels": [f"{m.month}/{m.day}" for m in mondays],
+        "overdue": reports.clock_list(reports.overdue_at(now), as_of=today, limit=LIST_LIMIT),
+        "at_risk": reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT),
+        "ratings": ratings.as_json(ratings.figures(trend_periods)),
+    }
+
+
+def overview(now: datetime) -> Overview:
+    """The figures as of `now`, built now (what the scheduler's job costs)."""
+    return from_figures(figures(now))
+
+
+def from_figures(data: dict) -> Overview:
+    """The page's view of stored figures: totals and the SVG charts are drawn here (cheap, no database)."""
+    week = [LineFigures(**f) for f in data["week"]]
+    month = [LineFigures(**f) for f in data["month"]]
+    trend = [[LineFigures(**f) for f in period] for period in data["trend"]]
+    labels = data["labels"]
     return Overview(
-        now=now, week=week, week_total=reports.total(week),
+        now=datetime.fromisoformat(data["now"]), week=week, week_total=reports.total(week),
         month={f.code: f for f in month}, month_total=reports.total(month),
-        week_label=f"{reports.week_of(monday)}（{calendar.format_cn_date(monday)}起）",
-        month_label=f"{today.year}年{today.month}月",
-        overdue=reports.clock_list(reports.overdue_at(now), as_of=today, limit=LIST_LIMIT),
-        at_risk=reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT),
+        week_label=data["week_label"], month_label=data["month_label"],
+        overdue=data["overdue"], at_risk=data["at_risk"],
         line_charts=[(figures.name, bar_chart(
             chart_id=f"chart-{figures.code}", title=f"{figures.name}：近 {TREND_WEEKS} 周新增与完成",
             labels=labels, series=[Series("新增", [t[i].opened for t in trend]),
@@ -79,5 +113,5 @@ def overview(now: datetime) -> Overview:
             chart_id="chart-compliance", title=f"近 {TREND_WEEKS} 周时效达标率（全部服务项目）", labels=labels,
             series=[Series("达标率", [reports.total(t).compliance for t in trend])], percent=True,
             width=1040, height=250),
-        trend_labels=labels, trend=trend, rating_weeks=ratings.figures(trend_periods),
+        trend_labels=labels, trend=trend, rating_weeks=data.get("ratings") or [],
     )

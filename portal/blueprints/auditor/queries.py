@@ -4,12 +4,13 @@ from flask import abort
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ...domain import reports
+from ...domain import reports, transfers
 from ...domain.identity import normalize_id
 from ...domain.product_data import REPORT_KINDS
 from ...extensions import db
 from ...models import (
     Appointment,
+    AuditCheckpoint,
     AuditLog,
     Bill,
     Case,
@@ -19,6 +20,7 @@ from ...models import (
     InsuredPerson,
     Policy,
     SlaClock,
+    Transfer,
     User,
     VisaApplication,
     WeeklyReport,
@@ -57,16 +59,18 @@ def get_report_or_404(report_id: int) -> WeeklyReport:
     return report
 
 
-def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1):
-    """Cases by reference, insured name, policy number or full ID number; newest first."""
+def search_cases(*, q: str = "", line: str = "", status: str = "", sla: str = "", page: int = 1,
+                 id_number: str = ""):
+    """Cases by reference, insured name or policy number (`q`), or by full ID number (POSTed only); newest first."""
     query = (select(Case).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
              .join(Policy, Case.policy_id == Policy.id)
              .options(joinedload(Case.insured), joinedload(Case.policy), joinedload(Case.assignee)))
     q = q.strip()
     if q:
         like = f"%{q}%"
-        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like),
-                                InsuredPerson.id_number == normalize_id(q)))
+        query = query.where(or_(Case.ref.ilike(like), InsuredPerson.name.ilike(like), Policy.policy_no.ilike(like)))
+    if id_number:
+        query = query.where(InsuredPerson.id_number == normalize_id(id_number))
     if line:
         query = query.where(Case.line_code == line)
     if status:
@@ -93,6 +97,9 @@ def case_services(case: Case) -> dict:
         "bills": rows(Bill, order=Bill.bill_date),
         "hours": hours,
         "hours_total": sum((h.hours for h in hours), 0),
+        # records sent abroad and the consents they rest on (SPEC §7: each transfer is shown to 史带)
+        "transfers": rows(Transfer, joinedload(Transfer.consent)),
+        "cross_border_consents": transfers.consents_for_case(case),
     }
 
 
@@ -152,3 +159,13 @@ def audit_entries(*, action: str = "", ref: str = "", page: int = 1):
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
     refs = dict(db.session.execute(select(Case.id, Case.ref).where(Case.id.in_(case_ids))).all())
     return pagination, names, refs
+
+
+def checkpoints(page: int = 1):
+    """Signed audit checkpoints, newest first (issue 16)."""
+    return db.paginate(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()), page=page, per_page=PER_PAGE,
+                       error_out=False)
+
+
+def get_checkpoint_or_404(checkpoint_id: int) -> AuditCheckpoint:
+    return db.session.get(AuditCheckpoint, checkpoint_id) or abort(404)

@@ -1,25 +1,25 @@
 """Auditor views (GET only): dashboard, cases, documents, delivered reports, audit log."""
 
-from flask import abort, current_app, request, send_file
+from flask import send_file
 from flask_login import current_user
 
-from ...domain import documents, history
-from ...domain.auditlog import record
+from ...domain import checkpoints, history
 from ...extensions import db
 from ...models import utcnow
-from ...web.files import document_response
+from ...web.audit import record
+from ...web.files import audited_document_response
 from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
-from .forms import CaseFilterForm, LogFilterForm, ReportFilterForm
-from .overview import cached_overview
+from .forms import CaseFilterForm, IdNumberSearchForm, LogFilterForm, ReportFilterForm
+from .overview import current_overview
 
 
 @bp.get("/")
 def dashboard():
     """Per-line volumes, SLA compliance, breaches, at-risk cases and trends; auditors only."""
-    return render("auditor/dashboard.html", view=cached_overview(utcnow()), latest=queries.latest_report(),
-                  refresh_seconds=current_app.config["DASHBOARD_CACHE_SECONDS"])
+    return render("auditor/dashboard.html", view=current_overview(utcnow()), latest=queries.latest_report(),
+                  refresh_seconds=60)
 
 
 @bp.get("/cases")
@@ -27,9 +27,11 @@ def case_list():
     """Search and list every case, ID numbers masked; htmx swaps the results only."""
     form = CaseFilterForm()
     if not form.validate():
-        return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None), 422
+        return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=None,
+                      id_form=IdNumberSearchForm(formdata=None)), 422
     cases = queries.search_cases(**form.args(), page=page_number())
-    return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases)
+    return render("auditor/case_list.html", "auditor/_case_results.html", form=form, cases=cases,
+                  id_form=IdNumberSearchForm(formdata=None))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -40,7 +42,8 @@ def case_detail(case_id):
     db.session.commit()
     return render("auditor/case_detail.html", case=case,
                   events=history.timeline(case, include_internal=True),
-                  chain=history.verify(case_id=case.id), services=queries.case_services(case))
+                  chain=history.verify(case_id=case.id), anchor=checkpoints.anchoring(case.id),
+                  services=queries.case_services(case))
 
 
 @bp.get("/cases/<int:case_id>/export.zip")
@@ -51,22 +54,19 @@ def case_export(case_id):
     archive, included = exports.case_zip(
         case, events=history.timeline(case, include_internal=True), services=queries.case_services(case),
         chain=history.verify(case_id=case.id), exported_by=current_user.display_name, now=now)
-    record("case.export", obj=case, case_id=case.id, detail={"files": included})
+    record("case.export", obj=case, case_id=case.id, detail={"files": len(included), "document_ids": included})
     db.session.commit()
-    return send_file(archive, mimetype="application/zip", as_attachment=True,
-                     download_name=f"case-{case.ref}.zip", max_age=0)
+    response = send_file(archive, mimetype="application/zip", as_attachment=True,
+                         download_name=f"case-{case.ref}.zip", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"  # every document of a case: no cache may keep it
+    return response
 
 
 @bp.get("/documents/<int:document_id>")
 def document_view(document_id):
     """Open a document or report in the browser; every view is written to the audit log."""
     document = queries.get_document_or_404(document_id)
-    download = request.args.get("download") == "1"
-    if not documents.path_of(document).is_file():
-        abort(404)
-    record("document.view", obj=document, detail={"kind": document.kind, "download": download})
-    db.session.commit()
-    return document_response(document, download=download)
+    return audited_document_response(document)
 
 
 @bp.get("/reports")

@@ -1,4 +1,4 @@
-"""英仕 coordinators and supervisors (/staff); supervisor-only screens check the role again."""
+"""英仕 coordinators and supervisors (/staff): the queue, hotline intake, the case workspace."""
 
 from flask import Blueprint
 
@@ -7,4 +7,4 @@ from ...web.access import role_gate
 bp = Blueprint("coordinator", __name__)
 bp.before_request(role_gate({"coordinator", "supervisor"}))
 
-from . import admin, views  # noqa: E402,F401  (casework in views, supervisor screens in admin)
+from . import views  # noqa: E402,F401  (registers the routes; supervisor screens are blueprints/supervisor)

@@ -2,69 +2,30 @@
 are built in action_forms.py)."""
 
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain.product_data import DOCUMENT_KINDS
 from ...domain.submissions import new_key
 from ...models import CHANNELS, ID_TYPES
+from ...web.forms import ChineseForm, PlainText, VersionedForm
 from .choices import Choices
-
-
-class StaffForm(FlaskForm):
-    """A form whose built-in messages (bad date, bad number...) come in Chinese."""
-
-    class Meta:
-        locales = ("zh",)
-
-        def get_translations(self, form):
-            # WTForms' own zh catalogue; Flask-WTF would fall back to English without Flask-Babel
-            return DefaultMeta.get_translations(self, form)
-
-
-class CaseForm(StaffForm):
-    """A case form carrying the version the coordinator saw (the stale-save check)."""
-
-    version = HiddenField()
-
-    def expected_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes of which at least one must be ticked: the rule is checked on the server, never as
-    `required` on each box (the browser would then demand every box be ticked)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __iter__(self):
-        for option in super().__iter__():
-            option.flags.required = False
-            yield option
-
 
 # ---- hotline intake -------------------------------------------------------------------------------------
 
-class CallerSearchForm(StaffForm):
+class CallerSearchForm(ChineseForm):
     """Find the caller: name + ID number, or the policy number."""
 
-    name = StringField("姓名", validators=[Optional(), Length(max=60)])
+    name = StringField("姓名", validators=[Optional(), Length(max=60), PlainText()])
     id_number = StringField("证件号码", validators=[Optional(), Length(max=40)])
     policy_no = StringField("保单号", validators=[Optional(), Length(max=40)])
 
@@ -81,13 +42,15 @@ class CallerSearchForm(StaffForm):
 HOTLINE_CHANNELS = [(code, CHANNELS[code]) for code in ("ys_hotline", "sd_hotline")]
 
 
-def intake_form(line, choices: Choices, *, bind: bool = False) -> StaffForm:
-    """The hotline request form of one service line: caller identity, illness and where."""
+def intake_form(line, choices: Choices, *, bind: bool = False, needs_consent: bool = False) -> ChineseForm:
+    """The hotline request form of one service line: caller identity, illness and where; while the caller has
+    not consented to the privacy notice in effect, the box recording their verbal consent (SPEC §7)."""
     attrs = {
         "submission_key": HiddenField(default=new_key),
         "channel": RadioField("来电渠道", choices=HOTLINE_CHANNELS, default="ys_hotline",
                               validators=[InputRequired("请选择来电渠道。")]),
-        "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60)]),
+        "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60),
+                                                        PlainText()]),
         "id_type": SelectField("证件类型", choices=list(ID_TYPES.items()), default="id_card"),
         "id_number": StringField("来电人自报证件号码", validators=[DataRequired("请填写证件号码。"), Length(max=40)]),
         "illness": SelectField("所患重度疾病", choices=[("", "— 请选择 —"), *choices.illnesses()],
@@ -111,7 +74,11 @@ def intake_form(line, choices: Choices, *, bind: bool = False) -> StaffForm:
     if line.code == "green_inpatient":
         attrs["admission_slip_date"] = DateField("住院条开具日期（如已开具）", validators=[Optional()])
     attrs["preferred_date"] = DateField("希望就诊/服务日期（选填）", validators=[Optional()])
-    form_class = type("IntakeForm", (StaffForm,), attrs)
+    if needs_consent:
+        # not required here: the domain refuses the case without consent, with its message at this box
+        attrs["consent_read"] = BooleanField(
+            "我已向来电人宣读上面的告知书，来电人口头表示单独同意处理其健康信息和证件号码", default=False)
+    form_class = type("IntakeForm", (ChineseForm,), attrs)
     return form_class() if bind else form_class(formdata=None)
 
 
@@ -119,7 +86,7 @@ def intake_data(form) -> dict:
     """The request as `intake.submit_request` takes it: empty answers left out."""
     data = {}
     for name, field in form._fields.items():
-        if name in ("channel", "csrf_token", "submission_key") or field.data in (None, ""):
+        if name in ("channel", "csrf_token", "consent_read", "submission_key") or field.data in (None, ""):
             continue
         data[name] = field.data.strip() if isinstance(field.data, str) else field.data
     return data
@@ -127,7 +94,7 @@ def intake_data(form) -> dict:
 
 # ---- documents ------------------------------------------------------------------------------------------
 
-class ReviewForm(CaseForm):
+class ReviewForm(VersionedForm):
     """Accept or reject one uploaded document; a rejection needs a reason the insured will read."""
 
     decision = RadioField("审核结果", choices=[("accepted", "接受"), ("rejected", "退回")],
@@ -143,7 +110,7 @@ class ReviewForm(CaseForm):
         return True
 
 
-class StaffUploadForm(CaseForm):
+class StaffUploadForm(VersionedForm):
     """A document received by email or post, uploaded by the coordinator on the insured's behalf."""
 
     submission_key = HiddenField(default=new_key)

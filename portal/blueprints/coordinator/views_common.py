@@ -1,4 +1,4 @@
-"""What the casework views share: loading a case for staff, saving with one commit, the workspace context."""
+"""What the casework views share: loading a case for staff, the workspace context."""
 
 from collections import defaultdict
 from decimal import Decimal
@@ -7,12 +7,10 @@ from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from ... import calendar
 from ...domain import history, ledger, lifecycle, lines, sla
 from ...domain.documents import active_documents, kind_label, missing_kinds
-from ...domain.errors import DomainError, StaleCaseError
 from ...domain.handlers.base import hours_text
 from ...domain.product_data import REPORT_KINDS
 from ...extensions import db
@@ -26,33 +24,14 @@ from ...models import (
     Policy,
     VisaApplication,
 )
+from ...web import action_ui
+from ...web.saving import STALE_MESSAGE
 from .action_forms import ActionForm, action_form
 from .choices import Choices, escort_window
 from .forms import ReviewForm, StaffUploadForm
 
-STALE_MESSAGE = StaleCaseError().message
 #: a coordinator lost the race for a case to a colleague (issue 18): not a permission problem to them
 TAKEN_MESSAGE = "该案件刚被其他同事接手或更新，您的操作未执行；请查看最新情况。"
-
-#: domain field names that the forms show under another name (files are uploaded, then referenced)
-FIELD_ALIASES = {"document_id": ("upload",), "files": ("upload", "file")}
-#: where an action's form sits in the workspace; the rest go to "下一步操作"
-PANEL_OF = {
-    "request_documents": "documents", "documents_received": "documents", "materials_complete": "documents",
-    "assign_escort": "escort_roster", "log_escort_hours": "escort_hours", "add_bill": "bills",
-    "update_bill": "bills", "note": "notes", "terminate": "terminate", "assign": "assign",
-}
-#: actions that are never "the next step" of a case (side records and exits)
-SIDE_ACTIONS = {"note", "terminate", "assign", "request_documents", "add_bill", "update_bill", "log_escort_hours"}
-#: the panels each line shows above its actions, in order
-LINE_PANELS = {
-    "green_outpatient": ("appointment",),
-    "green_inpatient": ("appointment",),
-    "domestic_escort": ("escort_roster",),
-    "domestic_second_opinion": ("expert", "reports"),
-    "overseas_second_opinion": ("provider", "reports"),
-    "overseas_treatment": ("provider", "visa", "escort_hours", "bills", "reports"),
-}
 
 
 def get_case_or_404(case_id: int) -> Case:
@@ -90,30 +69,9 @@ def _seen_before_change(case: Case) -> bool:
     return False
 
 
-def save(form, write) -> tuple[int, str] | None:
-    """Run `write()` and commit; on refusal roll back, put the message at its field, return (status, message)."""
-    try:
-        write()
-        db.session.commit()
-        return None
-    except (StaleCaseError, StaleDataError):
-        db.session.rollback()
-        form.form_errors.append(STALE_MESSAGE)
-        return 409, STALE_MESSAGE
-    except DomainError as error:
-        db.session.rollback()
-        field = next((form._fields[name] for name in (*FIELD_ALIASES.get(error.field, ()), error.field)
-                      if name in form._fields), None)
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-        else:
-            form.form_errors.append(error.message)
-        return 422, error.message
-
-
 def next_step(case, user) -> lines.ActionSpec | None:
     """The action that moves the case on, as offered to this user now."""
-    return next((s for s in lifecycle.iter_available_actions(case, user) if s.code not in SIDE_ACTIONS), None)
+    return next((s for s in lifecycle.iter_available_actions(case, user) if not action_ui.is_side(s.code)), None)
 
 
 def workspace(case, *, bound=None, message: str | None = None) -> dict:
@@ -126,7 +84,7 @@ def workspace(case, *, bound=None, message: str | None = None) -> dict:
         forms[bound.action_code] = bound
     panels = defaultdict(list)
     for spec in specs:
-        panels[PANEL_OF.get(spec.code, "next")].append(spec)
+        panels[action_ui.ui(spec.code).panel].append(spec)
     documents = active_documents(case)
     review_forms = {d.id: ReviewForm(formdata=None, prefix=f"doc{d.id}-", version=case.version)
                     for d in documents if d.kind not in REPORT_KINDS}
@@ -137,8 +95,8 @@ def workspace(case, *, bound=None, message: str | None = None) -> dict:
     line = case.policy.product.line(case.line_code)
     return {
         "case": case, "line": line, "today": today, "message": message, "bound": bound,
-        "forms": forms, "panels": panels,
-        "next_spec": next((s for s in specs if s.code not in SIDE_ACTIONS), None),
+        "forms": forms, "panels": panels, "stale": STALE_MESSAGE in getattr(bound, "form_errors", ()),
+        "next_spec": next((s for s in specs if not action_ui.is_side(s.code)), None),
         "milestones": lines.MILESTONES[case.line_code],
         "milestone_codes": lines.milestone_codes(case.line_code),
         "clocks": [(clock, sla.clock_label(clock.kind), sla.working_days_left(clock, today),
@@ -151,7 +109,7 @@ def workspace(case, *, bound=None, message: str | None = None) -> dict:
                                             .order_by(DocumentRequest.id.desc()))),
         "balances": ledger.balances(case.insured, today),
         "termination": lines.TERMINATION_REASONS.get(case.termination_reason),
-        "line_panels": LINE_PANELS.get(case.line_code, ()),
+        "line_panels": action_ui.LINE_PANELS.get(case.line_code, ()),
         "kind_label": kind_label, "report_kinds": REPORT_KINDS, "hours_text": hours_text,
         **_line_data(case, choices),
     }

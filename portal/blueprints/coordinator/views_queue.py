@@ -2,17 +2,14 @@
 
 from flask import abort, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ... import calendar
-from ...domain import lines, sla
 from ...extensions import db
-from ...models import STATUSES, ServiceLine, utcnow
+from ...models import STATUSES, utcnow
 from ...web.params import id_arg
 from ...web.render import redirect_after_post, render, wants_fragment
-from . import bp, worklist
+from . import bp, queue_rows, worklist
 from .choices import staff_options
-from .views_common import next_step
 
 
 def _filters() -> worklist.Filters:
@@ -32,31 +29,25 @@ def _filters() -> worklist.Filters:
 def queue():
     """The work queue: what is due next, per tab and filter, nearest deadline first; coordinators and supervisors."""
     filters, now = _filters(), utcnow()
-    user = current_user._get_current_object()  # the proxy costs a lookup per attribute, 35 actions a row
+    user = current_user._get_current_object()  # the proxy costs a lookup per attribute
     today = calendar.business_today(now)
     result = worklist.page(filters, user, now=now, after=request.args.get("after"), size=worklist.PAGE_SIZE)
-    ctx = {
-        "filters": filters, "tabs": worklist.TABS, "result": result, "today": today,
-        "counts": worklist.counts(filters, user, now=now),
-        "hints": {row.case.id: next_step(row.case, user) for row in result.rows},
-        "first_page": not request.args.get("after"),
-        "days_left": lambda clock: sla.working_days_left(clock, today), "clock_label": sla.clock_label,
-        "milestone_label": lines.milestone_label,
-    }
+    staff = staff_options()
+    ctx = {"filters": filters, "tabs": worklist.TABS, "result": result, "counts": worklist.tab_counts(filters, user),
+           "lines": queue_rows.present(result.rows, user, today, dict(staff)),
+           "first_page": not request.args.get("after")}
     if wants_fragment():
         return render("coordinator/queue.html", "coordinator/_queue_results.html", oob=True, **ctx)
-    return render("coordinator/queue.html", alerts=worklist.unread_alerts(user), product_lines=_product_lines(),
-                  statuses=STATUSES, cities=worklist.city_options(), staff=staff_options(), **ctx)
+    return render("coordinator/queue.html", alerts=worklist.unread_alerts(user),
+                  product_lines=queue_rows.product_lines(), statuses=STATUSES, cities=worklist.city_options(),
+                  staff=staff, **ctx)
 
 
-def _product_lines() -> list[ServiceLine]:
-    """One entry per line code across products, in product order (for the line filter)."""
-    found, seen = [], set()
-    for line in db.session.scalars(select(ServiceLine).order_by(ServiceLine.position)):
-        if line.code not in seen:
-            seen.add(line.code)
-            found.append(line)
-    return found
+@bp.get("/queue/deadline-counts")
+def queue_deadline_counts():
+    """即将到期 / 已超时 counts of the tabs under the same filters, loaded by the queue page after it shows."""
+    counts = worklist.deadline_counts(_filters(), current_user._get_current_object(), now=utcnow())
+    return render("coordinator/_queue_deadline_counts.html", counts=counts)
 
 
 @bp.post("/alerts/<int:alert_id>/read")

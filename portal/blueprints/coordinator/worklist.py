@@ -6,22 +6,20 @@ then the open cases without one (waiting on the insured, not started, arranged),
 key. A cursor names the last row shown, so page 2000 costs what page 1 costs.
 """
 
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
 from flask import abort
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, exists, func, or_, select, text
 
 from ... import calendar
 from ...extensions import db
-from ...models import OPEN_STATUSES, Alert, Case, InsuredPerson, Policy, SlaClock
+from ...models import OPEN_STATUSES, STATUSES, Alert, Case, InsuredPerson, SlaClock
+from ...web.labels import DUE_SOON_WORKING_DAYS
 from ...web.params import cursor_id
 
 TABS = {"mine": "我的", "unassigned": "未分配", "due_soon": "即将到期", "overdue": "已超时",
         "waiting": "等待客户", "all": "全部"}
-#: "due soon" = at most this many working days left (0 = due today)
-DUE_SOON_WORKING_DAYS = 2
 PAGE_SIZE = 50
 #: statuses whose cases never have a running clock (paused while waiting, stopped once closed)
 CLOCKLESS_STATUSES = {"awaiting_documents", "completed", "terminated", "cancelled"}
@@ -50,11 +48,65 @@ class Filters:
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
+@dataclass(frozen=True)
+class Clock:
+    """What a queue row shows of a clock (plain values: the row never touches an ORM object)."""
+
+    id: int
+    case_id: int
+    kind: str
+    state: str
+    days: int
+    start_date: date | None
+    paused_days: int
+    paused_on: date | None
+    due_date: date | None
+    deadline: datetime | None
+    provisional: bool
+    outcome: str | None = None
+
+
 @dataclass
 class Row:
-    case: Case
+    """One queue line: the case's columns, its insured's name and ID, and the clock it is sorted by."""
+
+    id: int
+    ref: str
+    submitted_at: datetime
+    line_code: str
+    status: str
+    milestone: str | None
+    city: str | None
+    country: str | None
+    assignee_id: int | None
+    insured_id: int
+    insured_name: str
+    id_number: str
+    id_type: str
     #: the running clock the row is sorted by (None for cases without one)
-    clock: SlaClock | None
+    clock_id: int | None = None
+    clock_deadline: datetime | None = None
+    #: every clock of the case (filled by the second statement)
+    clocks: list[Clock] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def clock(self) -> Clock | None:
+        """The clock shown: the running one it is sorted by, else a paused one."""
+        wanted = self.clock_id
+        return next((c for c in self.clocks if c.id == wanted), None) if wanted is not None else \
+            next((c for c in self.clocks if c.state == "paused"), None)
+
+
+_CASE_COLUMNS = (Case.id, Case.ref, Case.submitted_at, Case.line_code, Case.status, Case.milestone, Case.city,
+                 Case.country, Case.assignee_id, Case.insured_id, InsuredPerson.name.label("insured_name"),
+                 InsuredPerson.id_number, InsuredPerson.id_type)
+_CLOCK_COLUMNS = (SlaClock.id, SlaClock.case_id, SlaClock.kind, SlaClock.state, SlaClock.days, SlaClock.start_date,
+                  SlaClock.paused_days, SlaClock.paused_on, SlaClock.due_date, SlaClock.deadline,
+                  SlaClock.provisional, SlaClock.outcome)
 
 
 @dataclass
@@ -106,8 +158,15 @@ def _deadline_window(tab: str, now: datetime) -> list:
 
 
 def _running_query(conditions, window):
-    return (select(Case, SlaClock).join(SlaClock, SlaClock.case_id == Case.id)
+    return (select(*_CASE_COLUMNS, SlaClock.id.label("clock_id"), SlaClock.deadline.label("clock_deadline"))
+            .select_from(SlaClock).join(Case, SlaClock.case_id == Case.id)
+            .join(InsuredPerson, Case.insured_id == InsuredPerson.id)
             .where(SlaClock.state == "running", SlaClock.deadline.is_not(None), *window, *conditions))
+
+
+def _clockless_query(conditions):
+    return (select(*_CASE_COLUMNS).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
+            .where(_no_running_clock(), *conditions))
 
 
 def _no_running_clock():
@@ -116,10 +175,15 @@ def _no_running_clock():
     return ~exists().where(SlaClock.case_id == Case.id, (SlaClock.state + "") == "running")
 
 
-def _is_nearest(row: "Row") -> bool:
+def _nearest(row: Row) -> Clock | None:
+    running = [c for c in row.clocks if c.state == "running" and c.deadline is not None]
+    return min(running, key=lambda c: (c.deadline, c.id)) if running else None
+
+
+def _is_nearest(row: Row) -> bool:
     """The row's clock is its case's nearest running one (a case with two running clocks is listed once)."""
-    running = [c for c in row.case.clocks if c.state == "running" and c.deadline is not None]
-    return min(running, key=lambda c: (c.deadline, c.id)) is row.clock
+    nearest = _nearest(row)
+    return nearest is not None and nearest.id == row.clock_id
 
 
 def _parse_cursor(cursor: str | None):
@@ -140,9 +204,9 @@ def _parse_cursor(cursor: str | None):
 
 
 def _cursor(row: Row) -> str:
-    if row.clock is not None:
-        return f"d_{row.clock.deadline.astimezone(UTC).strftime(STAMP)}_{row.clock.id}"
-    return f"n_{row.case.id}"
+    if row.clock_id is not None:
+        return f"d_{row.clock_deadline.astimezone(UTC).strftime(STAMP)}_{row.clock_id}"
+    return f"n_{row.id}"
 
 
 def page(filters: Filters, user, *, now: datetime, after: str | None = None, size: int = PAGE_SIZE) -> Page:
@@ -162,62 +226,104 @@ def page(filters: Filters, user, *, now: datetime, after: str | None = None, siz
         # ties broken by clock id, not case id: the index already holds that order (ties are common —
         # every clock due the same day has the same deadline), so no sort of the whole day
         query = query.order_by(SlaClock.deadline, SlaClock.id).limit(size + 1)
-        rows = [Row(case, clock) for case, clock in db.session.execute(query)]
+        rows = [Row(**r._mapping) for r in db.session.execute(query)]
     if len(rows) <= size and filters.tab not in ("due_soon", "overdue"):
-        query = select(Case).where(_no_running_clock(), *conditions)
+        query = _clockless_query(conditions)
         if cursor and cursor[0] == "n":
             query = query.where(Case.id > cursor[2])
         query = query.order_by(Case.id).limit(size + 1 - len(rows))
-        rows += [Row(case, None) for case in db.session.scalars(query)]
+        rows += [Row(**r._mapping) for r in db.session.execute(query)]
     _load(rows)
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = _cursor(rows[-1]) if more and rows else None
-    return Page([row for row in rows if row.clock is None or _is_nearest(row)], next_cursor)
+    return Page([row for row in rows if row.clock_id is None or _is_nearest(row)], next_cursor)
 
 
 def _search(conditions, window: tuple, size: int) -> Page:
     """A reference or name search matches a handful of cases: one page, sorted here by nearest deadline."""
-    cases = list(db.session.scalars(select(Case).where(*conditions).order_by(Case.id).limit(size)))
-    rows = [Row(case, None) for case in cases]
+    query = (select(*_CASE_COLUMNS).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
+             .where(*conditions).order_by(Case.id).limit(size))
+    rows = [Row(**r._mapping) for r in db.session.execute(query)]
     _load(rows)
     for row in rows:
-        running = [c for c in row.case.clocks if c.state == "running" and c.deadline is not None]
-        row.clock = min(running, key=lambda c: (c.deadline, c.id)) if running else None
+        nearest = _nearest(row)
+        row.clock_id, row.clock_deadline = (nearest.id, nearest.deadline) if nearest else (None, None)
     since, until = window
     if since or until:  # the deadline tabs keep only cases whose nearest clock is in their window
-        rows = [r for r in rows if r.clock is not None and (since is None or r.clock.deadline >= since)
-                and (until is None or r.clock.deadline < until)]
-    rows.sort(key=lambda r: (0, r.clock.deadline, r.case.id) if r.clock else (1, r.case.id))
+        rows = [r for r in rows if r.clock_id is not None and (since is None or r.clock_deadline >= since)
+                and (until is None or r.clock_deadline < until)]
+    rows.sort(key=lambda r: (0, r.clock_deadline, r.id) if r.clock_id else (1, r.id))
     return Page(rows, None)
 
 
 def _load(rows: list[Row]) -> None:
-    """Everything a queue row shows, in a fixed number of queries (no N+1)."""
-    ids = [row.case.id for row in rows]
-    if ids:
-        list(db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
-            selectinload(Case.insured), selectinload(Case.assignee), selectinload(Case.clocks),
-            selectinload(Case.policy).selectinload(Policy.product))))
+    """The clocks of the rows' cases, as plain values, in one statement (no N+1, no ORM objects)."""
+    by_case: dict[int, list[Row]] = {}
+    for row in rows:  # a case with two running clocks comes once per clock
+        by_case.setdefault(row.id, []).append(row)
+    if by_case:
+        for values in db.session.execute(select(*_CLOCK_COLUMNS).where(SlaClock.case_id.in_(by_case))
+                                         .order_by(SlaClock.id)):
+            clock = Clock(**values._mapping)
+            for row in by_case[clock.case_id]:
+                row.clocks.append(clock)
 
 
 def counts(filters: Filters, user, *, now: datetime) -> dict[str, int]:
-    """How many cases each tab holds under the current filters."""
+    """How many cases each tab holds under the current filters (the six tabs, in TABS order)."""
+    found = {**tab_counts(filters, user), **deadline_counts(filters, user, now=now)}
+    return {tab: found[tab] for tab in TABS}
+
+
+#: tabs counted from the queue_count rollup (domain/queue_counts.py): a sum over a few dozen rows
+COUNTED_TABS = ("mine", "unassigned", "waiting", "all")
+DEADLINE_TABS = ("due_soon", "overdue")
+
+
+_OPEN = "status IN (" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
+#: each counted tab as SQL over queue_count (0 = no assignee, "" = no city); "mine" and "unassigned" ignore
+#: the assignee filter as _case_conditions does
+_TAB_SQL = {"mine": f"{_OPEN} AND assignee_id = :me", "unassigned": f"{_OPEN} AND assignee_id = 0",
+            "waiting": "status = 'awaiting_documents'", "all": "1 = 1"}
+
+
+def tab_counts(filters: Filters, user) -> dict[str, int]:
+    """The four tabs that do not depend on the time: one textual statement over the rollup (a sum over a few
+    dozen rows, built without the expression machinery); a search counts its handful of cases directly."""
+    if filters.q:
+        return {tab: db.session.scalar(select(func.count()).select_from(Case)
+                                       .where(*_case_conditions(filters, user, tab=tab))) for tab in COUNTED_TABS}
+    narrowing = [sql for sql, value in (("line_code = :line", filters.line), ("status = :status", filters.status),
+                                        ("city = :city", filters.city)) if value]
+    params = {"me": user.id, "line": filters.line, "status": filters.status, "city": filters.city,
+              "assignee": filters.assignee}
+    sums = []
+    for tab in COUNTED_TABS:
+        condition = _TAB_SQL[tab]
+        if filters.assignee is not None and tab not in ("mine", "unassigned"):
+            condition += " AND assignee_id = :assignee"
+        sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN n ELSE 0 END), 0)")
+    where = f" WHERE {' AND '.join(narrowing)}" if narrowing else ""
+    values = db.session.execute(text(f"SELECT {', '.join(sums)} FROM queue_count{where}"), params).one()
+    return dict(zip(COUNTED_TABS, (int(v) for v in values), strict=True))
+
+
+def deadline_counts(filters: Filters, user, *, now: datetime) -> dict[str, int]:
+    """即将到期 and 已超时 depend on the time as well as the data: counted from the running clocks, in a
+    request of their own (the queue page loads them after it is shown)."""
     result = {}
-    for tab in TABS:
+    for tab in DEADLINE_TABS:
         conditions = _case_conditions(filters, user, tab=tab)
-        if tab in ("due_soon", "overdue") and not filters.narrowed:
+        if not filters.narrowed:
             # a running clock belongs to an open case (closing voids every clock: lifecycle._close), so
             # without filters the clocks alone answer, from the index: no case row read per clock
             query = (select(func.count(func.distinct(SlaClock.case_id)))
                      .where(SlaClock.state == "running", *_deadline_window(tab, now)))
-        elif tab in ("due_soon", "overdue"):
+        else:
             query = (select(func.count(func.distinct(Case.id))).select_from(Case)
                      .join(SlaClock, SlaClock.case_id == Case.id)
                      .where(SlaClock.state == "running", *_deadline_window(tab, now), *conditions))
-        else:
-            # count(*), not count(id): SQLite then counts the entries of the smallest index, never the rows
-            query = select(func.count()).select_from(Case).where(*conditions)
         result[tab] = db.session.scalar(query)
     return result
 

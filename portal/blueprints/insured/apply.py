@@ -5,10 +5,9 @@ from flask_login import current_user
 
 from ... import calendar
 from ...domain import documents, intake, ledger, sla
-from ...domain.errors import DomainError
 from ...domain.product_data import LINE_TERMS
-from ...extensions import db
 from ...web.render import redirect_after_post, render
+from ...web.saving import save
 from . import bp
 from .forms import apply_form_for, upload_rule
 from .queries import hospitals_in, line_or_404, my_insured
@@ -54,18 +53,23 @@ def apply_submit(line_code):
     form = _form(line)
     if not form.validate_on_submit():
         return _page(line, form, status=422)
-    try:
-        case = intake.submit_request(insured=my_insured(), line_code=line.code, data=form.domain_data(),
-                                     actor=current_user, channel="portal",
-                                     submission_key=form.submission_key.data)
-        if _has_file(form, "admission_slip") and not case.is_repeat:  # a repeat stores nothing more
-            documents.save_upload(case, form.admission_slip.data, kind="admission_slip", actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        target = "admission_slip" if error.field == "files" else error.field
-        form._fields.get(target, form.diagnosis).errors.append(error.message)
-        return _page(line, form, status=422)
-    db.session.commit()
+    result = save(form, lambda: _submit(line, form), field="diagnosis")
+    if not result.ok:
+        return _page(line, form, status=result.status)
+    return _submitted(result.value)
+
+
+def _submit(line, form):
+    """Open the case (kept on record as not_eligible when a rule fails) and file the admission slip."""
+    case = intake.submit_request(insured=my_insured(), line_code=line.code, data=form.domain_data(),
+                                 actor=current_user, channel="portal", submission_key=form.submission_key.data)
+    if _has_file(form, "admission_slip") and not case.is_repeat:  # a repeat stores nothing more
+        documents.save_upload(case, form.admission_slip.data, kind="admission_slip", actor=current_user)
+    return case
+
+
+def _submitted(case):
+    """Tell the insured what happened and show the case."""
     if case.status == "terminated":
         flash("很抱歉，本次申请未能通过核实，原因见下方；我们已登记备案。", "error")
     else:

@@ -2,16 +2,14 @@
 
 from flask import flash, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from ...domain import documents, history, lifecycle, lines, ratings, sla, waiting, wording
-from ...domain.errors import DomainError, StaleCaseError
-from ...domain.product_data import HOTLINE, LINE_TERMS, REPORT_KINDS
-from ...extensions import db
+from ...domain import documents, history, lifecycle, lines, ratings, sla, transfers, waiting, wording
+from ...domain.product_data import LINE_TERMS, REPORT_KINDS
 from ...web.forms import VersionedForm
 from ...web.render import redirect_after_post, render, wants_fragment
+from ...web.saving import save
 from . import bp
 from .forms import RatingForm
 from .queries import (
@@ -22,8 +20,6 @@ from .queries import (
     get_case_or_404,
     open_requests,
 )
-
-STALE = "该案件已被他人更新，请刷新后重试"
 
 
 class CancelForm(VersionedForm):
@@ -58,17 +54,10 @@ def case_cancel(case_id):
     form = CancelForm()
     if not form.validate_on_submit():
         return _confirm_page(case, form, status=422)
-    try:
-        version = form.version.data or ""
-        lifecycle.perform(case, "cancel", actor=current_user, note=form.note.data or "",
-                          expected_version=int(version) if version.isdigit() else None)
-        db.session.commit()
-    except (StaleCaseError, StaleDataError):
-        db.session.rollback()
-        return _refused(case, form, STALE, 409)
-    except DomainError as error:
-        db.session.rollback()
-        return _refused(case, form, error.message, 422)
+    result = save(form, lambda: lifecycle.perform(case, "cancel", actor=current_user, note=form.note.data or "",
+                                                  expected_version=form.expected_version()), field="note")
+    if not result.ok:
+        return _refused(case, form, result)
     flash("您的申请已取消，占用的服务次数已退回。", "success")
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id), trigger="case-updated")
 
@@ -78,26 +67,23 @@ def case_rate(case_id):
     """服务评价: rate a completed case once (1–5, comment optional); the case's insured only."""
     case = case_for_panel(case_id)
     form = RatingForm()
-    if not form.validate_on_submit():
+    result = save(form, lambda: ratings.rate(case, actor=current_user, score=form.score.data,
+                                             comment=form.comment.data or ""), field="score") \
+        if form.validate_on_submit() else None
+    if result is None or not result.ok:
+        if result is not None and not ratings.can_rate(case, current_user):
+            flash(result.message, "error")  # once rated, the page has no form to put the message on
         return render("insured/case_detail.html", status=422, **panel(case, rating_form=form))
-    try:
-        ratings.rate(case, actor=current_user, score=form.score.data, comment=form.comment.data or "")
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")  # shown at the top: once rated, the page has no form to put it on
-        return render("insured/case_detail.html", status=422, **panel(case))
     flash("感谢您的评价！", "success")
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
 
 
-def _refused(case, form, message: str, status: int):
+def _refused(case, form, result):
     """A refused cancel: back on the confirm page (no JS), or the case page with the message (htmx)."""
     if wants_fragment():
-        flash(message, "error")
+        flash(result.message, "error")
         return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
-    form.note.errors = [*form.note.errors, message]
-    return _confirm_page(case, form, status=status)
+    return _confirm_page(case, form, status=result.status)
 
 
 def _confirm_page(case, form, *, status=200):
@@ -120,6 +106,7 @@ def panel(case, *, rating_form=None) -> dict:
     requests = open_requests(case)
     missing = list(dict.fromkeys([*documents.missing_kinds(case), *waiting.still_wanted(case, requests)])) \
         if case.is_open else []
+    can_rate = ratings.can_rate(case, current_user)
     return {
         "case": case,
         "line": _line(case),
@@ -129,11 +116,10 @@ def panel(case, *, rating_form=None) -> dict:
         "events": history.timeline(case, include_internal=False)[::-1],
         "news": case_notifications(case),
         "terms": LINE_TERMS.get(case.line_code, []),
-        "hotline": HOTLINE,
         "outcome": wording.outcome_sentence(case),
         "for_insured": wording.for_insured,
         "rating": ratings.rating_of(case) if case.status == "completed" else None,
-        "rating_form": rating_form or (RatingForm(formdata=None) if ratings.can_rate(case, current_user) else None),
+        "rating_form": (rating_form or RatingForm(formdata=None)) if can_rate else None,
         "rating_labels": ratings.SCORES,
         "milestones": lines.MILESTONES.get(case.line_code, []),
         "requests": requests,
@@ -146,4 +132,7 @@ def panel(case, *, rating_form=None) -> dict:
         "termination": lines.TERMINATION_REASONS.get(case.termination_reason or ""),
         "can_cancel": _can_cancel(case),
         "kind_label": documents.kind_label,
+        # an overseas case whose records are not sent yet and no recipient is consented to (SPEC §7)
+        "cross_border_due": transfers.can_ask(case) and not any(
+            r.action == "given" for r in transfers.consents_for_case(case)),
     }

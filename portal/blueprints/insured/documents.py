@@ -1,20 +1,21 @@
 """上传资料: the checklist of what the line still needs, uploads tagged by kind, and serving files."""
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ...domain import auditlog, documents, submissions, waiting
+from ...domain import documents, submissions, waiting
 from ...domain.errors import DomainError
 from ...domain.product_data import DOCUMENT_KINDS, REPORT_KINDS
-from ...extensions import db
 from ...models import Case
-from ...web.files import document_response
-from ...web.render import redirect_after_post, render, wants_fragment
+from ...web.files import audited_document_response
+from ...web.render import render, wants_fragment
+from ...web.saving import refuse, save
 from . import bp
 from .forms import UploadForm, upload_rule
 from .queries import get_case_or_404, get_document_or_404, open_requests
 
+REPEAT = "这些文件已经上传过了，无需重复提交。"
 CLOSED = "该申请已结束，无需再上传资料。"
 
 
@@ -32,28 +33,30 @@ def document_upload(case_id):
     form = UploadForm()
     if not form.validate_on_submit():
         return _page(case, form, status=422)
-    if not case.is_open:
-        form.files.errors.append(CLOSED)
-        return _page(case, form, status=409)
-    saved, current = [], "files"
-    try:
-        if submissions.is_repeat(form.submission_key.data, actor=current_user, purpose="upload"):
-            db.session.rollback()  # the same files, sent twice (a double tap): stored once
-            flash("这些文件已经上传过了，无需重复提交。", "info")
-            return redirect_after_post(url_for("insured.document_list", case_id=case.id))
-        for name, kind, storage in form.uploads():
-            current = name  # where a refusal of this file is shown
-            saved.append(documents.save_upload(case, storage, kind=kind, actor=current_user))
-        documents.record_upload(case, saved, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()  # one bad file refuses the whole batch: nothing half-written
-        form[current].errors.append(error.message)
-        return _page(case, form, status=422)
-    db.session.commit()
+    result = refuse(form, CLOSED, status=409, field="files") if not case.is_open else \
+        save(form, lambda: _store(case, form))  # one bad file refuses the whole batch: nothing half-written
+    if not result.ok:
+        return _page(case, form, status=result.status)
+    saved = result.value
     if wants_fragment():
         return _page(case, UploadForm(formdata=None), saved=saved, trigger="case-updated")
-    flash(f"已上传 {len(saved)} 个文件，我们会尽快审核。", "success")
+    flash(f"已上传 {len(saved)} 个文件，我们会尽快审核。" if saved else REPEAT, "success")
     return redirect(url_for("insured.document_list", case_id=case.id), code=303)
+
+
+def _store(case, form) -> list:
+    """Store every chosen file with its kind; a refusal names the input of the file it refused. The same
+    submission sent twice (a double tap on a slow network) stores nothing the second time."""
+    if submissions.is_repeat(form.submission_key.data, actor=current_user, purpose="upload"):
+        return []
+    saved = []
+    for name, kind, storage in form.uploads():
+        try:
+            saved.append(documents.save_upload(case, storage, kind=kind, actor=current_user))
+        except DomainError as error:
+            raise DomainError(error.message, name) from error
+    documents.record_upload(case, saved, actor=current_user)
+    return saved
 
 
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>")
@@ -61,10 +64,7 @@ def document_view(case_id, document_id):
     """One file of the case or a delivered report, every read recorded in the audit log; its insured only."""
     case = get_case_or_404(case_id)
     document = get_document_or_404(case, document_id)
-    auditlog.record("document.view", obj=document)
-    db.session.commit()
-    download = request.args.get("download") == "1" or document.kind in REPORT_KINDS
-    return document_response(document, download=download)
+    return audited_document_response(document, download=document.kind in REPORT_KINDS)
 
 
 def _page(case, form, *, status=200, saved=(), trigger=None):

@@ -1,10 +1,8 @@
 """Forms of the insured portal: the request form shaped by its service line, and uploads."""
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.meta import DefaultMeta
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ... import calendar
@@ -12,6 +10,7 @@ from ...domain.documents import ACCEPTED_LABEL, size_label
 from ...domain.eligibility import SLIP_IN_FUTURE
 from ...domain.product_data import DOCUMENT_KINDS
 from ...domain.submissions import new_key
+from ...web.forms import ChineseForm
 
 #: what the file inputs offer; phones show "take photo" for the image types
 ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,.png,.heic,.heif,.pdf"
@@ -20,17 +19,6 @@ ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,
 def upload_rule() -> str:
     """The per-file limit and accepted types, as stated on every page with a file input."""
     return f"支持 {ACCEPTED_LABEL}，单个文件不超过 {size_label(current_app.config['UPLOAD_MAX_BYTES'])}。"
-
-
-class ChineseForm(FlaskForm):
-    """WTForms' own messages (a date it cannot read, a choice not offered) in Chinese too."""
-
-    class Meta:
-        locales = ("zh",)
-
-        def get_translations(self, form):
-            # Flask-WTF would look for Flask-Babel; WTForms ships the Chinese catalogue itself
-            return DefaultMeta.get_translations(self, form)
 
 
 def _not_before_today(message: str):
@@ -175,6 +163,44 @@ class _UploadBase(ChineseForm):
 
 #: the kind rows come from the product's list of document kinds, not from code
 UploadForm = type("UploadForm", (_UploadBase,), _kind_fields())
+
+
+# ---- personal information (SPEC §7) ---------------------------------------------------------------------
+
+class ConsentForm(ChineseForm):
+    """The separate consent to process health data and ID numbers: its own box, never ticked in advance."""
+
+    agree = BooleanField("我已阅读上面的告知书，单独同意英仕健康和史带按告知书处理我的健康信息和证件号码。",
+                         validators=[DataRequired("请勾选同意后继续；不同意将无法在线申请服务。")], default=False)
+
+
+class WithdrawForm(ChineseForm):
+    """Withdrawing the consent: a second box so no stray tap stops the insured's services."""
+
+    confirm = BooleanField("我明白撤回后，进行中的服务将终止（服务次数退回），也不能再在线申请。",
+                           validators=[DataRequired("请勾选确认后再撤回。")], default=False)
+    note = TextAreaField("撤回原因（选填）", validators=[Optional(), Length(max=300, message="请不超过 300 字。")])
+
+
+class DataRequestForm(ChineseForm):
+    """A request to delete or restrict the insured's data; a supervisor decides and records why."""
+
+    kind = RadioField("您希望", choices=[("deletion", "删除我的资料"), ("restriction", "限制处理我的资料")],
+                      validators=[InputRequired("请选择删除或限制处理。")])
+    text = TextAreaField("说明（选填）", validators=[Optional(), Length(max=500, message="请不超过 500 字。")])
+
+
+class CrossBorderForm(ChineseForm):
+    """Consent to send this case's records to one overseas hospital, named before anything is sent."""
+
+    hospital_id = SelectField("接收资料的海外医院", choices=[], validate_choice=False,
+                              validators=[DataRequired("请选择海外医院。")])
+    agree = BooleanField("我同意英仕健康把上面列出的资料发送给所选的境外医院及其专家。",
+                         validators=[DataRequired("请勾选同意后提交。")], default=False)
+
+    def set_hospitals(self, hospitals) -> None:
+        self.hospital_id.choices = [("", "— 请选择 —")] + [(str(h.id), f"{h.country} · {h.city} · {h.name}")
+                                                         for h in hospitals]
 
 
 class RatingForm(ChineseForm):

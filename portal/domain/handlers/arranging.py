@@ -8,7 +8,7 @@ from ...models import Appointment, Escort, EscortAssignment, Hospital
 from .. import sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
-from .base import Step, as_date, as_datetime, fetch, local_time
+from .base import Step, as_date, as_datetime, fetch, handles, local_time
 
 OUTCOMES = {
     "record_visit": {"visited": "已按时就医", "no_show": "未按时就医（视为完成）"},
@@ -40,6 +40,7 @@ def _future(step: Step, name: str, missing: str):
     return when
 
 
+@handles("confirm_hospital")
 def confirm_hospital(step: Step) -> None:
     """City and hospital confirmed; for inpatient also the admission slip, which starts the 10-day clock."""
     case, hospital = step.case, _hospital(step)
@@ -68,6 +69,7 @@ def confirm_hospital(step: Step) -> None:
             step.summary += f"，住院安排时限改自 {start_on.isoformat()} 起算"
 
 
+@handles("book_appointment")
 def book_appointment(step: Step) -> None:
     """Book the appointment at a cooperating hospital and tell the insured (= arranged)."""
     case, hospital = step.case, _hospital(step)
@@ -88,6 +90,7 @@ def book_appointment(step: Step) -> None:
                 f"医院地址：{hospital.city}{hospital.address or ''}。请携带身份证件及病历资料按时就诊。")
 
 
+@handles("record_visit")
 def record_visit(step: Step) -> None:
     """Visited or no-show: either way the service is completed (seed: 未在预定时间就医，亦视为完成)."""
     appointment = db.session.scalar(select(Appointment).where(
@@ -100,6 +103,7 @@ def record_visit(step: Step) -> None:
     appointment.outcome = outcome
 
 
+@handles("record_escort_request")
 def record_escort_request(step: Step) -> None:
     """Record where and when the insured needs an escort."""
     case, hospital = step.case, _hospital(step)
@@ -113,6 +117,7 @@ def record_escort_request(step: Step) -> None:
     step.summary = f"记录陪诊需求：{case.city} {hospital.name} {local_time(starts_at)}–{local_time(ends_at)}"
 
 
+@handles("assign_escort")
 def assign_escort(step: Step) -> None:
     """Book an escort of the case's city; an escort is never booked twice at overlapping times (= arranged)."""
     case = step.case
@@ -146,6 +151,7 @@ def assign_escort(step: Step) -> None:
                 f"{local_time(ends_at)}在{hospital.name}陪同您就诊，请保持电话畅通。")
 
 
+@handles("record_escort_outcome")
 def record_escort_outcome(step: Step) -> None:
     """Escorted or no-show: either way the service is completed (seed: 亦视为该次服务已完成)."""
     assignment = db.session.scalar(select(EscortAssignment).where(

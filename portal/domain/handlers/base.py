@@ -1,5 +1,6 @@
-"""The Step a handler works on, and field parsing with Chinese messages."""
+"""The Step a handler works on, the handler registry, and field parsing with Chinese messages."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -7,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from ... import calendar
 from ...extensions import db
 from ..errors import DomainError
+from ..lines import ACTIONS
 
 
 @dataclass
@@ -44,6 +46,26 @@ class Step:
 
     def notify(self, title: str, body: str) -> None:
         self.notices.append((title, body))
+
+
+Handler = Callable[[Step], None]
+#: action code → its handler, filled by @handles as the handler modules are imported
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(code: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the guard and side rows of action `code` (run after the generic
+    checks of the lifecycle); an unknown or doubly handled code fails when the module is imported."""
+    if code not in ACTIONS:
+        raise KeyError(f"@handles({code!r}): no such action in portal.domain.lines.ACTIONS")
+
+    def register(function: Handler) -> Handler:
+        if code in HANDLERS:
+            raise KeyError(f"@handles({code!r}): already handled by {HANDLERS[code].__qualname__}")
+        HANDLERS[code] = function
+        return function
+
+    return register
 
 
 def as_int(value, name: str, message: str) -> int:

@@ -8,9 +8,10 @@ from .. import lines
 from ..documents import kind_label, missing_kinds
 from ..errors import DomainError
 from ..product_data import DOCUMENT_KINDS
-from .base import Step, fetch, service_name
+from .base import Step, fetch, handles, service_name
 
 
+@handles("request_documents")
 def request_documents(step: Step) -> None:
     """Ask the insured for more material; the clocks pause until it arrives."""
     kinds = step.get("kinds") or []
@@ -36,6 +37,7 @@ def request_documents(step: Step) -> None:
                 "补齐之前服务时限暂停计算。")
 
 
+@handles("documents_received")
 def documents_received(step: Step) -> None:
     """The insured supplied what was asked: back to where the case was; the clocks run again."""
     case = step.case
@@ -50,6 +52,7 @@ def documents_received(step: Step) -> None:
                 "如资料审核未通过，我们会再通知您。")
 
 
+@handles("materials_complete")
 def materials_complete(step: Step) -> None:
     """Refused until every required document of the line is uploaded and accepted by a coordinator."""
     case = step.case
@@ -61,6 +64,7 @@ def materials_complete(step: Step) -> None:
         raise DomainError(f"资料尚未齐全：{'；'.join(parts)}")
 
 
+@handles("assign")
 def assign(step: Step) -> None:
     """A supervisor gives the case to an active coordinator or supervisor."""
     user = fetch(User, step.require("assignee_id", "请选择负责人"), "assignee_id", "所选负责人不存在")
@@ -71,12 +75,14 @@ def assign(step: Step) -> None:
     step.summary = f"分派给{user.display_name}"
 
 
+@handles("note")
 def note(step: Step) -> None:
     """An internal note, hidden from the insured."""
     text = step.require("text", "请填写备注内容")
     step.summary = f"内部备注：{text}"
 
 
+@handles("terminate")
 def terminate(step: Step) -> None:
     """End the service with a reason; whether the unit is used up follows the reason (SPEC §4)."""
     case = step.case
@@ -99,6 +105,7 @@ def terminate(step: Step) -> None:
         step.summary += "；服务已安排，视为该次服务已完成（占用服务次数）"
 
 
+@handles("cancel")
 def cancel(step: Step) -> None:
     """The insured withdraws before the service starts; the unit is released."""
     note_text = (step.get("note") or "").strip()

@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from ...calendar import format_cn_date
 from ...extensions import db
 from ...models import Bill, EscortHourLog, Hospital, VisaApplication
-from .. import lines, sla
+from .. import lines, sla, transfers
 from ..errors import DomainError
-from .base import Step, as_bool, as_date, as_decimal, fetch, hours_text, service_name
+from .base import Step, as_bool, as_date, as_decimal, fetch, handles, hours_text, service_name
 from .reports import _overseas_hospital
 
 
+@handles("launch_decision")
 def launch_decision(step: Step) -> None:
     """Tell the insured whether the overseas service starts; "no" ends the case (launch_declined)."""
     if step.get("launch") is None:
@@ -30,12 +31,15 @@ def launch_decision(step: Step) -> None:
                     f"经评估，暂不能为您启动{service_name(case)}。" + (f"说明：{note}" if note else ""))
 
 
+@handles("hospital_accepted")
 def hospital_accepted(step: Step) -> None:
     """The chosen overseas hospital accepts the patient."""
     hospital = _overseas_hospital(step)
+    transfer = transfers.send(step, hospital)  # refused until the insured consented to this recipient
     step.case.hospital_id, step.case.country = hospital.id, hospital.country
-    step.data = {"hospital": hospital.name}
-    step.summary = f"海外医院同意接收：{hospital.country} {hospital.name}"
+    step.data = {**step.data, "hospital": hospital.name}
+    step.summary = (f"海外医院同意接收：{hospital.country} {hospital.name}"
+                    f"；已按客户的出境同意发送资料（传输记录 {transfer.id}）")
 
 
 def _past_date(step: Step, name: str, missing: str):
@@ -45,6 +49,7 @@ def _past_date(step: Step, name: str, missing: str):
     return day
 
 
+@handles("visa_applied")
 def visa_applied(step: Step) -> None:
     """The medical visa application is filed."""
     applied_on = _past_date(step, "applied_on", "请填写签证申请日期")
@@ -73,6 +78,7 @@ def _decide_visa(step: Step, status: str):
     return visa
 
 
+@handles("visa_granted")
 def visa_granted(step: Step) -> None:
     """The visa is granted."""
     visa = _decide_visa(step, "granted")
@@ -86,6 +92,7 @@ def visa_granted(step: Step) -> None:
                                       "due_date": clock.due_date.isoformat()}
 
 
+@handles("visa_refused")
 def visa_refused(step: Step) -> None:
     """A refused visa can only end the service (terminated, visa_refused; the unit is released)."""
     visa = _decide_visa(step, "refused")
@@ -95,6 +102,7 @@ def visa_refused(step: Step) -> None:
                 f"根据服务细则，{service_name(step.case)}终止，占用的服务次数已退回。如有疑问请致电 400-606-5033。")
 
 
+@handles("local_escort_arranged")
 def local_escort_arranged(step: Step) -> None:
     """The local escort abroad is arranged."""
     name = step.require("escort_name", "请填写当地陪诊人员")
@@ -103,6 +111,7 @@ def local_escort_arranged(step: Step) -> None:
     step.summary = f"安排当地陪诊：{name}" + (f"（{note}）" if note else "")
 
 
+@handles("treatment_arranged")
 def treatment_arranged(step: Step) -> None:
     """Everything is in place for the treatment abroad (= arranged); the insured is told."""
     case = step.case
@@ -113,6 +122,7 @@ def treatment_arranged(step: Step) -> None:
                 f"当地陪诊：{escort}。专人将与您确认行程。")
 
 
+@handles("departed")
 def departed(step: Step) -> None:
     """The insured left for treatment abroad."""
     day = _past_date(step, "on", "请填写出发日期")
@@ -120,6 +130,7 @@ def departed(step: Step) -> None:
     step.summary = f"客户已出发（{day.isoformat()}）"
 
 
+@handles("returned")
 def returned(step: Step) -> None:
     """The insured came home."""
     day = _past_date(step, "on", "请填写回国日期")
@@ -130,6 +141,7 @@ def returned(step: Step) -> None:
     step.summary = f"客户已回国（{day.isoformat()}）"
 
 
+@handles("log_escort_hours")
 def log_escort_hours(step: Step) -> None:
     """Local escort hours abroad; the case's total never exceeds the cap (seed: 不超过 40h)."""
     case = step.case
@@ -162,6 +174,7 @@ def _bill_status(step: Step) -> str:
     return status
 
 
+@handles("add_bill")
 def add_bill(step: Step) -> None:
     """A medical bill abroad, monitored (英仕 never pays it)."""
     case = step.case
@@ -181,6 +194,7 @@ def add_bill(step: Step) -> None:
     step.summary = f"登记医疗账单：{hospital_name} {currency} {amount}（{lines.BILL_STATUSES[bill.status]}）"
 
 
+@handles("update_bill")
 def update_bill(step: Step) -> None:
     """Change a monitored bill's status."""
     bill = fetch(Bill, step.require("bill_id", "请选择账单"), "bill_id", "所选账单不存在")

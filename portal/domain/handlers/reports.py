@@ -4,15 +4,16 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Document, Expert, Hospital
-from .. import lines
+from .. import lines, transfers
 from ..errors import DomainError
 from ..product_data import REPORT_KINDS
-from .base import Step, fetch, line_name, service_name
+from .base import Step, fetch, handles, line_name, service_name
 
 #: what `deliver` marks delivered besides the required deliverable
 ALSO_DELIVERED = {"overseas_second_opinion": ("report",), "overseas_treatment": ("bills",)}
 
 
+@handles("assign_expert")
 def assign_expert(step: Step) -> None:
     """A 三甲 expert in one of the product's expert cities (北京/上海/广州)."""
     expert = fetch(Expert, step.require("expert_id", "请选择专家"), "expert_id", "所选专家不存在")
@@ -36,12 +37,14 @@ def _document(step: Step, kind: str) -> Document:
     return document
 
 
+@handles("issue_report")
 def issue_report(step: Step) -> None:
     """The expert's report (PDF) is on the case."""
     document = _document(step, "report")
     step.summary = f"出具报告：{document.original_name}"
 
 
+@handles("choose_provider")
 def choose_provider(step: Step) -> None:
     """Country, overseas hospital and (optionally) expert of an overseas second opinion."""
     case = step.case
@@ -55,9 +58,11 @@ def choose_provider(step: Step) -> None:
         expert = fetch(Expert, step.get("expert_id"), "expert_id", "所选专家不存在")
         if not expert.active or expert.country != country:
             raise DomainError(f"所选专家不在{country}或已停用", field="expert_id")
+    transfer = transfers.send(step, hospital, expert)  # refused until the insured consented to this recipient
     case.country, case.hospital_id, case.expert_id = country, hospital.id, getattr(expert, "id", None)
-    step.data = {"hospital": hospital.name, "expert": getattr(expert, "name", None)}
-    step.summary = f"选定海外医院：{country} {hospital.name}" + (f"，专家 {expert.name}" if expert else "")
+    step.data = {**step.data, "hospital": hospital.name, "expert": getattr(expert, "name", None)}
+    step.summary = (f"选定海外医院：{country} {hospital.name}" + (f"，专家 {expert.name}" if expert else "")
+                    + f"；已按客户的出境同意发送资料（传输记录 {transfer.id}）")
 
 
 def _overseas_hospital(step: Step, country: str | None = None) -> Hospital:
@@ -72,18 +77,21 @@ def _overseas_hospital(step: Step, country: str | None = None) -> Hospital:
     return hospital
 
 
+@handles("report_received")
 def report_received(step: Step) -> None:
     """The overseas expert's report arrived."""
     document = _document(step, "report")
     step.summary = f"收到海外报告：{document.original_name}"
 
 
+@handles("report_translated")
 def report_translated(step: Step) -> None:
     """The Chinese translation of the overseas report is on the case."""
     document = _document(step, "report_translation")
     step.summary = f"报告翻译完成：{document.original_name}"
 
 
+@handles("deliver")
 def deliver(step: Step) -> None:
     """Deliver the line's deliverable to the insured and 史带 (auditor portal) = completed."""
     case = step.case
