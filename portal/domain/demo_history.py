@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from .. import calendar
 from ..extensions import db
 from ..models import Case, Document, Expert, Hospital, InsuredPerson, Policy, Product, User, WeeklyReport
-from . import documents, intake, lifecycle, ratings, reports, review, sweep
+from . import consent, documents, intake, lifecycle, ratings, reports, review, sweep, transfers
 from .accounts import hash_password
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -89,6 +89,8 @@ class _World:
         """A hotline request taken `days_ago` days ago."""
         person = next(self.people)
         when = self.at(days_ago, 9, 30)
+        if not consent.has_consent(person, when):  # read aloud on the call and consented to (SPEC §7)
+            consent.give(person, actor=actor or self.coord, channel="hotline", now=when - timedelta(minutes=5))
         request = {"illness": "恶性肿瘤——重度", "diagnosis": "肺腺癌",
                    "first_diagnosis_date": (when.date() - timedelta(days=20)).isoformat(), **data}
         if line in ("green_outpatient", "green_inpatient", "domestic_escort") and "city" not in data:
@@ -188,6 +190,7 @@ class _World:
         c.step(case, "verify", 20), c.step(case, "launch_decision", 19, launch=True)
         c.papers(case, 15)
         c.step(case, "materials_complete", 15, 15), c.step(case, "history_translated", 12)
+        transfers.give(case, hospital_id=c.sg.id, actor=c.coord, channel="hotline", now=c.at(10))
         c.step(case, "hospital_accepted", 9, hospital_id=c.sg.id)
         c.step(case, "visa_applied", 8, applied_on=c.at(8).date())
         c.step(case, "visa_granted", 2, decided_on=c.at(3).date())

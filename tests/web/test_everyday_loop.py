@@ -44,8 +44,8 @@ def _key(html: str) -> str:
 
 
 def test_the_apply_form_posted_twice_opens_one_case(make_policy, make_user, login_as):
+    from insured_support import answers
     from sqlalchemy import func, select
-    from test_insured_support import answers
 
     from portal import calendar
     from portal.models import Case, Entitlement, Hospital
@@ -211,6 +211,7 @@ def test_visa_steps_and_a_starting_report_clock_are_told_to_the_insured(make_pol
     from sqlalchemy import select
 
     from portal import calendar
+    from portal.domain import transfers
     from portal.models import Notification
 
     directory = make_directory()
@@ -221,7 +222,9 @@ def test_visa_steps_and_a_starting_report_clock_are_told_to_the_insured(make_pol
     other = open_case(insured_for(make_policy), "overseas_treatment", directory)
     today = calendar.business_today()
     advance(other, coord, "verify", ("launch_decision", {"launch": True}), accept_required_documents,
-            "materials_complete", "history_translated", ("hospital_accepted", {"hospital_id": directory.us.id}),
+            "materials_complete", "history_translated",
+            lambda case, actor: transfers.give(case, hospital_id=directory.us.id, actor=actor, channel="hotline"),
+            ("hospital_accepted", {"hospital_id": directory.us.id}),
             ("visa_applied", {"applied_on": today}), ("visa_granted", {"decided_on": today}))
     titles = set(db.session.scalars(select(Notification.title).where(Notification.case_id == other.id)))
     assert {"医疗签证已申请", "医疗签证已获批"} <= titles
