@@ -1,5 +1,6 @@
 """Plain helpers for tests (importable as `helpers`: tests/ is on sys.path via its conftest)."""
 
+import functools
 from contextlib import contextmanager
 
 
@@ -22,6 +23,14 @@ def valid_id_card(n: int, prefix: str = "1101051980") -> str:
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """scrypt costs ~0.2 s a call by design: hash each test password once per run, not once per account."""
+    from portal.domain.accounts import hash_password
+
+    return hash_password(password)
+
+
 def test_config() -> dict:
     """TestConfig as a dict, ready for create_app overrides."""
     from portal.config import TestConfig
@@ -29,7 +38,11 @@ def test_config() -> dict:
     return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+#: the smallest well-formed PDF (a catalog with an empty page tree): what every upload test sends
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
+      b"trailer<</Root 1 0 R>>\n%%EOF\n"
+#: a JPEG header and end marker: sniffed as image/jpeg
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 def accept_required_documents(case, reviewer, *, now=None) -> list:
@@ -60,7 +73,7 @@ class RecordingSms:
     def __init__(self, config):
         self.config = config
 
-    def send(self, phone, text, *, purpose):
+    def send(self, phone, text, *, purpose, params):
         self.sent.append((phone, purpose))
 
 

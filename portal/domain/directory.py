@@ -206,7 +206,7 @@ def _valid(kind: Kind, raw: Mapping[str, object], *, exclude_id: int | None = No
     return values
 
 
-def create(code: str, raw: Mapping[str, object], *, actor=None):
+def create(code: str, raw: Mapping[str, object], *, actor=None, ip: str | None = None):
     """Add a row to a directory (supervisors); DomainError names the field at fault."""
     kind = KINDS[code]
     values = _valid(kind, raw)
@@ -214,18 +214,18 @@ def create(code: str, raw: Mapping[str, object], *, actor=None):
     _apply(kind, row, values)
     db.session.add(row)
     db.session.flush()
-    auditlog.record(f"{kind.noun}.create", obj=row, actor=actor, detail={"kind": code, "values": values})
+    auditlog.record(f"{kind.noun}.create", obj=row, actor=actor, ip=ip, detail={"kind": code, "values": values})
     return row
 
 
-def update(code: str, row, raw: Mapping[str, object], *, actor=None) -> dict:
+def update(code: str, row, raw: Mapping[str, object], *, actor=None, ip: str | None = None) -> dict:
     """Edit a directory row (supervisors); returns the changes, audited when there are any."""
     kind = KINDS[code]
     values = _valid(kind, raw, exclude_id=row.id)
     changes = _apply(kind, row, values)
     if changes:
         db.session.flush()
-        auditlog.record(f"{kind.noun}.update", obj=row, actor=actor, detail={"kind": code, "changes": changes})
+        auditlog.record(f"{kind.noun}.update", obj=row, actor=actor, ip=ip, detail={"kind": code, "changes": changes})
     return changes
 
 
@@ -254,7 +254,7 @@ def _aware(ts):
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
-def set_active(code: str, row, active: bool, *, actor=None, now=None) -> None:
+def set_active(code: str, row, active: bool, *, actor=None, ip: str | None = None, now=None) -> None:
     """Deactivate (no longer offered for new requests) or reactivate a row; never deletes."""
     kind = KINDS[code]
     if row.active == active:
@@ -263,7 +263,7 @@ def set_active(code: str, row, active: bool, *, actor=None, now=None) -> None:
     if kind.model is Hospital:
         row.deactivated_at = None if active else (now or utcnow())
     db.session.flush()
-    auditlog.record(f"{kind.noun}.{'reactivate' if active else 'deactivate'}", obj=row, actor=actor,
+    auditlog.record(f"{kind.noun}.{'reactivate' if active else 'deactivate'}", obj=row, actor=actor, ip=ip,
                     detail={"kind": code})
 
 
@@ -290,7 +290,7 @@ def _read_header(kind: Kind, header: list[str]) -> list[str]:
     return names
 
 
-def import_csv(code: str, text: str, *, actor=None) -> ImportResult:
+def import_csv(code: str, text: str, *, actor=None, ip: str | None = None) -> ImportResult:
     """Upsert a directory from CSV by its natural key, all or nothing (supervisors; SPEC §2).
 
     Every line is checked first; any error raises ImportError_ listing (line number, message) and
@@ -323,10 +323,10 @@ def import_csv(code: str, text: str, *, actor=None) -> ImportResult:
         raise ImportError_(errors)
     if not records:
         raise ImportError_([(1, "文件中没有数据行")])
-    return _write(kind, records, set(names), actor=actor)
+    return _write(kind, records, set(names), actor=actor, ip=ip)
 
 
-def _write(kind: Kind, records: list[dict], given: set[str], *, actor) -> ImportResult:
+def _write(kind: Kind, records: list[dict], given: set[str], *, actor, ip: str | None = None) -> ImportResult:
     existing = {tuple(getattr(r, n) for n in kind.key): r for r in db.session.scalars(_scoped(kind))}
     result = ImportResult()
     for values in records:
@@ -336,15 +336,15 @@ def _write(kind: Kind, records: list[dict], given: set[str], *, actor) -> Import
             _apply(kind, row, values)
             db.session.add(row)
             db.session.flush()
-            auditlog.record(f"{kind.noun}.create", obj=row, actor=actor,
+            auditlog.record(f"{kind.noun}.create", obj=row, actor=actor, ip=ip,
                             detail={"kind": kind.code, "values": values, "via": "import"})
             result.created += 1
         elif changes := _apply(kind, row, {name: v for name, v in values.items() if name in given}):
             db.session.flush()
-            auditlog.record(f"{kind.noun}.update", obj=row, actor=actor,
+            auditlog.record(f"{kind.noun}.update", obj=row, actor=actor, ip=ip,
                             detail={"kind": kind.code, "changes": changes, "via": "import"})
             result.updated += 1
         else:
             result.unchanged += 1
-    auditlog.record(f"{kind.noun}.import", actor=actor, detail={"kind": kind.code, **vars(result)})
+    auditlog.record(f"{kind.noun}.import", actor=actor, ip=ip, detail={"kind": kind.code, **vars(result)})
     return result

@@ -65,7 +65,7 @@ def check_against_official(notice: Notice) -> None:
                               f"与{source}不符（该日为{'放假' if official else '工作日'}）")
 
 
-def import_notice(notice: Notice, *, actor=None, now=None) -> int:
+def import_notice(notice: Notice, *, actor=None, ip: str | None = None, now=None) -> int:
     """Store a complete official notice's days (upsert by date), reload the calendar, recompute deadlines; audited
     (`actor` None from the CLI). An incomplete notice, or one contradicting official data, raises NoticeError
     and writes nothing.
@@ -87,7 +87,7 @@ def import_notice(notice: Notice, *, actor=None, now=None) -> int:
 
     years = {notice.year} | {d.date.year for d in notice.days}
     result = recompute(years, reason=f"导入 {notice.year} 年国务院放假通知", now=now)
-    auditlog.record("holiday.import", actor=actor,
+    auditlog.record("holiday.import", actor=actor, ip=ip,
                     detail={"year": notice.year, "days": len(notice.days), "recomputed": result.provisional,
                             "moved": len(result.moved),
                             "outcomes_changed": [{"clock_id": c.id, "case_id": c.case_id, "from": old,
@@ -95,7 +95,7 @@ def import_notice(notice: Notice, *, actor=None, now=None) -> int:
     return result.provisional
 
 
-def add_manual_day(day, *, is_off_day: bool, name: str, actor=None) -> HolidayOverride:
+def add_manual_day(day, *, is_off_day: bool, name: str, actor=None, ip: str | None = None) -> HolidayOverride:
     """A supervisor enters one day by hand; it wins over the library but does not make the year official; audited."""
     row = db.session.scalar(select(HolidayOverride).where(HolidayOverride.day == day)) or HolidayOverride(day=day)
     row.is_off_day, row.name, row.year = is_off_day, name, day.year
@@ -107,6 +107,6 @@ def add_manual_day(day, *, is_off_day: bool, name: str, actor=None) -> HolidayOv
     from .sla import recompute
 
     recompute({day.year}, reason=f"手工设置 {day.isoformat()} 为{'放假' if is_off_day else '调休上班'}")
-    auditlog.record("holiday.add", obj=row, actor=actor,
+    auditlog.record("holiday.add", obj=row, actor=actor, ip=ip,
                     detail={"day": day.isoformat(), "is_off_day": is_off_day, "name": row.name})
     return row

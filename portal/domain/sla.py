@@ -256,6 +256,8 @@ def recompute(years: set[int] | None = None, *, reason: str, now: datetime | Non
             result.provisional += was_provisional
         if clock.due_date != old_due:
             result.moved.append((clock, old_due))
+            if clock.state in OPEN_STATES:
+                _tell_moved(clock, old_due)  # the insured hears the new date (issue 14)
         if clock.state == "stopped":
             _correct_outcome(clock, old_due, reason=reason, now=now, result=result)
     db.session.flush()
@@ -294,6 +296,17 @@ def _aware(ts: datetime) -> datetime:
 def recompute_provisional() -> int:
     """Recompute every clock after a calendar change; returns how many open provisional ones were recomputed."""
     return recompute(reason="节假日安排变更").provisional
+
+
+def _tell_moved(clock: SlaClock, before: date | None) -> None:
+    """A holiday notice moved a promise: the insured hears the new date (issue 14)."""
+    from . import notify
+
+    verb = PROMISE_VERBS.get(clock.kind, "为您办理")
+    notify.insured(clock.case, "服务时限已调整",
+                   f"因国务院节假日安排公布，{clock_label(clock.kind)}按新的工作日重新计算："
+                   f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前{verb}"
+                   + (f"（原为 {calendar.format_cn_date(before)}）" if before else "") + "。")
 
 
 def effective_due_date(clock: SlaClock, today: date) -> date | None:

@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 
-from flask import abort, request
+from flask import abort, flash, make_response, redirect, request
 from flask_login import current_user
+from flask_login.utils import login_url
 
 from ..extensions import db, login_manager
 
@@ -41,9 +42,22 @@ def refuse_auditor_writes_anywhere():
 
 def refuse_auditor_write():
     """Record the attempt in the audit log (its own transaction), then answer 403."""
-    from ..domain.auditlog import record
+    from .audit import record
 
     db.session.rollback()
     record("auditor.write_refused", detail={"method": request.method, "path": request.path})
     db.session.commit()
     abort(403)
+
+
+def unauthorized():
+    """A visitor without a session: the login page, coming back here after it. An htmx request answers
+    401 with HX-Redirect instead, so an expired session reloads the whole page at the login (with `next` =
+    the page the user was on) rather than swapping a login page into a polling panel."""
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 401)
+        back = request.headers.get("HX-Current-URL") or request.url
+        response.headers["HX-Redirect"] = login_url(login_manager.login_view, next_url=back)
+        return response
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))

@@ -57,7 +57,9 @@ def test_policies_import_upserts_rows(runner, product, tmp_path):
     assert db.session.scalar(select(func.count(InsuredPerson.id))) == 3
     audits = list(db.session.scalars(select(AuditLog).where(AuditLog.action == "policy.import").order_by(AuditLog.id)))
     assert [(a.actor_role, a.actor_id, a.detail["file"]) for a in audits] == [("system", None, "policies.csv")] * 2
-    assert (audits[0].detail["policies_created"], audits[1].detail["policies_updated"]) == (2, 3)
+    # two policies, each counted once however many insured people it lists
+    assert [(a.detail["policies_created"], a.detail["policies_updated"]) for a in audits] == [(2, 0), (0, 2)]
+    assert [(a.detail["insured_created"], a.detail["insured_updated"]) for a in audits] == [(3, 0), (0, 3)]
 
 
 def test_policies_import_with_one_bad_row_names_it_and_writes_nothing(runner, product, tmp_path):
