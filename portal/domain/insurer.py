@@ -84,13 +84,13 @@ def _message(row: InsurerDelivery, weekly_file) -> tuple[str, str, list]:
     return f"【重疾就医保】{row.title}", "\n".join(body), attachments
 
 
-def mark_read(row: InsurerDelivery, *, actor, now: datetime | None = None) -> bool:
+def mark_read(row: InsurerDelivery, *, actor, ip: str | None = None, now: datetime | None = None) -> bool:
     """An auditor marks a delivery 已阅 — the auditor's only write, audited; False when it already was."""
     if row.read_at is not None:
         return False
     row.read_at, row.read_by_id = now or utcnow(), actor.id
     db.session.flush()
-    auditlog.record("insurer_delivery.read", obj=row, actor=actor, case_id=row.case_id,
+    auditlog.record("insurer_delivery.read", obj=row, actor=actor, ip=ip, case_id=row.case_id,
                     detail={"kind": row.kind, "title": row.title})
     return True
 

@@ -56,7 +56,7 @@ def test_the_auditor_sees_each_steps_working_days_and_what_a_clock_waits_for(app
     from helpers import accept_required_documents
 
     from portal import calendar
-    from portal.domain import intake, lifecycle
+    from portal.domain import intake, lifecycle, transfers
     from portal.models import Hospital
 
     today = calendar.business_today()
@@ -71,9 +71,10 @@ def test_the_auditor_sees_each_steps_working_days_and_what_a_clock_waits_for(app
     for action, fields in (("verify", {}), ("accept", {}), ("launch_decision", {"launch": True})):
         lifecycle.perform(case, action, actor=coord, **fields)
     accept_required_documents(case, coord)
-    for action, fields in (("materials_complete", {}), ("history_translated", {}),
-                           ("hospital_accepted", {"hospital_id": hospital.id})):
+    for action, fields in (("materials_complete", {}), ("history_translated", {})):
         lifecycle.perform(case, action, actor=coord, **fields)
+    transfers.give(case, actor=coord, channel="hotline", hospital_id=hospital.id)  # consent abroad (SPEC §7)
+    lifecycle.perform(case, "hospital_accepted", actor=coord, hospital_id=hospital.id)
     db.session.commit()
     page = login_as("auditor").get(f"/audit/cases/{case.id}").get_data(as_text=True)
     assert "安排就医时限（40 个工作日）待“医疗签证已申请”、“医疗签证已获批”后起算" not in page  # applied is no gate

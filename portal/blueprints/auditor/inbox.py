@@ -1,12 +1,12 @@
 """The auditors' inbox (SPEC §6): every report 英仕 sent to 史带, and the one write an auditor makes — 已阅."""
 
 from flask import abort, flash, url_for
-from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ...domain import insurer
 from ...extensions import db
 from ...models import InsurerDelivery
+from ...web.audit import who
 from ...web.forms import EmptyForm
 from ...web.params import page_number
 from ...web.render import redirect_after_post, render
@@ -29,7 +29,7 @@ def inbox_read(delivery_id):
     row = db.session.get(InsurerDelivery, delivery_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    insurer.mark_read(row, actor=current_user)
+    insurer.mark_read(row, **who())
     db.session.commit()
     flash(f"已标记为已阅：{row.title}", "success")
     return redirect_after_post(url_for("auditor.inbox_list"))
