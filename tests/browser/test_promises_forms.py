@@ -61,3 +61,34 @@ def test_an_auditor_marks_a_report_sent_to_shidai_as_read(app, product, desk_pag
     db.session.expire_all()
     assert db.session.scalars(select(InsurerDelivery.read_at)).one() is not None
     assert db.session.scalars(select(AuditLog.action).where(AuditLog.action.like("auditor.%"))).all() == []
+
+
+def test_the_insured_asks_for_an_escort_to_a_hospital_she_types(app, phone_page, browser_login, shot):
+    from datetime import timedelta
+
+    from test_insured_journey import _first_diagnosis
+
+    from portal import calendar
+    from portal.domain.demo import load_demo_data
+
+    load_demo_data(history=False)
+    db.session.commit()
+    today = calendar.business_today()
+    page = phone_page
+    browser_login(page, "wangjianguo")
+    page.goto("/me/apply/domestic_escort")
+    page.wait_for_load_state("load")
+    page.get_by_label("就医城市").select_option("上海")
+    page.get_by_label("或填写您要去的医院").fill("上海市某区中心医院")
+    page.get_by_label("科室（如：肿瘤科）").fill("肿瘤科")
+    page.get_by_label("希望就诊日期").fill((today + timedelta(days=3)).isoformat())
+    page.get_by_label("医生给出的诊断").fill("肺腺癌")
+    page.get_by_label("初次确诊日期").fill(_first_diagnosis(today).isoformat())
+    page.get_by_label("所患疾病（保障范围内的重度疾病）").select_option("恶性肿瘤——重度")
+    expect(page.locator("#eligibility")).to_contain_text("符合申请条件")
+    shot(page, "escort-apply-typed-hospital")
+    page.get_by_role("button", name="提交申请").tap()
+    expect(page.get_by_text("申请已提交，编号 ZJ")).to_be_visible()
+    db.session.expire_all()
+    case = db.session.scalars(select(Case).where(Case.line_code == "domestic_escort").order_by(Case.id.desc())).first()
+    assert (case.hospital_id, case.request_data["hospital_name"]) == (None, "上海市某区中心医院")
