@@ -17,11 +17,13 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def test_an_escort_to_a_hospital_typed_by_the_coordinator(desk, shot):  # noqa: F811  (the imported fixture)
     page, insured = desk
-    case_id = intake(page, insured, "国内就医陪诊", select={"就医城市": "北京"})
+    case_id = intake(page, insured, "国内就医陪诊", select={"就医城市": "北京"},
+                     fill={"或医院名称（目录外，选填）": "北京市朝阳区某社区卫生服务中心"})
     start_service(page)
+    form = page.locator("#action-record-escort-request")
+    expect(form.get_by_label("或填写医院名称", exact=True)).to_have_value("北京市朝阳区某社区卫生服务中心")
     step(page, "record_escort_request", "记录陪诊需求",
-         fill={"或填写医院名称": "北京市朝阳区某社区卫生服务中心", "陪诊开始时间": _tomorrow_at(8),
-               "陪诊结束时间": _tomorrow_at(12)})
+         fill={"陪诊开始时间": _tomorrow_at(8), "陪诊结束时间": _tomorrow_at(12)})
     expect(page.get_by_text("北京市朝阳区某社区卫生服务中心").first).to_be_visible()
     shot(page, "escort-typed-hospital")
     db.session.expire_all()
