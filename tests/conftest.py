@@ -127,7 +127,7 @@ def make_policy(product):
     """A policy with one insured person; returns the InsuredPerson (policy via .policy)."""
 
     def make(*, name="王测试", id_number=None, start=date(2026, 1, 1), end=date(2026, 12, 31),
-             waiting_days=90, policy_no=None, status="active"):
+             waiting_days=90, policy_no=None, status="active", consent=True):
         n = next(_ids)
         policy = Policy(policy_no=policy_no or f"TP{n:08d}", product_id=product.id, holder_name=name,
                         start_date=start, end_date=end, waiting_days=waiting_days, status=status)
@@ -136,10 +136,24 @@ def make_policy(product):
         person = InsuredPerson(policy_id=policy.id, name=name, id_type="id_card",
                                id_number=id_number or valid_id_card(n))
         db.session.add(person)
+        db.session.flush()
+        if consent:  # most tests are about something else: the person has consented (SPEC §7) unless asked
+            grant_consent(person)
         db.session.commit()
         return person
 
     return make
+
+
+def grant_consent(person) -> None:
+    """A consent to the privacy notice in effect, as if given on the hotline earlier."""
+    from portal.domain.consent import current_notice
+    from portal.models import ConsentRecord
+
+    db.session.add(ConsentRecord(insured_id=person.id, purpose="processing", action="given",
+                                 notice_id=current_notice("privacy").id, channel="hotline",
+                                 actor_role="system", actor_name="测试"))
+    db.session.flush()
 
 
 @pytest.fixture

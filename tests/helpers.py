@@ -73,5 +73,5 @@ class RecordingSms:
     def __init__(self, config):
         self.config = config
 
-    def send(self, phone, text, *, purpose):
+    def send(self, phone, text, *, purpose, params):
         self.sent.append((phone, purpose))

@@ -147,7 +147,7 @@ def _recent_codes(person: InsuredPerson, now: datetime) -> int:
 def _send(person: InsuredPerson, code: str) -> None:
     text = (f"【重疾就医保】您的注册验证码为 {code}，{CODE_MINUTES} 分钟内有效。"
             "请勿告诉任何人，英仕工作人员不会向您索要验证码。")
-    outbox.enqueue("sms", person.phone, text, purpose="registration_code")
+    outbox.enqueue("sms", person.phone, text, purpose="registration_code", params={"code": code})
     if person.email:
         outbox.enqueue("email", person.email, text, subject="【重疾就医保】注册验证码", purpose="registration_code")
 

@@ -21,10 +21,13 @@ def audited_document_response(document, *, download: bool = False):
     return document_response(document, download=download)
 
 
-def document_response(document, *, download: bool = False):
-    """The file of `document`; callers have already checked access and logged the read."""
+def document_response(document, *, download: bool = False, legal_hold: bool = False):
+    """The file of `document`; callers have already checked access and logged the read.
+
+    A restricted document (SPEC §7 Rights) answers 404 to everyone; only the audited legal-hold view passes
+    `legal_hold=True`."""
     path = documents.path_of(document)
-    if not path.is_file():
+    if not path.is_file() or (document.restricted_at is not None and not legal_hold):
         abort(404)
     response = send_file(path, mimetype=document.content_type, conditional=True, max_age=0)
     disposition = "attachment" if download else "inline"

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 from portal import calendar
 from portal.domain import documents, intake, lifecycle, reports
 from portal.extensions import db
-from portal.models import Alert, Escort, Expert, Hospital, User, utcnow
+from portal.models import Alert, DataRequest, Escort, Expert, Hospital, User, utcnow
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PASSWORD = "Secur1ty-pass"
@@ -80,6 +80,8 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w.alert_all = Alert(key="sec:all", kind="breached", case_id=w.case_b.id, recipient_id=None, message="已超时")
     db.session.add_all([w.alert_c1, w.alert_c2, w.alert_all])
     w.weekly = reports.build_weekly(built_by="cli")
+    w.data_request = DataRequest(insured_id=w.person_a.id, kind="deletion", channel="portal", status="open")
+    db.session.add(w.data_request)
     db.session.commit()
     return w
 

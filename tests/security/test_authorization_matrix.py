@@ -64,6 +64,14 @@ MATRIX: dict[str, Entry] = {
     "insured.document_list": Entry(INSURED, "case"),
     "insured.document_upload": Entry(INSURED, "case"),
     "insured.document_view": Entry(INSURED, "document"),
+    "insured.consent_form": Entry(INSURED),
+    "insured.consent_give": Entry(INSURED),
+    "insured.privacy_overview": Entry(INSURED),
+    "insured.privacy_withdraw": Entry(INSURED),  # the consent of the one signed in
+    "insured.privacy_download": Entry(INSURED),  # exactly the data of the one signed in
+    "insured.privacy_request": Entry(INSURED),
+    "insured.cross_border_form": Entry(INSURED, "case"),
+    "insured.cross_border_give": Entry(INSURED, "case"),
     # casework: coordinators and supervisors read every case; a coordinator writes only their own
     "coordinator.queue": Entry(STAFF),
     "coordinator.queue_deadline_counts": Entry(STAFF),
@@ -77,6 +85,11 @@ MATRIX: dict[str, Entry] = {
     "coordinator.intake_new": Entry(STAFF, "insured person", LINE),
     "coordinator.intake_check": Entry(STAFF, "insured person", LINE),
     "coordinator.intake_submit": Entry(STAFF, "insured person", LINE),
+    "coordinator.case_cross_border": Entry(STAFF, "case"),
+    "coordinator.case_cross_border_record": Entry(STAFF, "case"),
+    "coordinator.insured_privacy": Entry(STAFF, "insured person"),
+    "coordinator.insured_privacy_withdraw": Entry(STAFF, "insured person"),
+    "coordinator.insured_privacy_request": Entry(STAFF, "insured person"),
     # supervisor screens
     "supervisor.case_assign": Entry(SUPERVISOR, "case"),
     "supervisor.assignment_list": Entry(SUPERVISOR),
@@ -97,6 +110,10 @@ MATRIX: dict[str, Entry] = {
     "supervisor.staff_deactivate": Entry(SUPERVISOR, "user"),
     "supervisor.staff_reactivate": Entry(SUPERVISOR, "user"),
     "supervisor.staff_password_reset": Entry(SUPERVISOR, "user"),
+    "supervisor.privacy_admin": Entry(SUPERVISOR),
+    "supervisor.privacy_restrict": Entry(SUPERVISOR),
+    "supervisor.privacy_request_decide": Entry(SUPERVISOR, "data request"),
+    "supervisor.privacy_legal_hold": Entry(SUPERVISOR),
     # 史带's read-only oversight
     "auditor.dashboard": Entry(AUDITOR),
     "auditor.case_list": Entry(AUDITOR),
@@ -190,6 +207,8 @@ def variants(kind, world, role) -> list[tuple[str, dict]]:
         extra = {"change": "deactivate"} if kind.endswith("change") else {}
         return [("own", {"user_id": world.auditor.id, **extra}), ("other", {"user_id": world.c3.id, **extra}),
                 ("other", {"user_id": world.insured_a.id, **extra})]
+    if kind == "data request":
+        return [("own", {"request_id": world.data_request.id})]
     if kind == "weekly report":
         return [("own", {"report_id": world.weekly.id})]
     if kind == "checkpoint":

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from portal import calendar
-from portal.domain import intake, lifecycle
+from portal.domain import intake, lifecycle, transfers
 from portal.extensions import db
 from portal.models import Escort, Expert, Hospital
 
@@ -70,6 +70,11 @@ def advance(case, actor, *steps) -> None:
         action, fields = (step, {}) if isinstance(step, str) else step
         lifecycle.perform(case, action, actor=actor, **fields)
     db.session.commit()
+
+
+def consent_abroad(hospital):
+    """A set-up step for `advance`: the insured's verbal consent (recorded by `actor`) to send to `hospital`."""
+    return lambda case, actor: transfers.give(case, hospital_id=hospital.id, actor=actor, channel="hotline")
 
 
 def action_data(case, code: str, **fields) -> dict:

@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Document, Expert, Hospital
-from .. import lines
+from .. import lines, transfers
 from ..errors import DomainError
 from ..product_data import REPORT_KINDS
-from .base import Step, fetch, handles, line_name
+from .base import Step, fetch, handles, line_name, service_name
 
 #: what `deliver` marks delivered besides the required deliverable
 ALSO_DELIVERED = {"overseas_second_opinion": ("report",), "overseas_treatment": ("bills",)}
@@ -58,9 +58,11 @@ def choose_provider(step: Step) -> None:
         expert = fetch(Expert, step.get("expert_id"), "expert_id", "所选专家不存在")
         if not expert.active or expert.country != country:
             raise DomainError(f"所选专家不在{country}或已停用", field="expert_id")
+    transfer = transfers.send(step, hospital, expert)  # refused until the insured consented to this recipient
     case.country, case.hospital_id, case.expert_id = country, hospital.id, getattr(expert, "id", None)
-    step.data = {"hospital": hospital.name, "expert": getattr(expert, "name", None)}
-    step.summary = f"选定海外医院：{country} {hospital.name}" + (f"，专家 {expert.name}" if expert else "")
+    step.data = {**step.data, "hospital": hospital.name, "expert": getattr(expert, "name", None)}
+    step.summary = (f"选定海外医院：{country} {hospital.name}" + (f"，专家 {expert.name}" if expert else "")
+                    + f"；已按客户的出境同意发送资料（传输记录 {transfer.id}）")
 
 
 def _overseas_hospital(step: Step, country: str | None = None) -> Hospital:
@@ -110,6 +112,6 @@ def deliver(step: Step) -> None:
     step.data = {"delivered_document_ids": [d.id for d in [document, *others]]}
     step.summary = f"交付{REPORT_KINDS[kind]}：{document.original_name}（客户及史带）"
     if case.line_code == "overseas_treatment":
-        step.notify("服务已完成", f"您的{line_name(case)}服务已完成，服务报告及账单已交付史带。感谢您的信任。")
+        step.notify("服务已完成", f"您的{service_name(case)}已完成，服务报告及账单已交付史带。感谢您的信任。")
     else:
         step.notify("报告已送达", f"您的{line_name(case)}报告已出具，可在案件详情中查看和下载。本次服务已完成。")
