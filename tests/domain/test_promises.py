@@ -3,28 +3,13 @@
 from datetime import date
 
 import pytest
-from casework import at, make_directory, make_staff, open_case, walk
+from casework import at, open_case, walk
 
 from portal.domain import intake, lifecycle
 from portal.domain.errors import DomainError
 from portal.extensions import db
 
 D = date
-
-
-@pytest.fixture
-def directory(app, product):
-    return make_directory()
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_staff(make_user)
-
-
-@pytest.fixture
-def open_(make_policy, directory, staff):
-    return lambda line, when, **extra: open_case(make_policy, directory, line, when, staff.coord, **extra)
 
 
 def clock(case, kind):
