@@ -189,6 +189,9 @@ def end_of_business_day(d: date) -> datetime:
     return datetime.combine(d, time(23, 59, 59), tzinfo=BUSINESS_TZ).astimezone(UTC)
 
 
-def format_cn_date(d: date) -> str:
-    """Short Chinese date with weekday, e.g. 11月28日（周五）."""
-    return f"{d.month}月{d.day}日（{_WEEKDAYS_CN[d.weekday()]}）"
+def format_cn_date(d: date, *, today: date | None = None) -> str:
+    """Short Chinese date with weekday, e.g. 11月28日（周五）; with the year when it is not this year's
+    (2027年1月15日（周五）), so a date in another year is never mistaken for one in this year."""
+    this_year = (today or business_today()).year
+    year = f"{d.year}年" if d.year != this_year else ""
+    return f"{year}{d.month}月{d.day}日（{_WEEKDAYS_CN[d.weekday()]}）"

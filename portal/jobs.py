@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import calendar
-from .domain import checkpoints, leases, ledger, orphans, reports
+from .domain import checkpoints, leases, ledger, orphans, reminders, reports
 from .domain.holidays import reload_calendar
 from .domain.sweep import SweepResult, raise_alert, sweep
 from .extensions import db
@@ -153,6 +153,13 @@ def morning_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | S
     if not calendar.is_working_day(calendar.business_today(now)):
         return None
     return deadline_sweep(app, now=now)
+
+
+def document_reminders(app: Flask, *, now: datetime | None = None) -> reminders.ReminderResult | Skipped | None:
+    """09:30 on working days: reminders to insured people who owe documents, materials-missing alerts."""
+    if not calendar.is_working_day(calendar.business_today(now)):
+        return None
+    return run_job(app, "document_reminders", reminders.run, now=now)
 
 
 def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | Skipped:

@@ -65,6 +65,9 @@ SCHEDULE = (
     Entry("deadline_sweep", "deadline_sweep", jobs.deadline_sweep, _cron(minute="5-55/10"), 5 * 60),
     # every day at 08:30; the job itself skips non-working days (so 调休 Saturdays are swept, holidays not)
     Entry("deadline_sweep_morning", "deadline_sweep", jobs.morning_sweep, _cron(hour=8, minute=30), 60 * 60),
+    # every day at 09:30, working days only (the job checks); a missed day is made good by the next run, since
+    # each reminder is due from its working day on and sent once (no catch-up entry needed)
+    Entry("document_reminders", "document_reminders", jobs.document_reminders, _cron(hour=9, minute=30), 60 * 60),
     Entry("weekly_report", "weekly_report", jobs.weekly_report,
           _cron(day_of_week="mon", hour=jobs.WEEKLY_AT.hour, minute=jobs.WEEKLY_AT.minute), None),
     # the auditor dashboard's figures, built off the request path (no catch-up: the next minute does it)

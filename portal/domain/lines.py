@@ -68,6 +68,10 @@ SERVICE_STARTS: dict[str, str] = {
     "overseas_treatment": "hospital_accepted",
 }
 
+#: from which milestone the insured may no longer cancel online: the service start, except that overseas treatment
+#: has started once 英仕 told the insured it launches (seed: 确认启动海外综合服务) — issue 14
+CANCEL_UNTIL: dict[str, str] = {**SERVICE_STARTS, "overseas_treatment": "decision"}
+
 #: the document kind `deliver` hands to the insured and 史带, per line
 DELIVERABLES: dict[str, str] = {
     "domestic_second_opinion": "report",
@@ -212,7 +216,7 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                kind="note", internal=True),
     ActionSpec("terminate", "终止服务", from_statuses=_OPEN, to_status="terminated", fields=("reason", "note")),
     ActionSpec("cancel", "取消申请", from_statuses=_OPEN, to_status="cancelled", roles=("insured",),
-               fields=("note",), until_milestone=SERVICE_STARTS),
+               fields=("note",), until_milestone=CANCEL_UNTIL),
 ]}
 
 

@@ -216,9 +216,23 @@ def recompute_provisional() -> int:
         if clock.start_date is None:
             continue
         count += clock.provisional
+        before = clock.due_date
         _recompute(clock)
+        if clock.due_date != before:
+            _tell_moved(clock, before)
     db.session.flush()
     return count
+
+
+def _tell_moved(clock: SlaClock, before: date | None) -> None:
+    """A holiday notice moved a promise: the insured hears the new date (issue 14)."""
+    from . import notify
+
+    verb = PROMISE_VERBS.get(clock.kind, "为您办理")
+    notify.insured(clock.case, "服务时限已调整",
+                   f"因国务院节假日安排公布，{clock_label(clock.kind)}按新的工作日重新计算："
+                   f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前{verb}"
+                   + (f"（原为 {calendar.format_cn_date(before)}）" if before else "") + "。")
 
 
 def effective_due_date(clock: SlaClock, today: date) -> date | None:

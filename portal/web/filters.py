@@ -9,12 +9,15 @@ from ..domain.identity import mask_id
 from .labels import TEMPLATE_GLOBALS
 
 
-def cn_date(value: date | datetime | None) -> str:
-    """11月28日（周五）; datetimes are first converted to Asia/Shanghai."""
+def cn_date(value: date | datetime | None, *, year: bool = False) -> str:
+    """11月28日（周五）, with the year when it is not this year's (or always, with year=True: policy periods);
+    datetimes are first converted to Asia/Shanghai."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = calendar.to_business_date(value)
+    if year:
+        return f"{value.year}年{value.month}月{value.day}日"
     return calendar.format_cn_date(value)
 
 

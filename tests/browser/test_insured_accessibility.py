@@ -23,7 +23,7 @@ NOT_A_DOCUMENT = b"MZ\x90\x00 not a document"
 @pytest.fixture
 def demo_case(app):
     """The demo insured (wangjianguo) with one submitted 门诊绿通 case in 上海."""
-    load_demo_data()
+    load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == "wangjianguo"))
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()

@@ -164,11 +164,24 @@ def test_inpatient_request_stores_the_admission_slip_and_counts_from_the_later_o
     assert db.session.scalar(select(SlaClock).where(SlaClock.case_id == case.id)).start_date == today
 
 
-def test_inpatient_request_needs_the_admission_slip(insured, client_of, hospitals, today):
+def test_inpatient_request_with_a_slip_date_needs_the_slip_itself(insured, client_of, hospitals, today):
     data = {**answers(today, hospitals["复旦大学附属中山医院"]), "admission_slip_date": today.isoformat()}
     response = client_of(insured).post("/me/apply/green_inpatient", data=data, content_type="multipart/form-data")
-    assert response.status_code == 422 and "请拍照或选择住院条文件。" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "请同时拍照或选择住院条文件" in response.get_data(as_text=True)
     assert _case_count() == 0
+
+
+def test_inpatient_request_before_the_admission_slip_exists_waits_for_its_date(insured, client_of, hospitals,
+                                                                               today):
+    """The seed asks 是否已开具住院条: the phone takes the request without it; the clock starts at its date."""
+    page = client_of(insured).get("/me/apply/green_inpatient").get_data(as_text=True)
+    assert "还没有开具住院条也可以先提交申请" in page
+    data = answers(today, hospitals["复旦大学附属中山医院"])
+    response = client_of(insured).post("/me/apply/green_inpatient", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    case = db.session.scalar(select(Case))
+    assert case.status == "submitted" and case.admission_slip_date is None
+    assert [clock.state for clock in case.clocks] == ["pending"]
 
 
 def test_inpatient_request_with_a_disguised_slip_writes_nothing(insured, client_of, hospitals, today):

@@ -7,7 +7,7 @@ from ...models import Document, Expert, Hospital
 from .. import lines, transfers
 from ..errors import DomainError
 from ..product_data import REPORT_KINDS
-from .base import Step, fetch, handles, line_name
+from .base import Step, fetch, handles, line_name, service_name
 
 #: what `deliver` marks delivered besides the required deliverable
 ALSO_DELIVERED = {"overseas_second_opinion": ("report",), "overseas_treatment": ("bills",)}
@@ -112,6 +112,6 @@ def deliver(step: Step) -> None:
     step.data = {"delivered_document_ids": [d.id for d in [document, *others]]}
     step.summary = f"交付{REPORT_KINDS[kind]}：{document.original_name}（客户及史带）"
     if case.line_code == "overseas_treatment":
-        step.notify("服务已完成", f"您的{line_name(case)}服务已完成，服务报告及账单已交付史带。感谢您的信任。")
+        step.notify("服务已完成", f"您的{service_name(case)}已完成，服务报告及账单已交付史带。感谢您的信任。")
     else:
         step.notify("报告已送达", f"您的{line_name(case)}报告已出具，可在案件详情中查看和下载。本次服务已完成。")
