@@ -85,16 +85,12 @@ def _one_row_of_every_guarded_table(world, make_user):
     report = reports.build_weekly("2026-W23", built_by="test", now=NOW)
     db.session.add(InsurerDelivery(kind="weekly_report", weekly_report_id=report.id, title="2026-W23 周报",
                                    created_at=NOW))
-    # issue 15's records (consent, transfers abroad, restrictions), guarded through the same helper
-    consent = ConsentRecord(insured_id=case.insured_id, purpose="cross_border", action="grant", channel="portal",
-                            actor_role="insured", actor_name="测试", at=NOW, case_id=case.id, country="美国",
-                            recipient="MD Anderson")
-    db.session.add(consent)
-    db.session.flush()
-    db.session.add(Transfer(case_id=case.id, consent_id=consent.id, recipient="MD Anderson", country="美国",
-                            action="send", at=NOW))
-    db.session.add(Restriction(object_type="case_text", object_id=case.id, case_id=case.id, reason="retention_expired",
-                                at=NOW))
+    # issue 15: the insured's consent (made with the policy), a transfer abroad resting on it, a restriction
+    consent_id = db.session.scalar(select(ConsentRecord.id).where(ConsentRecord.insured_id == case.insured_id))
+    db.session.add(Transfer(case_id=case.id, consent_id=consent_id, recipient="Mayo Clinic", country="美国",
+                            documents=[], action="choose_provider", at=NOW))
+    db.session.add(Restriction(object_type="case_text", object_id=case.id, case_id=case.id,
+                               reason="retention_expired", at=NOW))
     db.session.commit()
 
 
