@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal import calendar
-from portal.domain import intake
+from portal.domain import consent, intake
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import Hospital, User
@@ -25,6 +25,7 @@ def demo_case(app):
     """The demo insured (wangjianguo) with one submitted 门诊绿通 case in 上海."""
     load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == "wangjianguo"))
+    consent.give(user.insured, actor=user, channel="portal")  # the i15 gate: no case without it
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
     diagnosed = min(today, max(date(2026, 6, 1), today - timedelta(days=30)))  # after the demo waiting period
