@@ -58,7 +58,8 @@ test: system-deps install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-## make bench — issue 9's figures in one run (100k cases on SQLite, ~3 min); writes bench/RESULTS.md.
+## make bench — issue 20's figures in one run (mixed load and floors at 100k, floors and aggregates at 1M rows
+## copied in SQL; ~25 min on a quiet 2-core machine); writes bench/RESULTS.md.
 bench: install-test bench-deps
 	$(BIN)/python -m bench.run
 

@@ -129,3 +129,52 @@ def run(database_url: str, pages: dict[str, tuple[str, str | None]], *, seconds:
 
 if __name__ == "__main__":
     print(run(sys.argv[1], {"login": ("/login", "coord1")}, seconds=5))
+
+
+def prepare_mix(database_url: str) -> dict:
+    """The ids the mixed load uses; the demo insured's cases are reopened so that uploads are allowed."""
+    from sqlalchemy import select, update
+
+    from portal import create_app
+    from portal.domain import queue_counts
+    from portal.extensions import db
+    from portal.models import OPEN_STATUSES, Case, User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "TESTING": False})
+    with app.app_context():
+        insured = db.session.scalar(select(User.insured_id).where(User.username == "wangjianguo"))
+        db.session.execute(update(Case).where(Case.insured_id == insured)
+                           .values(status="in_service", closed_at=None))
+        queue_counts.rebuild(db.session)
+        db.session.commit()
+        ids = {
+            "coord1": db.session.scalar(select(User.id).where(User.username == "coord1")),
+            "insured": insured,
+            "insured_cases": list(db.session.scalars(select(Case.id).where(Case.insured_id == insured))),
+            "open_cases": list(db.session.scalars(select(Case.id).where(Case.status.in_(OPEN_STATUSES))
+                                                  .order_by(Case.id).limit(300))),
+        }
+        ids["insured_open_cases"] = ids["insured_cases"]
+        db.engine.dispose()
+    return ids
+
+
+def mixed(database_url: str, rates: tuple[float, ...], *, seconds: int = 60, workers: int = 2) -> dict:
+    """The open-loop mix (bench/mixed_load.py) at each write rate, through gunicorn as deployed."""
+    import tempfile
+
+    from . import mixed_load
+
+    ids = prepare_mix(database_url)
+    results = {}
+    with tempfile.TemporaryDirectory() as uploads:
+        env = {"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "SCHEDULER_IN_PROCESS": "0",
+               "MAIL_BACKEND": "none", "PYTHONPATH": str(ROOT), "UPLOAD_DIR": uploads}
+        with gunicorn("bench.wsgi_bench:app", env, workers=workers) as base:
+            cookies = {name: session_cookie(base, name, "demo1234") for name in ("coord1", "coord2", "supervisor")}
+            cookies["insured"] = session_cookie(base, "wangjianguo", "demo1234")
+            mixed_load.run(base, cookies, ids, seconds=5, write_rate=1, user_agent=USER_AGENT)  # warm-up
+            for rate in rates:
+                results[rate] = mixed_load.run(base, cookies, ids, seconds=seconds, write_rate=rate,
+                                               user_agent=USER_AGENT)
+    return results

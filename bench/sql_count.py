@@ -37,20 +37,6 @@ FLOORS = {"coordinator queue": "floor: coordinator queue", "coordinator queue (h
           "insured home": "floor: insured home"}
 
 
-def _bare_ms(timed: int) -> float:
-    """A hello-world Flask view in-process through the test client: the cost of the request machinery."""
-    from .bare_app import app as bare
-
-    client = bare.test_client()
-    client.get("/")
-    times = []
-    for _ in range(timed):
-        started = time.perf_counter()
-        client.get("/")
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 def run(database_url: str, *, timed: int = 21) -> dict[str, dict]:
     """Statements executed by one GET of each page (after one warm-up request), and the median in-process
     time of `timed` more GETs (no HTTP, no gunicorn: what the page itself costs).
@@ -68,6 +54,7 @@ def run(database_url: str, *, timed: int = 21) -> dict[str, dict]:
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
     figures: dict[str, dict] = {}
+    prepared = []
     for label, user_id, path in targets:
         client = app.test_client()
         if user_id is not None:
@@ -79,15 +66,28 @@ def run(database_url: str, *, timed: int = 21) -> dict[str, dict]:
         client.get(path, headers=headers)  # warm-up: first-request caches
         statements.clear()
         response = client.get(path, headers=headers)
-        count = len(statements) if response.status_code == 200 else -response.status_code
-        times = []
-        for _ in range(timed):
+        figures[label] = {"statements": len(statements) if response.status_code == 200 else -response.status_code}
+        prepared.append((label, client, path, headers))
+    # round robin: each page and its floor are timed side by side, so a load spike on the shared machine hits
+    # both alike instead of one page's whole series
+    times: dict[str, list[float]] = {label: [] for label, *_ in prepared}
+    bare_times = []
+    from .bare_app import app as bare_app
+
+    bare_client = bare_app.test_client()
+    bare_client.get("/")
+    for _ in range(timed):
+        for label, client, path, headers in prepared:
             started = time.perf_counter()
             client.get(path, headers=headers)
-            times.append(time.perf_counter() - started)
-        figures[label] = {"statements": count, "ms": round(statistics.median(times) * 1000, 2)}
+            times[label].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        bare_client.get("/")
+        bare_times.append(time.perf_counter() - started)
+    for label, values in times.items():
+        figures[label]["ms"] = round(statistics.median(values) * 1000, 2)
     engine.dispose()
-    bare = _bare_ms(timed)
+    bare = statistics.median(bare_times) * 1000
     for label, f in figures.items():
         f["bare_ratio"] = round(f["ms"] / bare, 1)
         if label in FLOORS and FLOORS[label] in figures:

@@ -251,3 +251,25 @@ def test_search_lists_matches_nearest_deadline_first(world, login_as):
     assert _ids(client.get("/staff/?tab=all&q=王五").get_data(as_text=True)) == [sooner.id, later_case.id, clockless.id]
     assert _ids(client.get("/staff/?tab=due_soon&q=王五").get_data(as_text=True)) == [sooner.id]
     assert _ids(client.get(f"/staff/?tab=all&q={later_case.ref[:-1].lower()}").get_data(as_text=True))
+
+
+def test_tab_counts_from_the_counter_rows_equal_counts_over_the_cases_under_every_filter(world, make_user):
+    """The four counted tabs come from queue_count (issue 20); under any filter they equal a count of the cases."""
+    from sqlalchemy import func, select
+
+    from portal.models import Case
+
+    directory, coord, make_policy = world
+    other = make_user("coordinator", display_name="刘洋")
+    mine = open_case(insured_for(make_policy), "green_outpatient", directory)
+    theirs = open_case(insured_for(make_policy), "domestic_escort", directory)
+    open_case(insured_for(make_policy), "overseas_second_opinion", directory)
+    advance(mine, coord, "verify", ("request_documents", {"kinds": ["id_document"], "reason": "证件模糊"}))
+    advance(theirs, other, "verify")
+    filters = [worklist.Filters(), worklist.Filters(line="domestic_escort"), worklist.Filters(status="verifying"),
+               worklist.Filters(city="北京"), worklist.Filters(assignee=other.id),
+               worklist.Filters(line="green_outpatient", city="北京", assignee=coord.id)]
+    for f in filters:
+        expected = {tab: db.session.scalar(select(func.count()).select_from(Case).where(
+            *worklist._case_conditions(f, coord, tab=tab))) for tab in worklist.COUNTED_TABS}
+        assert worklist.tab_counts(f, coord) == expected, f
