@@ -50,12 +50,25 @@ def _insert(model, rows: list[dict]) -> None:
         db.session.execute(insert(model), rows[i:i + BATCH])
 
 
+def _demo_consent() -> None:
+    """The measured insured has consented (SPEC §7), so the pages measured are his, not the consent gate."""
+    from portal.domain import consent
+    from portal.models import InsuredPerson
+
+    person = db.session.get(InsuredPerson, db.session.scalar(
+        select(User.insured_id).where(User.username == "wangjianguo")))
+    if not consent.has_consent(person):
+        consent.give(person, actor=db.session.scalar(select(User).where(User.username == "coord1")),
+                     channel="hotline")
+
+
 def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dict:
     """Fill the current app's (empty, migrated) database; returns counts."""
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     today = calendar.business_today(now)
-    load_demo_data()
+    load_demo_data(history=False)
+    _demo_consent()
     db.session.commit()
     product = db.session.scalar(select(Product))
     lines = product.lines

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import INSTANCE, Config
-from .extensions import compress, csrf, db, htmx, login_manager, migrate
+from .extensions import compress, csrf, db, login_manager, migrate
 
 #: a signing key shorter than this can be guessed offline from one session cookie
 MIN_SECRET_BYTES = 32
@@ -35,7 +35,6 @@ def create_app(config: dict | type | None = None) -> Flask:
     from .web.ratelimit import limiter
 
     limiter.init_app(app)
-    htmx.init_app(app)
     login_manager.init_app(app)
     from .web.sessions import init_sessions
 

@@ -55,6 +55,9 @@ GUARDED: dict[str, Guard] = {
 
 #: what the tables of the issue-16 migration are guarded with (fixed: GUARDED grows with later migrations)
 I16_TABLES = dict(GUARDED)
+#: issue 15 (migration i15_privacy): notices, consent records, transfers abroad and restrictions
+I15_TABLES = {"notice": Guard(), "consent_record": Guard(), "transfer": Guard(), "restriction": Guard()}
+GUARDED.update(I15_TABLES)
 
 PG_FUNCTION = "portal_append_only"
 _PG_CREATE_FUNCTION = f"""

@@ -5,7 +5,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
@@ -22,7 +21,6 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-htmx = Htmx()
 compress = Compress()
 
 

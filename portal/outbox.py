@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from . import mail, sms
 from .extensions import db
@@ -36,10 +36,12 @@ class Delivered:
 
 
 def enqueue(channel: str, recipient: str, body: str, *, purpose: str, subject: str | None = None,
-            notification: Notification | None = None, alert_id: int | None = None,
+            notification: Notification | None = None, alert_id: int | None = None, params: dict | None = None,
             send_now: bool = True) -> OutboundMessage:
-    """Queue one message in the caller's transaction; it is tried once just after the commit."""
+    """Queue one message in the caller's transaction; it is tried once just after the commit. `params` are
+    the variables an SMS provider's approved template needs (the body is the whole text, for the console)."""
     message = OutboundMessage(channel=channel, recipient=recipient[:120], subject=subject, body=body,
+                              params=params or {},
                               purpose=purpose, status="pending", attempts=0, next_attempt_at=utcnow(),
                               notification_id=getattr(notification, "id", None), alert_id=alert_id)
     db.session.add(message)
@@ -83,12 +85,12 @@ def _deliver_one(engine, message_id: int, now: datetime) -> str:
                                 table.c.next_attempt_at <= now)
             .values(status="sending", next_attempt_at=now + CLAIM, attempts=table.c.attempts + 1)
             .returning(table.c.channel, table.c.recipient, table.c.subject, table.c.body, table.c.purpose,
-                       table.c.attempts, table.c.notification_id, table.c.alert_id)).first()
+                       table.c.params, table.c.attempts, table.c.notification_id, table.c.alert_id)).first()
     if claimed is None:
         return "retrying"  # another process has it
     try:
         if claimed.channel == "sms":
-            sms.deliver(claimed.recipient, claimed.body, purpose=claimed.purpose)
+            sms.deliver(claimed.recipient, claimed.body, purpose=claimed.purpose, params=claimed.params or {})
         else:
             mail.deliver(claimed.recipient, claimed.subject or "", claimed.body)
     except Exception as error:  # any transport error: keep the row, say why, try again later
@@ -114,8 +116,3 @@ def _deliver_one(engine, message_id: int, now: datetime) -> str:
                                .values(emailed_at=sent_at))
     return "sent"
 
-
-def pending_count() -> int:
-    """Messages not yet sent (health pages, tests)."""
-    return db.session.scalar(select(db.func.count(OutboundMessage.id))
-                             .where(or_(OutboundMessage.status == "pending", OutboundMessage.status == "sending")))

@@ -4,7 +4,7 @@ SMS_BACKEND selects the transport:
 - `console` (development default): the text is written to the log, so `make run` shows registration codes;
 - `memory`: kept in a list (tests read `sms.outbox()`);
 - `none`: SMS switched off (messages stay in the outbox as failed, visible to operators);
-- `module:Class`: any class with `send(phone, text, *, purpose)` raising on failure, built once per app
+- `module:Class`: any class with `send(phone, text, *, purpose, params)` raising on failure, built once per app
   with the app config (see portal/sms_aliyun.py for the Alibaba Cloud adapter, `pip install .[sms-aliyun]`).
 """
 
@@ -22,14 +22,14 @@ log = logging.getLogger(__name__)
 class SmsProvider(Protocol):
     """What a provider adapter offers: send one text or raise."""
 
-    def send(self, phone: str, text: str, *, purpose: str) -> None: ...
+    def send(self, phone: str, text: str, *, purpose: str, params: dict) -> None: ...
 
 
 class ConsoleProvider:
     def __init__(self, config=None):
         pass
 
-    def send(self, phone: str, text: str, *, purpose: str) -> None:
+    def send(self, phone: str, text: str, *, purpose: str, params: dict) -> None:
         log.warning("SMS to %s (%s): %s", phone, purpose, text)
 
 
@@ -37,8 +37,8 @@ class MemoryProvider:
     def __init__(self, config=None):
         pass
 
-    def send(self, phone: str, text: str, *, purpose: str) -> None:
-        outbox().append({"to": phone, "text": text, "purpose": purpose})
+    def send(self, phone: str, text: str, *, purpose: str, params: dict) -> None:
+        outbox().append({"to": phone, "text": text, "purpose": purpose, "params": params})
 
 
 BUILTIN = {"console": ConsoleProvider, "memory": MemoryProvider}
@@ -70,6 +70,6 @@ def provider() -> SmsProvider:
     return instance
 
 
-def deliver(phone: str, text: str, *, purpose: str) -> None:
+def deliver(phone: str, text: str, *, purpose: str, params: dict | None = None) -> None:
     """Send one text; DeliveryError (or the provider's own exception) when it failed."""
-    provider().send(phone, text, purpose=purpose)
+    provider().send(phone, text, purpose=purpose, params=params or {})

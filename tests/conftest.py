@@ -1,17 +1,19 @@
-"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL via TEST_DATABASE_URL),
+"""Shared fixtures: a freshly migrated database per test (SQLite file, or PostgreSQL via TEST_DATABASE_URL),
 clients logged in as any role, and factories for the rows most tests need."""
 
 import itertools
 import os
+import sqlite3
 import time
+from contextlib import closing
 from datetime import date
 
 import pytest
 from flask import g, request_started
-from helpers import test_config, valid_id_card
-from sqlalchemy import text
+from helpers import password_hash, test_config, valid_id_card
+from sqlalchemy import create_engine, make_url, text
 
-from portal import calendar, create_app, db_guards
+from portal import calendar, create_app
 from portal.extensions import db
 from portal.models import InsuredPerson, Policy, User
 
@@ -37,28 +39,46 @@ def database_url(tmp_path_factory):
     return url
 
 
-def _truncate() -> None:
-    tables = [t.name for t in db.metadata.sorted_tables]
-    # the append-only triggers (issue 16) refuse this reset: lift them for it, in the same transaction
-    with db_guards.suspended(db.session):
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                db.session.execute(text(f'DELETE FROM "{table}"'))
-    db.session.commit()
+@pytest.fixture(scope="session")
+def _reset_database(database_url):
+    """Puts the database back to freshly migrated before each test, whatever the test wrote and whatever
+    the schema forbids (append-only tables refuse DELETE): SQLite restores a snapshot taken right after
+    the migrations (the backup API, one page copy); PostgreSQL truncates every table with its triggers off."""
+    if database_url.startswith("sqlite"):
+        path = make_url(database_url).database
+        snapshot = sqlite3.connect(":memory:")
+        with closing(sqlite3.connect(path)) as migrated:
+            migrated.backup(snapshot)
+
+        def reset():
+            with closing(sqlite3.connect(path, timeout=30)) as target:
+                snapshot.backup(target)
+
+        yield reset
+        snapshot.close()
+        return
+    engine = create_engine(database_url)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+
+    def reset():
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+    yield reset
+    engine.dispose()
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    """A fresh app over an emptied database; the calendar back to library data."""
+def app(database_url, _reset_database, tmp_path):
+    """A fresh app over a freshly migrated database; the calendar back to library data."""
+    _reset_database()  # before create_app: it loads the calendar's imported days from the database
     calendar.reset()
     app = create_app({**test_config(), "SQLALCHEMY_DATABASE_URI": database_url,
                       "UPLOAD_DIR": str(tmp_path / "uploads")})
     # requests reuse the test's app context: forget the cached user so each request loads its own
     request_started.connect(_forget_login_user, app)
     with app.app_context():
-        _truncate()
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -92,9 +112,7 @@ def product(app):
 @pytest.fixture
 def make_user(app):
     def make(role="coordinator", *, username=None, insured=None, password="password123", **kw):
-        from portal.domain.accounts import hash_password
-
-        user = User(username=username or f"{role}{next(_ids)}", password_hash=hash_password(password), role=role,
+        user = User(username=username or f"{role}{next(_ids)}", password_hash=password_hash(password), role=role,
                     display_name=kw.pop("display_name", f"测试{role}"), insured_id=getattr(insured, "id", None),
                     **kw)
         db.session.add(user)
@@ -109,7 +127,7 @@ def make_policy(product):
     """A policy with one insured person; returns the InsuredPerson (policy via .policy)."""
 
     def make(*, name="王测试", id_number=None, start=date(2026, 1, 1), end=date(2026, 12, 31),
-             waiting_days=90, policy_no=None, status="active"):
+             waiting_days=90, policy_no=None, status="active", consent=True):
         n = next(_ids)
         policy = Policy(policy_no=policy_no or f"TP{n:08d}", product_id=product.id, holder_name=name,
                         start_date=start, end_date=end, waiting_days=waiting_days, status=status)
@@ -118,10 +136,24 @@ def make_policy(product):
         person = InsuredPerson(policy_id=policy.id, name=name, id_type="id_card",
                                id_number=id_number or valid_id_card(n))
         db.session.add(person)
+        db.session.flush()
+        if consent:  # most tests are about something else: the person has consented (SPEC §7) unless asked
+            grant_consent(person)
         db.session.commit()
         return person
 
     return make
+
+
+def grant_consent(person) -> None:
+    """A consent to the privacy notice in effect, as if given on the hotline earlier."""
+    from portal.domain.consent import current_notice
+    from portal.models import ConsentRecord
+
+    db.session.add(ConsentRecord(insured_id=person.id, purpose="processing", action="given",
+                                 notice_id=current_notice("privacy").id, channel="hotline",
+                                 actor_role="system", actor_name="测试"))
+    db.session.flush()
 
 
 @pytest.fixture

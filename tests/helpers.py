@@ -1,5 +1,6 @@
 """Plain helpers for tests (importable as `helpers`: tests/ is on sys.path via its conftest)."""
 
+import functools
 from contextlib import contextmanager
 
 
@@ -22,6 +23,14 @@ def valid_id_card(n: int, prefix: str = "1101051980") -> str:
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """scrypt costs ~0.2 s a call by design: hash each test password once per run, not once per account."""
+    from portal.domain.accounts import hash_password
+
+    return hash_password(password)
+
+
 def test_config() -> dict:
     """TestConfig as a dict, ready for create_app overrides."""
     from portal.config import TestConfig
@@ -29,7 +38,11 @@ def test_config() -> dict:
     return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+#: the smallest well-formed PDF (a catalog with an empty page tree): what every upload test sends
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
+      b"trailer<</Root 1 0 R>>\n%%EOF\n"
+#: a JPEG header and end marker: sniffed as image/jpeg
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 def accept_required_documents(case, reviewer, *, now=None) -> list:
@@ -60,5 +73,18 @@ class RecordingSms:
     def __init__(self, config):
         self.config = config
 
-    def send(self, phone, text, *, purpose):
+    def send(self, phone, text, *, purpose, params):
         self.sent.append((phone, purpose))
+
+
+def notice_2027(*extra: dict, without: tuple[str, ...] = ()) -> dict:
+    """A complete 2027 notice in the holiday-cn layout (invented dates: all seven statutory holidays named,
+    元旦 on 2027-01-01, a 春节 make-up day on Sunday 2027-02-14); `extra` entries added, `without` names dropped."""
+    off = {"元旦": ["2027-01-01"], "春节": [f"2027-02-{d:02d}" for d in range(6, 13)], "清明节": ["2027-04-05"],
+           "劳动节": [f"2027-05-0{d}" for d in range(1, 6)], "端午节": ["2027-06-09"], "中秋节": ["2027-09-15"],
+           "国庆节": [f"2027-10-0{d}" for d in range(1, 8)]}
+    days = [{"name": name, "date": day, "isOffDay": True} for name, dates in off.items() if name not in without
+            for day in dates]
+    if "春节" not in without:
+        days.append({"name": "春节", "date": "2027-02-14", "isOffDay": False})
+    return {"year": 2027, "days": [*days, *extra]}

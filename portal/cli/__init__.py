@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    from . import audit, data, ops, reports
+    from . import audit, data, ops, privacy, reports
 
-    for command in (*data.COMMANDS, *audit.COMMANDS, *ops.COMMANDS, *reports.COMMANDS):
+    for command in (*data.COMMANDS, *audit.COMMANDS, *ops.COMMANDS, *privacy.COMMANDS, *reports.COMMANDS):
         app.cli.add_command(command)

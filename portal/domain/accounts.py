@@ -58,7 +58,7 @@ def authenticate(username: str, password: str, *, now: datetime | None = None) -
 
 
 def create_staff(*, username: str, password: str, role: str, display_name: str,
-                 email: str | None = None, phone: str | None = None, actor=None) -> User:
+                 email: str | None = None, phone: str | None = None, actor=None, ip: str | None = None) -> User:
     """Create a staff or 史带 account; audited when an actor acts (CLI: none).
 
     A supervisor (英仕) creates only 英仕 roles; 史带's auditor accounts are created by an auditor_admin or
@@ -78,7 +78,8 @@ def create_staff(*, username: str, password: str, role: str, display_name: str,
     db.session.add(user)
     db.session.flush()
     if actor is not None:
-        auditlog.record("user.create", obj=user, actor=actor, detail={"username": user.username, "role": user.role})
+        auditlog.record("user.create", obj=user, actor=actor, ip=ip,
+                        detail={"username": user.username, "role": user.role})
     return user
 
 
@@ -97,7 +98,7 @@ def _check_manager(user: User, actor) -> None:
         raise DomainError("您无权管理此账号。")
 
 
-def set_active(user: User, active: bool, *, actor) -> User:
+def set_active(user: User, active: bool, *, actor, ip: str | None = None) -> User:
     """Deactivate a login (it can no longer sign in; nothing is deleted) or let it sign in again; a supervisor
     never deactivates themselves. Audited when it changes anything."""
     _check_manager(user, actor)
@@ -105,17 +106,17 @@ def set_active(user: User, active: bool, *, actor) -> User:
         raise DomainError("不能停用您自己的账号。")
     if user.active != active:
         user.active = active
-        auditlog.record(f"user.{'reactivate' if active else 'deactivate'}", obj=user, actor=actor,
+        auditlog.record(f"user.{'reactivate' if active else 'deactivate'}", obj=user, actor=actor, ip=ip,
                         detail={"username": user.username})
     return user
 
 
-def reset_password(user: User, password: str, *, actor) -> User:
+def reset_password(user: User, password: str, *, actor, ip: str | None = None) -> User:
     """Set a new password chosen by the account's manager; ends every session of the user; audited."""
     _check_manager(user, actor)
     if problem := password_problem(password, user.username, user.display_name):
         raise DomainError(problem, "password")
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
-    auditlog.record("user.password_reset", obj=user, actor=actor, detail={"username": user.username})
+    auditlog.record("user.password_reset", obj=user, actor=actor, ip=ip, detail={"username": user.username})
     return user

@@ -8,8 +8,6 @@ seq is retried in a savepoint), so two writers never fork the chain."""
 import hashlib
 from dataclasses import dataclass, field
 
-from flask import has_request_context, request
-from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -36,11 +34,11 @@ def compute_hash(fields: dict) -> str:
     return hashlib.sha256(canonical(fields)).hexdigest()
 
 
-def record(action: str, *, obj=None, case_id: int | None = None, detail: dict | None = None,
-           actor=None) -> AuditLog:
-    """Append one audit row to the chain in the current transaction (flushed); the caller commits."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+def record(action: str, *, actor=None, ip: str | None = None, obj=None, case_id: int | None = None,
+           detail: dict | None = None) -> AuditLog:
+    """Append one audit row to the chain in the current transaction (flushed); the caller commits. `actor`
+    None = the system (CLI, scheduler); `ip` the client address when a request caused it (portal.web.audit
+    passes both for the current request)."""
     fields = {
         "at": utcnow(),
         "actor_id": getattr(actor, "id", None),
@@ -50,7 +48,7 @@ def record(action: str, *, obj=None, case_id: int | None = None, detail: dict | 
         "object_id": getattr(obj, "id", None),
         "case_id": case_id if case_id is not None else getattr(obj, "case_id", None),
         "detail": jsonable(detail or {}),
-        "ip": request.remote_addr if has_request_context() else None,
+        "ip": ip,
     }
     return append(fields)
 

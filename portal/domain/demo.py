@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Escort, Expert, Hospital, InsuredPerson, Policy, Product, ServiceLine, User
+from . import privacy_data as product_data_privacy
 from . import product_data
 from .accounts import hash_password
 
@@ -95,7 +96,11 @@ STAFF = [
     ("coord2", "coordinator", "刘洋"),
     ("supervisor", "supervisor", "何静"),
     ("auditor", "auditor", "史带审计 · 王审"),
+    ("auditoradmin", "auditor_admin", "史带账号管理 · 周管"),
 ]
+
+#: the phone on the insurer's register, where the registration code goes (赵敏 has no account yet: README)
+REGISTER_PHONES = {"SD2026000104": "13800000104"}
 
 
 def _get_or_add(model, lookup: dict, **values):
@@ -118,12 +123,14 @@ def ensure_product() -> Product:
         for key, value in spec.items():
             setattr(line, key, value)
     db.session.flush()
+    product_data_privacy.ensure_privacy_data(product)
     db.session.refresh(product)
     return product
 
 
-def load_demo_data() -> dict:
-    """Create or refresh every demo row; running it twice changes nothing. Returns the logins."""
+def load_demo_data(*, history: bool = True) -> dict:
+    """Create or refresh every demo row; running it twice changes nothing. Returns the logins.
+    history=False leaves out the weeks of demo cases (tests and benchmarks that count their own)."""
     product = ensure_product()
     for name, city, address in DOMESTIC_HOSPITALS:
         _get_or_add(Hospital, {"name": name, "overseas": False}, city=city, address=address, country="中国",
@@ -133,15 +140,19 @@ def load_demo_data() -> dict:
     for name, phone, city in ESCORTS:
         _get_or_add(Escort, {"phone": phone}, name=name, city=city)
     for name, title, specialty, city, hospital in EXPERTS:
-        _get_or_add(Expert, {"name": name}, title=title, specialty=specialty, city=city, hospital_name=hospital,
-                    country="美国" if city == "休斯敦" else "中国")
+        grade = None if city == "休斯敦" else "三甲"
+        expert = _get_or_add(Expert, {"name": name}, title=title, specialty=specialty, city=city,
+                             hospital_name=hospital, country="美国" if city == "休斯敦" else "中国",
+                             hospital_grade=grade)
+        expert.hospital_grade = expert.hospital_grade or grade  # demo data from before the grade was recorded
     logins = []
     for policy_no, holder, start, end, name, id_number, email, username in POLICIES:
         policy = _get_or_add(Policy, {"policy_no": policy_no}, product_id=product.id, holder_name=holder,
                              start_date=start, end_date=end, waiting_days=product.waiting_days)
         db.session.flush()
         person = _get_or_add(InsuredPerson, {"policy_id": policy.id, "id_type": "id_card", "id_number": id_number},
-                             name=name, email=email, phone=None)
+                             name=name, email=email, phone=REGISTER_PHONES.get(policy_no))
+        person.phone = person.phone or REGISTER_PHONES.get(policy_no)
         db.session.flush()
         if username:
             _get_or_add(User, {"username": username}, password_hash=hash_password(DEMO_PASSWORD), role="insured",
@@ -152,12 +163,15 @@ def load_demo_data() -> dict:
                     display_name=display)
         logins.append((username, role, display))
     db.session.flush()
-    _demo_history()
+    _demo_history(history)
     return {"password": DEMO_PASSWORD, "logins": logins}
 
 
-def _demo_history() -> None:
-    """张伟 has used one of his two escort units (a completed, escorted case)."""
+def _demo_history(weeks: bool) -> None:
+    """张伟 has used one of his two escort units (a completed, escorted case); a few weeks of other cases."""
     from .demo_cases import ensure_demo_cases
+    from .demo_history import ensure_demo_history
 
     ensure_demo_cases()
+    if weeks:
+        ensure_demo_history()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..calendar import BUSINESS_TZ
 from ..extensions import db
 from ..models import Case, Escort, Hospital, InsuredPerson, Policy, User
-from . import intake, lifecycle
+from . import consent, intake, lifecycle
 
 DEMO_POLICY_NO = "SD2026000103"
 
@@ -27,6 +27,8 @@ def ensure_demo_cases() -> None:
         return  # the directories and logins come first (demo.load_demo_data)
     if db.session.scalar(select(Case.id).where(Case.insured_id == insured.id).limit(1)) is not None:
         return
+    # on the call, coord1 read the privacy notice aloud and recorded 张伟's verbal consent (SPEC §7)
+    consent.give(insured, actor=coordinator, channel="hotline", now=_at(6, 1, 9, 55))
     case = intake.submit_request(
         insured=insured, line_code="domestic_escort", actor=coordinator, channel="ys_hotline",
         data={"illness": "恶性肿瘤——重度", "first_diagnosis_date": "2026-05-20", "diagnosis": "肺腺癌（术后）",

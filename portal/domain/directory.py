@@ -15,7 +15,7 @@ from functools import cache
 from sqlalchemy import Select, null, or_, select
 
 from ..extensions import db
-from ..models import Escort, Expert, Hospital, Product, ServiceLine
+from ..models import Escort, Expert, Hospital, Product, ServiceLine, utcnow
 from . import auditlog
 from .errors import DomainError
 from .policy_import import ImportError_
@@ -89,7 +89,7 @@ KINDS: dict[str, Kind] = {
         "expert", "专家", Expert, "expert",
         (Column("name", "姓名", required=True), Column("title", "职称"), Column("specialty", "专科"),
          Column("country", "国家", required=True, choices="expert_countries"), _CITY,
-         Column("hospital_name", "所在医院")),
+         Column("hospital_name", "所在医院"), Column("hospital_grade", "医院等级")),
         key=("name", "hospital_name"), check=_expert_location,
     ),
 }
@@ -206,7 +206,7 @@ def _valid(kind: Kind, raw: Mapping[str, object], *, exclude_id: int | None = No
     return values
 
 
-def create(code: str, raw: Mapping[str, object], *, actor=None):
+def create(code: str, raw: Mapping[str, object], *, actor=None, ip: str | None = None):
     """Add a row to a directory (supervisors); DomainError names the field at fault."""
     kind = KINDS[code]
     values = _valid(kind, raw)
@@ -214,29 +214,56 @@ def create(code: str, raw: Mapping[str, object], *, actor=None):
     _apply(kind, row, values)
     db.session.add(row)
     db.session.flush()
-    auditlog.record(f"{kind.noun}.create", obj=row, actor=actor, detail={"kind": code, "values": values})
+    auditlog.record(f"{kind.noun}.create", obj=row, actor=actor, ip=ip, detail={"kind": code, "values": values})
     return row
 
 
-def update(code: str, row, raw: Mapping[str, object], *, actor=None) -> dict:
+def update(code: str, row, raw: Mapping[str, object], *, actor=None, ip: str | None = None) -> dict:
     """Edit a directory row (supervisors); returns the changes, audited when there are any."""
     kind = KINDS[code]
     values = _valid(kind, raw, exclude_id=row.id)
     changes = _apply(kind, row, values)
     if changes:
         db.session.flush()
-        auditlog.record(f"{kind.noun}.update", obj=row, actor=actor, detail={"kind": code, "changes": changes})
+        auditlog.record(f"{kind.noun}.update", obj=row, actor=actor, ip=ip, detail={"kind": code, "changes": changes})
     return changes
 
 
-def set_active(code: str, row, active: bool, *, actor=None) -> None:
+#: the grade a domestic second-opinion expert's hospital must have (seed: 北京、上海、广州的三甲医院专家)
+EXPERT_GRADE = "三甲"
+
+
+def expert_grade(expert: Expert) -> str | None:
+    """The grade recorded for the expert's hospital, else that of the linked directory hospital."""
+    if expert.hospital_grade:
+        return expert.hospital_grade
+    hospital = db.session.get(Hospital, expert.hospital_id) if expert.hospital_id else None
+    return hospital.level if hospital is not None else None
+
+
+def listed_when_requested(hospital: Hospital, case) -> bool:
+    """Active now, or deactivated only after the case was requested (以申请服务时的医院合作列表为准)."""
+    if hospital.active:
+        return True
+    return hospital.deactivated_at is not None and _aware(hospital.deactivated_at) > _aware(case.submitted_at)
+
+
+def _aware(ts):
+    from datetime import UTC
+
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+def set_active(code: str, row, active: bool, *, actor=None, ip: str | None = None, now=None) -> None:
     """Deactivate (no longer offered for new requests) or reactivate a row; never deletes."""
     kind = KINDS[code]
     if row.active == active:
         return
     row.active = active
+    if kind.model is Hospital:
+        row.deactivated_at = None if active else (now or utcnow())
     db.session.flush()
-    auditlog.record(f"{kind.noun}.{'reactivate' if active else 'deactivate'}", obj=row, actor=actor,
+    auditlog.record(f"{kind.noun}.{'reactivate' if active else 'deactivate'}", obj=row, actor=actor, ip=ip,
                     detail={"kind": code})
 
 
@@ -263,7 +290,7 @@ def _read_header(kind: Kind, header: list[str]) -> list[str]:
     return names
 
 
-def import_csv(code: str, text: str, *, actor=None) -> ImportResult:
+def import_csv(code: str, text: str, *, actor=None, ip: str | None = None) -> ImportResult:
     """Upsert a directory from CSV by its natural key, all or nothing (supervisors; SPEC §2).
 
     Every line is checked first; any error raises ImportError_ listing (line number, message) and
@@ -296,10 +323,10 @@ def import_csv(code: str, text: str, *, actor=None) -> ImportResult:
         raise ImportError_(errors)
     if not records:
         raise ImportError_([(1, "文件中没有数据行")])
-    return _write(kind, records, set(names), actor=actor)
+    return _write(kind, records, set(names), actor=actor, ip=ip)
 
 
-def _write(kind: Kind, records: list[dict], given: set[str], *, actor) -> ImportResult:
+def _write(kind: Kind, records: list[dict], given: set[str], *, actor, ip: str | None = None) -> ImportResult:
     existing = {tuple(getattr(r, n) for n in kind.key): r for r in db.session.scalars(_scoped(kind))}
     result = ImportResult()
     for values in records:
@@ -309,15 +336,15 @@ def _write(kind: Kind, records: list[dict], given: set[str], *, actor) -> Import
             _apply(kind, row, values)
             db.session.add(row)
             db.session.flush()
-            auditlog.record(f"{kind.noun}.create", obj=row, actor=actor,
+            auditlog.record(f"{kind.noun}.create", obj=row, actor=actor, ip=ip,
                             detail={"kind": kind.code, "values": values, "via": "import"})
             result.created += 1
         elif changes := _apply(kind, row, {name: v for name, v in values.items() if name in given}):
             db.session.flush()
-            auditlog.record(f"{kind.noun}.update", obj=row, actor=actor,
+            auditlog.record(f"{kind.noun}.update", obj=row, actor=actor, ip=ip,
                             detail={"kind": kind.code, "changes": changes, "via": "import"})
             result.updated += 1
         else:
             result.unchanged += 1
-    auditlog.record(f"{kind.noun}.import", actor=actor, detail={"kind": kind.code, **vars(result)})
+    auditlog.record(f"{kind.noun}.import", actor=actor, ip=ip, detail={"kind": kind.code, **vars(result)})
     return result

@@ -73,7 +73,7 @@ def _check_row(row: dict, products: dict) -> list[str]:
     return problems
 
 
-def import_policies(text: str, *, actor=None, source: str | None = None) -> ImportResult:
+def import_policies(text: str, *, actor=None, ip: str | None = None, source: str | None = None) -> ImportResult:
     """Validate every row first; write nothing if any row is bad; audit the import (`source`: the file name,
     `actor` None from the CLI). The caller commits."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -92,12 +92,12 @@ def import_policies(text: str, *, actor=None, source: str | None = None) -> Impo
     if not rows:
         raise ImportError_([(1, "文件中没有数据行")])
     result = _write(rows, products)
-    auditlog.record("policy.import", actor=actor, detail={"file": source, **vars(result)})
+    auditlog.record("policy.import", actor=actor, ip=ip, detail={"file": source, **vars(result)})
     return result
 
 
 def _write(rows: list[dict], products: dict) -> ImportResult:
-    result = ImportResult()
+    result, seen = ImportResult(), set()
     for row in rows:
         no = row["policy_no"].strip()
         policy = db.session.scalar(select(Policy).where(Policy.policy_no == no))
@@ -105,8 +105,9 @@ def _write(rows: list[dict], products: dict) -> ImportResult:
             policy = Policy(policy_no=no)
             db.session.add(policy)
             result.policies_created += 1
-        else:
+        elif no not in seen:  # a policy with several insured people repeats its row: count it once
             result.policies_updated += 1
+        seen.add(no)
         product = products[row["product_code"].strip()]
         policy.product_id = product.id
         policy.holder_name = row["holder_name"].strip()

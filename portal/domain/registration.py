@@ -21,13 +21,13 @@ from . import auditlog
 from .accounts import hash_password, password_problem
 from .errors import DomainError
 from .identity import mask_id, normalize_id
+from .product_data import HOTLINE
 from .text import text_problem
 
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
 #: codes sent to one insured person per hour, whoever asks (a stranger cannot flood their phone)
 MAX_CODES_PER_HOUR = 5
-HOTLINE = "400-606-5033"
 UNIFORM_ANSWER = (f"如您填写的信息与保单登记一致，验证码已通过短信发送至保单登记的手机号，{CODE_MINUTES} 分钟内有效。"
                   f"如未收到（例如投保时未登记手机号），请致电 {HOTLINE}，英仕客服电话核实身份后为您开通。")
 CODE_REFUSED = "验证码不正确或已失效，请核对短信，或重新获取验证码。"
@@ -70,7 +70,7 @@ def request_code(*, name: str, id_type: str, id_number: str, policy_no: str, ip:
         db.session.add(RegistrationCode(token=token, insured_id=person.id, code_hash=code_hash, ip=ip,
                                         expires_at=now + timedelta(minutes=CODE_MINUTES), created_at=now))
         _send(person, code)
-    auditlog.record("register.request", obj=person, detail={
+    auditlog.record("register.request", obj=person, ip=ip, detail={
         "outcome": outcome, "policy_no": (policy_no or "").strip()[:40], "id_type": id_type,
         "id_number": mask_id(normalize_id(id_number or "")[:40], id_type)})
     return token
@@ -94,12 +94,12 @@ def resend(token: str | None, *, ip: str | None, now: datetime | None = None) ->
             db.session.add(RegistrationCode(token=new_token, insured_id=person.id, code_hash=code_hash, ip=ip,
                                             expires_at=now + timedelta(minutes=CODE_MINUTES), created_at=now))
             _send(person, code)
-    auditlog.record("register.resend", detail={"outcome": outcome})
+    auditlog.record("register.resend", ip=ip, detail={"outcome": outcome})
     return new_token
 
 
 def complete(token: str | None, *, code: str, username: str, password: str, email: str | None,
-             phone: str | None, now: datetime | None = None) -> User:
+             phone: str | None, ip: str | None = None, now: datetime | None = None) -> User:
     """Step two: the code proves the phone; create the login. DomainError names the field at fault.
 
     A wrong code counts against the code (MAX_ATTEMPTS): the caller commits even when this raises."""
@@ -107,11 +107,11 @@ def complete(token: str | None, *, code: str, username: str, password: str, emai
     row = _pending(token, now) if token else None
     if row is None or row.attempts >= MAX_ATTEMPTS:
         check_password_hash(_DUMMY, code or "")
-        auditlog.record("register.verify", detail={"outcome": "no_valid_code"})
+        auditlog.record("register.verify", ip=ip, detail={"outcome": "no_valid_code"})
         raise DomainError(CODE_REFUSED, "code")
     if not check_password_hash(row.code_hash, (code or "").strip()):
         row.attempts += 1
-        auditlog.record("register.verify", obj=row, detail={"outcome": "wrong_code", "attempts": row.attempts})
+        auditlog.record("register.verify", obj=row, ip=ip, detail={"outcome": "wrong_code", "attempts": row.attempts})
         raise DomainError(CODE_REFUSED, "code")
     person = db.session.get(InsuredPerson, row.insured_id)
     username = (username or "").strip()
@@ -128,7 +128,7 @@ def complete(token: str | None, *, code: str, username: str, password: str, emai
                 insured_id=person.id, email=(email or "").strip() or None, phone=(phone or "").strip() or None)
     db.session.add(user)
     db.session.flush()
-    auditlog.record("register.complete", obj=user, actor=user, detail={"username": username})
+    auditlog.record("register.complete", obj=user, actor=user, ip=ip, detail={"username": username})
     return user
 
 
@@ -147,7 +147,7 @@ def _recent_codes(person: InsuredPerson, now: datetime) -> int:
 def _send(person: InsuredPerson, code: str) -> None:
     text = (f"【重疾就医保】您的注册验证码为 {code}，{CODE_MINUTES} 分钟内有效。"
             "请勿告诉任何人，英仕工作人员不会向您索要验证码。")
-    outbox.enqueue("sms", person.phone, text, purpose="registration_code")
+    outbox.enqueue("sms", person.phone, text, purpose="registration_code", params={"code": code})
     if person.email:
         outbox.enqueue("email", person.email, text, subject="【重疾就医保】注册验证码", purpose="registration_code")
 

@@ -15,7 +15,9 @@ from .cases import (
     DocumentRequest,
     Entitlement,
     EntitlementEntry,
+    FormSubmission,
     Notification,
+    ServiceRating,
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
@@ -31,17 +33,28 @@ from .ops import (
     QueueCount,
     WeeklyReport,
 )
+from .privacy import (
+    CONSENT_CHANNELS,
+    NOTICE_KINDS,
+    ConsentRecord,
+    DataRequest,
+    Notice,
+    Restriction,
+    RetentionPeriod,
+    Transfer,
+)
 from .product import Product, ServiceLine
 from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
 
 __all__ = [
-    "AUDITOR_ROLES", "CHANNELS", "ID_TYPES", "OPEN_STATUSES", "ROLES", "STAFF_ROLES", "STATUSES",
+    "AUDITOR_ROLES", "CHANNELS", "CONSENT_CHANNELS", "ID_TYPES", "NOTICE_KINDS", "OPEN_STATUSES", "ROLES",
+    "STAFF_ROLES", "STATUSES",
     "Alert", "AppendOnlyError", "Appointment", "AuditAnchor", "AuditCheckpoint", "AuditLog", "Bill", "Case",
-    "CaseEvent", "CaseRefCounter", "DashboardSnapshot",
+    "CaseEvent", "CaseRefCounter", "ConsentRecord", "DashboardSnapshot", "DataRequest",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
-    "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
-    "InsuredPerson", "JobLease", "JobRun", "Notification", "OutboundMessage", "Policy", "Product", "QueueCount",
-    "RateLimitCounter", "RegistrationCode",
+    "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "HolidayOverride", "Hospital", "InsurerDelivery",
+    "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "OutboundMessage", "Policy", "Product",
+    "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "ServiceRating", "Transfer",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",
 ]

@@ -77,6 +77,10 @@ class Case(db.Model):
     events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.seq")
     clocks: Mapped[list["SlaClock"]] = relationship(back_populates="case", order_by="SlaClock.id")
     documents: Mapped[list["Document"]] = relationship(back_populates="case", order_by="Document.id")
+    #: restricted processing of the case's free text (SPEC §7 Rights): an append-only Restriction row
+    text_restriction = relationship(
+        "Restriction", uselist=False, viewonly=True,
+        primaryjoin="and_(foreign(Restriction.object_id) == Case.id, Restriction.object_type == 'case_text')")
 
     @property
     def is_open(self) -> bool:
@@ -85,6 +89,11 @@ class Case(db.Model):
     @property
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
+
+    @property
+    def restricted_at(self) -> datetime | None:
+        """When the case's free text came under restricted processing (None: it has not)."""
+        return self.text_restriction.at if self.text_restriction is not None else None
 
 
 class CaseEvent(db.Model):
@@ -193,6 +202,16 @@ class Document(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="documents")
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+    #: restricted processing (PIPL art. 47): an append-only Restriction row, never a change of this row (a
+    #: delivered report is frozen in the database); loaded with the documents of a case in one query
+    restriction = relationship(
+        "Restriction", uselist=False, viewonly=True, lazy="selectin",
+        primaryjoin="and_(foreign(Restriction.object_id) == Document.id, Restriction.object_type == 'document')")
+
+    @property
+    def restricted_at(self) -> datetime | None:
+        """When the document came under restricted processing: served to nobody but the legal-hold view."""
+        return self.restriction.at if self.restriction is not None else None
 
 
 class DocumentRequest(db.Model):
@@ -254,6 +273,35 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set for notices that must go out once only (reminders: "reminder:<request id>:<working days>")
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+
+class FormSubmission(db.Model):
+    """The idempotency key of a create form, claimed by the first submission: a repeat (double tap, retry,
+    a second POST 31 ms later) finds it and is answered with the first one's result instead of a copy."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: random, put in the form when the page was rendered
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: case | upload
+    purpose: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ServiceRating(db.Model):
+    """服务评价: the insured's rating of a completed case, once (1–5 and an optional comment)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    insured_id: Mapped[int] = mapped_column(ForeignKey("insured_person.id"), index=True)
+    line_code: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(String(500))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AppendOnlyError(RuntimeError):

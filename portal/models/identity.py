@@ -37,6 +37,8 @@ class OutboundMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(120))
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    #: the variables of a provider's approved SMS template (e.g. {"code": "123456"}); the body is the full text
+    params: Mapped[dict | None] = mapped_column(db.JSON, default=dict)
     #: registration_code | case_update | alert | ...
     purpose: Mapped[str] = mapped_column(String(40))
     #: pending | sent | failed (failed = gave up after MAX_ATTEMPTS)

@@ -3,8 +3,10 @@
 from flask import Flask, current_app, jsonify, render_template
 from sqlalchemy import text
 
+from ..domain.product_data import HOTLINE
 from ..extensions import db, login_manager
 from . import filters
+from .access import unauthorized
 from .assets import init_assets
 from .body_deadline import BodyDeadline
 from .outage import OUTAGE_ERRORS, OutageGuard, handle_outage, is_outage, outage_response
@@ -20,6 +22,7 @@ def init_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(unauthorized)
     filters.register(app)
 
     app.before_request(_fresh_calendar)
@@ -62,8 +65,8 @@ ERROR_TEXT = {
     408: "上传超时：网络太慢或已中断，请在网络较好时重新提交。",
     413: "上传的文件太大。",
     422: "提交的内容有误，请检查后重试。",
-    429: "尝试次数过多，请稍后再试。如需帮助请致电 400-606-5033。",
-    500: "系统出现问题，请稍后重试；如持续出现请致电 400-606-5033。",
+    429: f"尝试次数过多，请稍后再试。如需帮助请致电 {HOTLINE}。",
+    500: f"系统出现问题，请稍后重试；如持续出现请致电 {HOTLINE}。",
 }
 
 

@@ -14,7 +14,8 @@ from ..extensions import db
 STALE_MESSAGE = StaleCaseError().message
 
 #: domain field names a form shows under another name (files are uploaded first, then referenced by id)
-FIELD_ALIASES = {"document_id": ("upload",), "files": ("upload", "file", "admission_slip")}
+FIELD_ALIASES = {"document_id": ("upload",), "files": ("upload", "file", "admission_slip"),
+                 "consent": ("consent_read",)}
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,17 @@ def desk_page(app, browser, live_server):
 def browser_login():
     """Log in through the real login form and wait for the role's start page."""
 
-    def login(page, username, password="demo1234"):
+    def login(page, username, password="demo1234", *, consent=True):
         page.goto("/login")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(password)
         page.get_by_role("button", name="登录").click()
         page.wait_for_url(re.compile(r"/(me|staff|audit)/"))
+        if consent and "/me/consent" in page.url:
+            # an insured who has not consented yet (the demo people) meets the consent gate first (SPEC §7)
+            page.get_by_label(re.compile("单独同意")).check()
+            page.get_by_role("button", name="同意并继续").click()
+            page.wait_for_url(re.compile(r"/me/(?!consent)"))
         return page
 
     return login

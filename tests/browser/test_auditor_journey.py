@@ -4,6 +4,7 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from helpers import PDF
 from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -13,7 +14,6 @@ from portal.extensions import db
 from portal.models import AuditLog, Hospital
 
 SH = ZoneInfo("Asia/Shanghai")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def seed(app, make_policy, make_user):

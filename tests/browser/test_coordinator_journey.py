@@ -4,26 +4,26 @@ import io
 import re
 from datetime import datetime, time, timedelta
 
+import helpers
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage
 
 from portal import calendar
-from portal.domain import documents, lifecycle
+from portal.domain import documents, lifecycle, transfers
 from portal.domain import intake as cases
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import Appointment, Case, Escort, EscortAssignment, Expert, Hospital, User, utcnow
 
-PDF = {"name": "report.pdf", "mimeType": "application/pdf",
-       "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}
+PDF = {"name": "report.pdf", "mimeType": "application/pdf", "buffer": helpers.PDF}
 
 
 @pytest.fixture
 def desk(app, make_policy, desk_page, browser_login):
     """The demo directory and logins, an insured covered today, and coord1 logged in on the laptop."""
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     insured = make_policy(name="周红", start=today - timedelta(days=200), end=today + timedelta(days=165),
@@ -67,6 +67,14 @@ def intake(page, insured, line_name: str, *, channel="英仕热线", select=None
     page.get_by_role("button", name="4. 提交申请").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(line_name)
     return int(re.search(r"/staff/cases/(\d+)", page.url).group(1))
+
+
+def consent_abroad(case_id: int, hospital_name: str) -> None:
+    """The insured's consent to send the case's records to this overseas hospital (given in the portal)."""
+    case = db.session.get(Case, case_id)
+    user = db.session.scalar(select(User).where(User.insured_id == case.insured_id))  # made by insured_sent
+    transfers.give(case, hospital_id=_id(Hospital, name=hospital_name), actor=user, channel="portal")
+    db.session.commit()
 
 
 def step(page, code: str, label: str, *, fill=None, select=None, check=(), files=None) -> None:
@@ -262,6 +270,7 @@ def test_overseas_second_opinion_from_launch_to_translated_report(desk, make_use
     for code, label in (("materials_complete", "确认资料齐全"), ("history_translated", "病史翻译完成"),
                         ("imaging_transferred", "影像传输完成")):
         step(page, code, label)
+    consent_abroad(case_id, "MD Anderson Cancer Center")
     step(page, "choose_provider", "选定海外医院与专家",
          select={"国家": "美国", "医院": _id(Hospital, name="MD Anderson Cancer Center"),
                  "海外专家（选填）": _id(Expert, name="Dr. Emily Carter")})
@@ -282,6 +291,7 @@ def _overseas_treatment_to_visa(page, insured, make_user) -> int:
     accept_on_screen(page, *(f"{kind}.pdf" for kind in kinds))
     step(page, "materials_complete", "确认资料齐全")
     step(page, "history_translated", "病史翻译完成")
+    consent_abroad(case_id, "MD Anderson Cancer Center")
     step(page, "hospital_accepted", "海外医院同意接收",
          select={"医院": _id(Hospital, name="MD Anderson Cancer Center")})
     step(page, "visa_applied", "已申请医疗签证", fill={"签证申请日期": _iso()})
@@ -347,7 +357,7 @@ def test_queue_and_intake_pages_pass_axe(desk, axe_violations):
 
 def test_without_javascript_actions_post_and_errors_show_at_the_field(app, browser, live_server, browser_login,
                                                                       make_policy):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     insured = make_policy(name="吴刚", start=today - timedelta(days=200), end=today + timedelta(days=165),

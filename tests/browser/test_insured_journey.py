@@ -3,6 +3,7 @@
 import re
 from datetime import date, timedelta
 
+from helpers import JPEG, PDF
 from playwright.sync_api import expect
 
 from portal import calendar
@@ -10,9 +11,6 @@ from portal.domain.demo import load_demo_data
 from portal.extensions import db
 
 # Smallest files whose first bytes say what they are (the server checks content, not names).
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
-      b"trailer<</Root 1 0 R>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 def _first_diagnosis(today: date) -> date:
@@ -22,7 +20,7 @@ def _first_diagnosis(today: date) -> date:
 
 def test_demo_insured_applies_for_outpatient_green_channel_uploads_and_sees_deadline(
         app, phone_page, browser_login, shot, axe_violations, tmp_path):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     deadline = calendar.format_cn_date(calendar.add_working_days(today, 5))
@@ -78,7 +76,7 @@ def test_demo_insured_applies_for_outpatient_green_channel_uploads_and_sees_dead
 
     page.get_by_role("link", name="‹ 返回进度").tap()
     expect(page.locator(".promise")).to_contain_text(deadline)
-    expect(page.get_by_text("客户上传资料：门诊病历、身份证件（共 2 个文件）")).to_be_visible()
+    expect(page.get_by_text("您上传资料：门诊病历、身份证件（共 2 个文件）")).to_be_visible()
     expect(page.get_by_role("link", name="查看或补充资料")).to_be_visible()
     shot(page, "06-case-tracked")
 
@@ -95,7 +93,7 @@ def _seed_case(username="wangjianguo"):
     from portal.domain import intake
     from portal.models import Hospital, User
 
-    load_demo_data()
+    load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == username))
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
@@ -122,7 +120,7 @@ def test_cancel_with_javascript_asks_for_confirmation_first(app, phone_page, bro
 
 def test_without_javascript_the_insured_can_apply_upload_and_cancel(
         app, browser, live_server, browser_login, shot, tmp_path):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     (tmp_path / "病历.pdf").write_bytes(PDF)

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from portal.domain import intake, lifecycle
+from portal.domain import intake, lifecycle, transfers
 from portal.extensions import db
 from portal.models import Document, Escort, Expert, Hospital
 
@@ -31,7 +31,7 @@ def make_directory():
         sun=Escort(name="孙强", phone="13800010002", city="北京"),
         wu=Escort(name="吴敏", phone="13800010003", city="上海"),
         expert=Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国",
-                      hospital_name="中国医学科学院肿瘤医院"),
+                      hospital_name="中国医学科学院肿瘤医院", hospital_grade="三甲"),
         us_expert=Expert(name="Dr. Emily Carter", city="休斯敦", country="美国", hospital_name="MD Anderson"),
     )
     db.session.add_all(vars(rows).values())
@@ -82,8 +82,12 @@ def document(case, kind: str, name: str | None = None) -> Document:
 
 
 def walk(case, actor, steps):
-    """Perform (action, when, fields) steps in order, committing each like a view would."""
+    """Perform (action, when, fields) steps in order, committing each like a view would. The step
+    ("consent_abroad", when, {"hospital_id": ...}) records the insured's verbal cross-border consent (SPEC §7)."""
     for action, when, fields in steps:
-        lifecycle.perform(case, action, actor=actor, now=when, **fields)
+        if action == "consent_abroad":
+            transfers.give(case, actor=actor, channel="hotline", now=when, **fields)
+        else:
+            lifecycle.perform(case, action, actor=actor, now=when, **fields)
         db.session.commit()
     return case

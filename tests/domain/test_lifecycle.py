@@ -5,11 +5,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from casework import at, document, make_directory, make_staff, open_case, walk
+from casework import at, document, walk
 from helpers import accept_required_documents
 from sqlalchemy import select
 
-from portal.domain import documents, lifecycle, lines, review
+from portal.domain import documents, lifecycle, lines, review, transfers
 from portal.domain.errors import DomainError, StaleCaseError
 from portal.extensions import db
 from portal.models import CaseEvent, Entitlement, EscortAssignment, Notification
@@ -19,19 +19,9 @@ DAY1 = at(2026, 6, 1, 9)  # Monday; arrange clocks of 5 working days are due Mon
 
 
 @pytest.fixture
-def directory(app, product):
-    return make_directory()
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_staff(make_user)
-
-
-@pytest.fixture
-def open_(make_policy, directory, staff):
-    """open_(line, when=DAY1, **extra) → a case submitted through intake by the coordinator."""
-    return lambda line, when=DAY1, **extra: open_case(make_policy, directory, line, when, staff.coord, **extra)
+def open_(open_):
+    """open_(line, when=DAY1, **extra): the folder's fixture, on DAY1 unless told."""
+    return lambda line, when=DAY1, **extra: open_(line, when, **extra)
 
 
 def perform(case, action, actor, when, **fields):
@@ -174,6 +164,10 @@ def test_overseas_second_opinion_walks_to_completed(open_, staff, directory):
         ("materials_complete", at(2026, 6, 3, 10), {}),
         ("history_translated", at(2026, 6, 5, 10), {}),
         ("imaging_transferred", at(2026, 6, 8, 10), {}),
+    ])
+    # the records go abroad only under the insured's consent naming the recipient (SPEC §7)
+    transfers.give(case, hospital_id=directory.us.id, actor=staff.coord, channel="hotline", now=at(2026, 6, 9, 9))
+    walk(case, staff.coord, [
         ("choose_provider", at(2026, 6, 9, 10),
          {"country": "美国", "hospital_id": directory.us.id, "expert_id": directory.us_expert.id}),
     ])
@@ -199,9 +193,12 @@ def _treatment_until_visa_applied(open_, staff, directory):
         ("launch_decision", at(2026, 6, 2, 10), {"launch": True}),
     ])
     accept_required_documents(case, staff.coord, now=at(2026, 6, 3, 9))
-    return walk(case, staff.coord, [
+    walk(case, staff.coord, [
         ("materials_complete", at(2026, 6, 3, 10), {}),
         ("history_translated", at(2026, 6, 5, 10), {}),
+    ])
+    transfers.give(case, hospital_id=directory.us.id, actor=staff.coord, channel="hotline", now=at(2026, 6, 10, 9))
+    return walk(case, staff.coord, [
         ("hospital_accepted", at(2026, 6, 10, 10), {"hospital_id": directory.us.id}),
         ("visa_applied", at(2026, 6, 11, 10), {"applied_on": D(2026, 6, 11)}),
     ])
@@ -412,7 +409,7 @@ def test_a_visa_refusal_terminates_with_visa_refused_and_releases_the_unit(open_
     assert (case.status, case.termination_reason, case.milestone) == ("terminated", "visa_refused", "visa_applied")
     assert units(case) == (0, 0)
     assert clock(case, "treatment").outcome == "void"
-    assert "医疗签证被拒" in dict(notices(case))["服务已终止"]
+    assert "服务终止" in dict(notices(case))["医疗签证未获批准"]
     assert refused(case, "visa_granted", staff.coord, decided_on=D(2026, 6, 20)) == (
         "当前状态“已终止”不能执行“医疗签证获批”")
 
@@ -654,9 +651,9 @@ def test_demo_data_gives_zhang_wei_one_completed_escort_case_once(app):
     from portal.domain.demo import load_demo_data
     from portal.models import Case, InsuredPerson
 
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     zhang = db.session.scalar(select(InsuredPerson).where(InsuredPerson.name == "张伟"))
     cases = list(db.session.scalars(select(Case).where(Case.insured_id == zhang.id)))

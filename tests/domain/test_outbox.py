@@ -112,3 +112,31 @@ def test_user_phone_is_preferred_for_sms(case, make_user):
     db.session.commit()
     assert sms.outbox()[-1]["to"] == "13511112222"
     assert db.session.scalar(select(User.phone).where(User.insured_id == case.insured_id)) == "13511112222"
+
+
+class _FakeAliyunClient:
+    def __init__(self, code="OK"):
+        self.code, self.requests = code, []
+
+    def send_sms(self, request):
+        from types import SimpleNamespace
+
+        self.requests.append(request)
+        return SimpleNamespace(body=SimpleNamespace(code=self.code, message="fake"))
+
+
+def test_the_aliyun_adapter_fills_the_purpose_template(monkeypatch):
+    from portal.sms_aliyun import AliyunSms
+
+    monkeypatch.setattr(AliyunSms, "_request", staticmethod(lambda **fields: fields))
+    config = {"SMS_ALIYUN_SIGN_NAME": "重疾就医保",
+              "SMS_ALIYUN_TEMPLATES": "registration_code=SMS_1, case_update=SMS_2"}
+    client = _FakeAliyunClient()
+    AliyunSms(config, client=client).send("13800000000", "…", purpose="registration_code", params={"code": "123456"})
+    assert client.requests == [{"phone_numbers": "13800000000", "sign_name": "重疾就医保", "template_code": "SMS_1",
+                                "template_param": '{"code": "123456"}'}]
+    with pytest.raises(DeliveryError):
+        AliyunSms(config, client=_FakeAliyunClient("isv.BUSINESS_LIMIT_CONTROL")).send(
+            "13800000000", "…", purpose="case_update", params={})
+    with pytest.raises(DeliveryError):
+        AliyunSms(config, client=client).send("13800000000", "…", purpose="unknown", params={})

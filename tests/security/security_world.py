@@ -7,22 +7,18 @@ so a test can prove that a refused answer never carries the other person's data.
 """
 
 from datetime import timedelta
-from functools import cache
 from io import BytesIO
 from types import SimpleNamespace
 
-from helpers import valid_id_card
+from helpers import JPEG, PDF, password_hash, valid_id_card
 from sqlalchemy import func, select, text
 from werkzeug.datastructures import FileStorage
 
 from portal import calendar
 from portal.domain import documents, intake, lifecycle, reports
 from portal.extensions import db
-from portal.models import Alert, Escort, Expert, Hospital, User, utcnow
+from portal.models import Alert, DataRequest, Escort, Expert, Hospital, InsurerDelivery, User, utcnow
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
-      b"trailer<</Root 1 0 R>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PASSWORD = "Secur1ty-pass"
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 32
@@ -34,16 +30,8 @@ def file_storage(content: bytes, name: str, content_type: str = "application/oct
     return FileStorage(BytesIO(content), filename=name, content_type=content_type)
 
 
-@cache
-def _password_hash() -> str:
-    # scrypt costs ~0.1 s a call: hash once, not for seven accounts in every test
-    from portal.domain.accounts import hash_password
-
-    return hash_password(PASSWORD)
-
-
 def make_login(role: str, username: str, display_name: str, insured=None) -> User:
-    user = User(username=username, password_hash=_password_hash(), role=role, display_name=display_name,
+    user = User(username=username, password_hash=password_hash(PASSWORD), role=role, display_name=display_name,
                 insured_id=getattr(insured, "id", None))
     db.session.add(user)
     db.session.commit()
@@ -56,7 +44,8 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w = SimpleNamespace(today=today)
     w.hospital = Hospital(name="复旦大学附属中山医院", city="上海", address="徐汇区枫林路180号", level="三甲")
     w.escort = Escort(name="周丽", phone="13800010001", city="上海")
-    w.expert = Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国")
+    w.expert = Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国",
+                      hospital_grade="三甲")
     db.session.add_all([w.hospital, w.escort, w.expert])
     db.session.commit()
 
@@ -92,6 +81,9 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w.alert_all = Alert(key="sec:all", kind="breached", case_id=w.case_b.id, recipient_id=None, message="已超时")
     db.session.add_all([w.alert_c1, w.alert_c2, w.alert_all])
     w.weekly = reports.build_weekly(built_by="cli")
+    w.delivery = db.session.scalars(select(InsurerDelivery)).one()  # the weekly report, sent to 史带
+    w.data_request = DataRequest(insured_id=w.person_a.id, kind="deletion", channel="portal", status="open")
+    db.session.add(w.data_request)
     db.session.commit()
     return w
 
@@ -117,6 +109,7 @@ def fingerprint() -> dict[str, int]:
         '(SELECT count(*) FROM alert WHERE read_at IS NULL) AS unread_alerts',
         '(SELECT count(*) FROM hospital WHERE active) AS active_hospitals',
         "(SELECT count(*) FROM document WHERE review_status <> 'pending') AS reviewed_documents",
+        "(SELECT count(*) FROM insurer_delivery WHERE read_at IS NULL) AS unread_deliveries",
     ]
     db.session.rollback()  # read what the requests committed, not a stale snapshot
     row = db.session.execute(text("SELECT " + ", ".join(parts))).mappings().one()

@@ -7,12 +7,11 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from portal import calendar
-from portal.domain import intake, lifecycle
+from portal.domain import intake, lifecycle, transfers
 from portal.extensions import db
 from portal.models import Escort, Expert, Hospital
 
 SH = ZoneInfo("Asia/Shanghai")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -29,7 +28,7 @@ def make_directory() -> SimpleNamespace:
         zhou=Escort(name="周丽", phone="13800010001", city="北京"),
         sun=Escort(name="孙强", phone="13800010002", city="北京"),
         expert=Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国",
-                      hospital_name="中国医学科学院肿瘤医院"),
+                      hospital_name="中国医学科学院肿瘤医院", hospital_grade="三甲"),
         us_expert=Expert(name="Dr. Emily Carter", city="休斯敦", country="美国", hospital_name="MD Anderson"),
     )
     db.session.add_all(vars(rows).values())
@@ -71,6 +70,11 @@ def advance(case, actor, *steps) -> None:
         action, fields = (step, {}) if isinstance(step, str) else step
         lifecycle.perform(case, action, actor=actor, **fields)
     db.session.commit()
+
+
+def consent_abroad(hospital):
+    """A set-up step for `advance`: the insured's verbal consent (recorded by `actor`) to send to `hospital`."""
+    return lambda case, actor: transfers.give(case, hospital_id=hospital.id, actor=actor, channel="hotline")
 
 
 def action_data(case, code: str, **fields) -> dict:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import as_database_owner
+from helpers import PDF, as_database_owner
 from sqlalchemy import event, select, text
 from werkzeug.datastructures import FileStorage
 
@@ -17,7 +17,6 @@ from portal.extensions import db
 from portal.models import AuditLog, CaseEvent, Hospital
 
 SH = ZoneInfo("Asia/Shanghai")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def at(d, hh=10, mm=0):

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import PDF
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -21,7 +22,6 @@ from portal.models import AuditLog, Bill, Case, SlaClock, WeeklyReport
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 19, 15, 0, tzinfo=SH)  # Thursday of 2026-W47
-PDF = b"%PDF-1.4\n%%EOF\n"
 _refs = itertools.count(1)
 
 

@@ -5,9 +5,9 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from coordinator_support import PDF, PNG, SH, act, action_data, advance, make_directory, open_case
+from coordinator_support import PNG, SH, act, action_data, advance, make_directory, open_case
 from coordinator_support import covered_insured as insured_for
-from helpers import accept_required_documents
+from helpers import PDF, accept_required_documents
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 

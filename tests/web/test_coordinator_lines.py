@@ -5,9 +5,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from coordinator_support import PDF, act, advance, later, make_directory, open_case, today
+from coordinator_support import act, advance, consent_abroad, later, make_directory, open_case, today
 from coordinator_support import covered_insured as insured_for
-from helpers import accept_required_documents
+from helpers import PDF, accept_required_documents
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -158,6 +158,7 @@ def test_overseas_second_opinion_runs_from_launch_to_delivery(world, login_as):
     _materials_complete(case, coord, client)
     for step in ("history_translated", "imaging_transferred"):
         _ok(act(client, case, step))
+    advance(case, coord, consent_abroad(directory.us))
     _ok(act(client, case, "choose_provider", country="美国", hospital_id=directory.us.id,
             expert_id=directory.us_expert.id))
     _ok(act(client, case, "report_received", upload=PDF))
@@ -173,6 +174,7 @@ def _overseas_treatment_until_visa(client, case, directory, coord):
     _ok(act(client, case, "launch_decision", launch="yes"))
     _materials_complete(case, coord, client)
     _ok(act(client, case, "history_translated"))
+    advance(case, coord, consent_abroad(directory.us))
     _ok(act(client, case, "hospital_accepted", hospital_id=directory.us.id))
     _ok(act(client, case, "visa_applied", applied_on=today()))
 
@@ -210,7 +212,8 @@ def test_escort_hours_beyond_40_in_total_are_refused(world, login_as):
     case = open_case(insured_for(make_policy), "overseas_treatment", directory)
     advance(case, coord, "verify", ("launch_decision", {"launch": True}), accept_required_documents,
             "materials_complete", "history_translated",
-            ("hospital_accepted", {"hospital_id": directory.us.id}), ("visa_applied", {"applied_on": today()}),
+            consent_abroad(directory.us), ("hospital_accepted", {"hospital_id": directory.us.id}),
+            ("visa_applied", {"applied_on": today()}),
             ("visa_granted", {"decided_on": today()}), ("local_escort_arranged", {"escort_name": "Anna Li"}),
             "treatment_arranged", ("departed", {"on": today()}))
     _ok(act(client, case, "log_escort_hours", day=today(), hours="24", escort_name="Anna Li"))

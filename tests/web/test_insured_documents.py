@@ -1,27 +1,10 @@
 """上传资料: checklist, uploads tagged by kind and checked by content, re-upload on request, serving."""
-# ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
 import hashlib
 from pathlib import Path
 
+from insured_support import EXE, HEIC, JPEG, PDF, PNG, reload, upload
 from sqlalchemy import func, select
-from test_insured_support import (  # noqa: F401  (fixtures)
-    EXE,
-    HEIC,
-    JPEG,
-    PDF,
-    PNG,
-    act,
-    client_of,
-    hospitals,
-    insured,
-    insured_user,
-    open_case,
-    reload,
-    staff,
-    today,
-    upload,
-)
 from werkzeug.test import EnvironBuilder
 
 from portal.domain import documents

@@ -1,18 +1,9 @@
 """我的服务 and the inbox: the insured's own policy, entitlements, cases with promises, and updates."""
-# ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
 import re
 
+from insured_support import fresh_request
 from sqlalchemy import event, select
-from test_insured_support import (  # noqa: F401  (fixtures)
-    client_of,
-    fresh_request,
-    hospitals,
-    insured,
-    insured_user,
-    open_case,
-    today,
-)
 
 from portal.domain import sla
 from portal.extensions import db

@@ -1,18 +1,8 @@
 """Ownership everywhere: another insured's case, document or report answers exactly like a missing one."""
-# ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
 import pytest
+from insured_support import JPEG, PDF, upload
 from sqlalchemy import func, select
-from test_insured_support import (  # noqa: F401  (fixtures)
-    JPEG,
-    PDF,
-    client_of,
-    hospitals,
-    insured_user,
-    open_case,
-    today,
-    upload,
-)
 from werkzeug.datastructures import FileStorage
 
 from portal.domain import documents

@@ -13,6 +13,7 @@ from ...domain import documents
 from ...domain.identity import mask_id
 from ...domain.product_data import REPORT_KINDS
 from ...domain.reports import report_rows, service_lines
+from ...models import CONSENT_CHANNELS
 from ...web.cells import csv_text, safe_row
 from .labels import CLOCK_OUTCOMES, ROLES, action_label, labels
 
@@ -91,7 +92,7 @@ def case_zip(case, *, events, services, chain, exported_by: str, now: datetime):
     """The whole file of one case: summary, history, clocks, bills, documents and reports. Returns
     (file object positioned at 0, ids of the documents included — the audit entry lists them)."""
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
-    missing, included = [], []
+    missing, restricted, included = [], [], []
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("history.csv", history_csv(events))
         archive.writestr("clocks.csv", _table(
@@ -107,17 +108,26 @@ def case_zip(case, *, events, services, chain, exported_by: str, now: datetime):
         for document in case.documents:
             path = documents.path_of(document)
             folder = "reports" if document.kind in REPORT_KINDS else "documents"
+            if document.restricted_at is not None:
+                restricted.append(document.original_name)
+                continue
             if not path.is_file():
                 missing.append(document.original_name)
                 continue
             archive.write(path, f"{folder}/{document.id}_{_safe(document.original_name)}")
             included.append(document.id)
-        archive.writestr("case.txt", _summary(case, chain, missing, exported_by, now))
+        transfers = services.get("transfers") or []
+        archive.writestr("transfers.csv", _table(
+            ["时间（北京时间）", "接收方", "国家", "资料", "依据的同意记录", "同意时间", "同意渠道", "记录人"],
+            [[_local(t.at), t.recipient, t.country, "、".join(f"{d['label']}（{d['name']}）" for d in t.documents),
+              t.consent_id, _local(t.consent.at), CONSENT_CHANNELS.get(t.consent.channel, t.consent.channel),
+              t.consent.actor_name] for t in transfers]))
+        archive.writestr("case.txt", _summary(case, chain, missing, exported_by, now, restricted))
     spool.seek(0)
     return spool, included
 
 
-def _summary(case, chain, missing: list[str], exported_by: str, now: datetime) -> str:
+def _summary(case, chain, missing: list[str], exported_by: str, now: datetime, restricted=()) -> str:
     lines = [
         f"案件编号：{case.ref}",
         f"服务项目：{dict(service_lines()).get(case.line_code, case.line_code)}",
@@ -133,4 +143,6 @@ def _summary(case, chain, missing: list[str], exported_by: str, now: datetime) -
     ]
     if missing:
         lines.append("存储中缺失的文件：" + "、".join(missing))
+    if restricted:
+        lines.append("已限制处理、未导出的文件：" + "、".join(restricted))
     return "\n".join(lines) + "\n"

@@ -6,8 +6,8 @@ from flask import Response, request
 
 from ... import audit_keys
 from ...domain import checkpoints
-from ...domain.auditlog import record
 from ...extensions import db
+from ...web.audit import record
 from ...web.render import render
 from . import bp, queries
 from .forms import ReceiptCheckForm

@@ -4,7 +4,7 @@ from flask import abort
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ...domain import reports
+from ...domain import reports, transfers
 from ...domain.identity import normalize_id
 from ...domain.product_data import REPORT_KINDS
 from ...extensions import db
@@ -20,6 +20,7 @@ from ...models import (
     InsuredPerson,
     Policy,
     SlaClock,
+    Transfer,
     User,
     VisaApplication,
     WeeklyReport,
@@ -96,6 +97,9 @@ def case_services(case: Case) -> dict:
         "bills": rows(Bill, order=Bill.bill_date),
         "hours": hours,
         "hours_total": sum((h.hours for h in hours), 0),
+        # records sent abroad and the consents they rest on (SPEC §7: each transfer is shown to 史带)
+        "transfers": rows(Transfer, joinedload(Transfer.consent)),
+        "cross_border_consents": transfers.consents_for_case(case),
     }
 
 

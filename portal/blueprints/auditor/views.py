@@ -1,13 +1,14 @@
 """Auditor views (GET only): dashboard, cases, documents, delivered reports, audit log."""
 
-from flask import abort, request, send_file
+from flask import send_file
 from flask_login import current_user
 
-from ...domain import checkpoints, documents, history
-from ...domain.auditlog import record
+from ... import calendar
+from ...domain import checkpoints, history, sla
 from ...extensions import db
 from ...models import utcnow
-from ...web.files import document_response
+from ...web.audit import record
+from ...web.files import audited_document_response
 from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries
@@ -43,7 +44,7 @@ def case_detail(case_id):
     return render("auditor/case_detail.html", case=case,
                   events=history.timeline(case, include_internal=True),
                   chain=history.verify(case_id=case.id), anchor=checkpoints.anchoring(case.id),
-                  services=queries.case_services(case))
+                  services=queries.case_services(case), steps=sla.step_times(case, calendar.business_today()))
 
 
 @bp.get("/cases/<int:case_id>/export.zip")
@@ -66,12 +67,7 @@ def case_export(case_id):
 def document_view(document_id):
     """Open a document or report in the browser; every view is written to the audit log."""
     document = queries.get_document_or_404(document_id)
-    download = request.args.get("download") == "1"
-    if not documents.path_of(document).is_file():
-        abort(404)
-    record("document.view", obj=document, detail={"kind": document.kind, "download": download})
-    db.session.commit()
-    return document_response(document, download=download)
+    return audited_document_response(document)
 
 
 @bp.get("/reports")

@@ -2,9 +2,9 @@
 
 from flask import Response
 
-from ...domain.auditlog import record
 from ...domain.reports import report_rows
 from ...extensions import db
+from ...web.audit import record
 from ...web.params import page_number
 from ...web.render import render
 from . import bp, exports, queries

@@ -2,9 +2,9 @@
 
 from flask import current_app
 
-from ...domain.auditlog import record
 from ...domain.identity import mask_id, normalize_id
 from ...extensions import db
+from ...web.audit import record
 from ...web.render import render
 from ..auditor import queries
 from ..auditor.forms import CaseFilterForm, IdNumberSearchForm

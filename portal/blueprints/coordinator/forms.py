@@ -4,7 +4,9 @@ are built in action_forms.py)."""
 
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -12,7 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ...domain.lines import CITY_ONLY
 from ...domain.product_data import DOCUMENT_KINDS
+from ...domain.submissions import new_key
 from ...models import CHANNELS, ID_TYPES
 from ...web.forms import ChineseForm, PlainText, VersionedForm
 from .choices import Choices
@@ -39,9 +43,11 @@ class CallerSearchForm(ChineseForm):
 HOTLINE_CHANNELS = [(code, CHANNELS[code]) for code in ("ys_hotline", "sd_hotline")]
 
 
-def intake_form(line, choices: Choices, *, bind: bool = False) -> ChineseForm:
-    """The hotline request form of one service line: caller identity, illness and where."""
+def intake_form(line, choices: Choices, *, bind: bool = False, needs_consent: bool = False) -> ChineseForm:
+    """The hotline request form of one service line: caller identity, illness and where; while the caller has
+    not consented to the privacy notice in effect, the box recording their verbal consent (SPEC §7)."""
     attrs = {
+        "submission_key": HiddenField(default=new_key),
         "channel": RadioField("来电渠道", choices=HOTLINE_CHANNELS, default="ys_hotline",
                               validators=[InputRequired("请选择来电渠道。")]),
         "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60),
@@ -64,11 +70,17 @@ def intake_form(line, choices: Choices, *, bind: bool = False) -> ChineseForm:
         attrs["hospital_id"] = SelectField("意向医院（选填）", choices=[("", "— 稍后确定 —"),
                                                                  *choices.hospitals(overseas=line.overseas)],
                                            validators=[Optional()])
+    if line.code in CITY_ONLY:  # escort: the hospital the caller goes to may be outside the directory (seed)
+        attrs["hospital_name"] = StringField("或医院名称（目录外，选填）", validators=[Optional(), Length(max=120)])
     if line.cities is not None:
         attrs["department"] = StringField("科室（选填）", validators=[Optional(), Length(max=60)])
     if line.code == "green_inpatient":
         attrs["admission_slip_date"] = DateField("住院条开具日期（如已开具）", validators=[Optional()])
     attrs["preferred_date"] = DateField("希望就诊/服务日期（选填）", validators=[Optional()])
+    if needs_consent:
+        # not required here: the domain refuses the case without consent, with its message at this box
+        attrs["consent_read"] = BooleanField(
+            "我已向来电人宣读上面的告知书，来电人口头表示单独同意处理其健康信息和证件号码", default=False)
     form_class = type("IntakeForm", (ChineseForm,), attrs)
     return form_class() if bind else form_class(formdata=None)
 
@@ -77,7 +89,7 @@ def intake_data(form) -> dict:
     """The request as `intake.submit_request` takes it: empty answers left out."""
     data = {}
     for name, field in form._fields.items():
-        if name in ("channel", "csrf_token") or field.data in (None, ""):
+        if name in ("channel", "csrf_token", "consent_read", "submission_key") or field.data in (None, ""):
             continue
         data[name] = field.data.strip() if isinstance(field.data, str) else field.data
     return data
@@ -104,6 +116,7 @@ class ReviewForm(VersionedForm):
 class StaffUploadForm(VersionedForm):
     """A document received by email or post, uploaded by the coordinator on the insured's behalf."""
 
+    submission_key = HiddenField(default=new_key)
     kind = SelectField("资料类型", choices=[("", "— 请选择 —"), *DOCUMENT_KINDS.items()],
                        validators=[DataRequired("请选择资料类型。")])
     file = FileField("文件（JPG、PNG、HEIC 或 PDF）")

@@ -13,6 +13,7 @@ from ...domain.identity import mask_id
 from ...extensions import db
 from ...models import ServiceLine, User
 from ...web.filters import cn_date
+from ...web.labels import CLOCK_OUTCOMES, DUE_SOON_WORKING_DAYS, STATUS_TONES
 from .views_common import next_step
 from .worklist import Clock, Row
 
@@ -63,7 +64,6 @@ def product_lines() -> list[SimpleNamespace]:
     return cached
 
 
-_TONES = {"completed": "ok", "terminated": "bad", "cancelled": "", "awaiting_documents": "warn"}
 #: the next step offered for (role, line, status, milestone, whose case): the same for every such case, and the
 #: action tables never change while the portal runs — worked out once per process
 _NEXT_STEPS: dict[tuple, object] = {}
@@ -72,8 +72,8 @@ _NEXT_STEPS: dict[tuple, object] = {}
 def _badges(clock: Clock, left: int) -> tuple:
     """What coordinator/_macros.html days_left_badge shows, as (class, text) pairs."""
     if clock.state == "stopped":
-        outcome = {"met": ("ok", "按时完成"), "breached": ("bad", "已超时"), "void": ("", "已作废")}
-        found = [outcome.get(clock.outcome, ("", "已停止"))]
+        tone = {"met": "ok", "breached": "bad"}.get(clock.outcome, "")
+        found = [(tone, CLOCK_OUTCOMES.get(clock.outcome, "已停止"))]
     elif clock.state == "pending":
         found = [("", "未开始")]
     elif left < 0:
@@ -81,7 +81,7 @@ def _badges(clock: Clock, left: int) -> tuple:
     elif left == 0:
         found = [("bad", "今天到期")]
     else:
-        found = [("warn" if left <= 2 else "ok", f"剩 {left} 个工作日")]
+        found = [("warn" if left <= DUE_SOON_WORKING_DAYS else "ok", f"剩 {left} 个工作日")]
     if clock.state == "paused":
         found.append(("warn", "已暂停·等待客户"))
     if clock.provisional and clock.state != "stopped":
@@ -118,7 +118,7 @@ def present(rows: list[Row], user, today: date, staff_names: dict[int, str]) -> 
             milestone_label=lines.milestone_label(row.line_code, row.milestone),
             place=row.city or row.country or "—",
             assignee_name=staff_names.get(row.assignee_id, "—") if row.assignee_id else "未分配",
-            status_tone=_TONES.get(row.status, "info"), submitted_text=cn_date(row.submitted_at),
+            status_tone=STATUS_TONES.get(row.status, "info"), submitted_text=cn_date(row.submitted_at),
             masked_id=mask_id(row.id_number, row.id_type), due_text=cn_date(clock.due_date) if clock else "",
             badges=_badges(clock, sla.working_days_left(clock, today)) if clock else (),
             clock_label=sla.clock_label(clock.kind) if clock else "", has_clock=clock is not None,

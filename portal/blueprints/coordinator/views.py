@@ -6,7 +6,7 @@ gives every staff page the unread-alert count shown in the header.
 
 from flask_login import current_user
 
-from . import bp, views_case, views_intake, views_queue  # noqa: F401  (registers the routes)
+from . import bp, views_case, views_intake, views_privacy, views_queue  # noqa: F401  (registers the routes)
 from .worklist import unread_alert_count
 
 

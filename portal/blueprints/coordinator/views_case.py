@@ -1,13 +1,12 @@
 """The case workspace: one generic action endpoint for every lifecycle step, document review and viewing."""
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, url_for
 from flask_login import current_user
 
-from ...domain import auditlog, documents, lifecycle, lines, review
+from ...domain import documents, lifecycle, lines, review, submissions
 from ...domain.errors import DomainError
-from ...extensions import db
 from ...web import action_ui
-from ...web.files import document_response
+from ...web.files import audited_document_response
 from ...web.render import redirect_after_post, render, wants_fragment
 from ...web.saving import Saved, refuse, save, stale
 from . import bp
@@ -95,6 +94,8 @@ def _uploads(case, code: str, form) -> dict:
 
 
 def _store_staff_upload(case, form) -> None:
+    if submissions.is_repeat(form.submission_key.data, actor=current_user, purpose="upload"):
+        raise DomainError("该文件已上传，无需重复提交。")
     document = documents.save_upload(case, form.file.data, kind=form.kind.data, actor=current_user)
     review.record_staff_upload(document, actor=current_user, expected_version=form.expected_version())
 
@@ -123,10 +124,7 @@ def _document_or_404(case, document_id: int):
 def document_view(case_id, document_id):
     """Open one document of the case inline (or ?download=1); every view is in the audit log; staff."""
     case = get_case_or_404(case_id)
-    document = _document_or_404(case, document_id)
-    auditlog.record("document.view", obj=document)
-    db.session.commit()
-    return document_response(document, download=request.args.get("download") == "1")
+    return audited_document_response(_document_or_404(case, document_id))
 
 
 @bp.post("/cases/<int:case_id>/documents/<int:document_id>/review")

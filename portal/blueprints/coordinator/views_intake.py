@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import calendar
-from ...domain import intake, ledger
+from ...domain import consent, intake, ledger
 from ...extensions import db
 from ...models import Case, InsuredPerson
 from ...web.render import redirect_after_post, render
@@ -50,7 +50,14 @@ def _page(insured, line, form, *, status=200, results=None):
                                     .order_by(Case.id.desc()).limit(20)))
     return render("coordinator/intake_new.html", "coordinator/_intake_eligibility.html", status=status,
                   insured=insured, line=line, form=form, results=results, cases=cases,
-                  balances=ledger.balances(insured, today), today=today)
+                  balances=ledger.balances(insured, today), today=today,
+                  notice=consent.current_notice("privacy"), consent_record=consent.latest(insured))
+
+
+def _form(insured, line, *, bind: bool = False):
+    """The line's intake form; with the verbal-consent box while the caller has no consent in effect."""
+    return intake_form(line, Choices(insured.policy.product), bind=bind,
+                       needs_consent=not consent.has_consent(insured))
 
 
 @bp.get("/intake/<int:insured_id>")
@@ -58,7 +65,7 @@ def intake_new(insured_id):
     """热线受理, step 2: choose the service line and fill in the request for the caller; staff."""
     insured = _insured_or_404(insured_id)
     line = _line_or_none(insured)
-    form = intake_form(line, Choices(insured.policy.product)) if line else None
+    form = _form(insured, line) if line else None
     return _page(insured, line, form)
 
 
@@ -67,7 +74,7 @@ def intake_check(insured_id):
     """Run the eligibility rules on the request as typed and show each rule's result; writes nothing; staff."""
     insured = _insured_or_404(insured_id)
     line = _line_or_none(insured) or abort(404)
-    form = intake_form(line, Choices(insured.policy.product), bind=True)
+    form = _form(insured, line, bind=True)
     form.validate()
     results = intake.preview(insured=insured, line_code=line.code, data=intake_data(form))
     return _page(insured, line, form, results=results)
@@ -78,14 +85,22 @@ def intake_submit(insured_id):
     """Open the case on the caller's behalf; an ineligible request is kept on record as not_eligible; staff."""
     insured = _insured_or_404(insured_id)
     line = _line_or_none(insured) or abort(404)
-    form = intake_form(line, Choices(insured.policy.product), bind=True)
+    form = _form(insured, line, bind=True)
     if not form.validate_on_submit():
         return _page(insured, line, form, status=422)
-    result = save(form, lambda: intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
-                                                      actor=current_user, channel=form.channel.data))
+    result = save(form, lambda: _submit(insured, line, form))
     if not result.ok:
         return _page(insured, line, form, status=result.status)
     return _opened(result.value)
+
+
+def _submit(insured, line, form):
+    """The caller's verbal consent (when the box was ticked), then the request; the domain refuses without it."""
+    if "consent_read" in form and form.consent_read.data:
+        consent.give(insured, actor=current_user, channel="hotline", ip=request.remote_addr)
+    return intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
+                                 actor=current_user, channel=form.channel.data,
+                                 submission_key=form.submission_key.data)
 
 
 def _opened(case):

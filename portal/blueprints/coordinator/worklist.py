@@ -15,12 +15,11 @@ from sqlalchemy import and_, exists, func, or_, select, text
 from ... import calendar
 from ...extensions import db
 from ...models import OPEN_STATUSES, STATUSES, Alert, Case, InsuredPerson, SlaClock
+from ...web.labels import DUE_SOON_WORKING_DAYS
 from ...web.params import cursor_id
 
 TABS = {"mine": "我的", "unassigned": "未分配", "due_soon": "即将到期", "overdue": "已超时",
         "waiting": "等待客户", "all": "全部"}
-#: "due soon" = at most this many working days left (0 = due today)
-DUE_SOON_WORKING_DAYS = 2
 PAGE_SIZE = 50
 #: statuses whose cases never have a running clock (paused while waiting, stopped once closed)
 CLOCKLESS_STATUSES = {"awaiting_documents", "completed", "terminated", "cancelled"}

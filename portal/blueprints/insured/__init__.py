@@ -8,4 +8,4 @@ bp = Blueprint("insured", __name__)
 bp.before_request(role_gate({"insured"}))
 
 # home and inbox in views, the request form in apply, tracking in cases, files in documents
-from . import apply, cases, documents, views  # noqa: E402,F401
+from . import apply, cases, documents, privacy, views  # noqa: E402,F401

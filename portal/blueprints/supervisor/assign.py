@@ -11,7 +11,7 @@ from ...extensions import db
 from ...models import OPEN_STATUSES, STATUSES, Case, ServiceLine
 from ...web.params import PER_PAGE, id_arg, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
-from ...web.saving import save
+from ...web.saving import Saved, save
 from ..coordinator.views_common import get_case_or_404
 from . import bp
 from .forms import active_assignees, assign_form_for
@@ -50,18 +50,23 @@ def case_assign(case_id):
     assignees = active_assignees()
     form = assign_form_for(case, assignees)
     next_url = safe_next(url_for("supervisor.assignment_list"))
-    if not form.validate_on_submit():
-        # a missing or garbled version means the page the supervisor saw cannot be checked
-        error = form.assignee_id.errors[0] if form.assignee_id.errors else "页面已过期，请刷新后重试。"
-        return _form_response(case, assignees, next_url, assign_error=error, status=422)
-    result = save(form, lambda: lifecycle.perform(case, "assign", actor=current_user, assignee_id=form.assignee_id.data,
-                                                  expected_version=form.version.data))
+    result = _assign(case, form)
     if not result.ok:
         return _form_response(case, assignees, next_url, assign_error=result.message, status=result.status)
     if wants_fragment():
         return _form_response(case, assignees, next_url, assigned=True, trigger="case-updated")
     flash(f"已将案件 {case.ref} 分派给{case.assignee.display_name}。", "success")
     return redirect_after_post(next_url)
+
+
+def _assign(case, form) -> Saved:
+    """Validate and save the assignment; a refusal's message is shown above the form."""
+    if not form.validate_on_submit():
+        # a missing or garbled version means the page the supervisor saw cannot be checked
+        error = form.assignee_id.errors[0] if form.assignee_id.errors else "页面已过期，请刷新后重试。"
+        return Saved(False, status=422, message=error)
+    return save(form, lambda: lifecycle.perform(case, "assign", actor=current_user, assignee_id=form.assignee_id.data,
+                                                expected_version=form.version.data))
 
 
 def _form_response(case, assignees, next_url, *, status=200, trigger=None, **ctx):

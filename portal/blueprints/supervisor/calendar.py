@@ -3,7 +3,6 @@
 from datetime import date
 
 from flask import flash, redirect, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
@@ -12,6 +11,7 @@ from ...domain import holidays, sla
 from ...extensions import db
 from ...holiday_notice import NoticeError, parse_notice
 from ...models import OPEN_STATUSES, Case, HolidayOverride, SlaClock, User
+from ...web.audit import who
 from ...web.params import PER_PAGE, page_number, parse_int, read_upload
 from ...web.render import render
 from . import bp
@@ -59,10 +59,11 @@ def holiday_import():
         text = read_upload(form.file.data)
         try:
             notice = parse_notice(text if text is not None else "")
+            recomputed = holidays.import_notice(notice, **who())
         except NoticeError as error:
+            db.session.rollback()
             form.file.errors.append(f"节假日文件无效，未写入任何数据：{error}")
         else:
-            recomputed = holidays.import_notice(notice, actor=current_user)
             db.session.commit()
             flash(f"已导入 {notice.year} 年节假日安排 {len(notice.days)} 天；重新计算了 {recomputed} 个暂定时限。",
                   "success")
@@ -76,7 +77,7 @@ def holiday_add():
     form = HolidayDayForm()
     if form.validate_on_submit():
         day, is_off = form.day.data, form.is_off_day.data == "1"
-        row = holidays.add_manual_day(day, is_off_day=is_off, name=form.name.data.strip(), actor=current_user)
+        row = holidays.add_manual_day(day, is_off_day=is_off, name=form.name.data.strip(), **who())
         db.session.commit()
         flash(f"已将 {day.isoformat()} 设为{'放假' if is_off else '调休上班'}（{row.name}），已重新计算未结时限。",
               "success")

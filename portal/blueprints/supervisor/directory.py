@@ -1,16 +1,18 @@
 """Directory screens: hospitals, overseas hospitals, escorts, experts — one set of views for every kind."""
 
+from functools import partial
+
 from flask import abort, flash, make_response, redirect, request, url_for
-from flask_login import current_user
 
 from ...domain import directory
-from ...domain.errors import DomainError
-from ...domain.policy_import import ImportError_
 from ...extensions import db
-from ...web.params import PER_PAGE, page_number, read_upload, safe_next
+from ...web.audit import who
+from ...web.params import PER_PAGE, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
+from ...web.saving import form_status, save
 from . import bp
 from .forms import CsvImportForm, directory_form, directory_values
+from .imports import run_import
 
 ACTIVE_FILTERS = {"1": True, "0": False, "all": None}
 
@@ -37,6 +39,7 @@ def _hints(kind: directory.Kind) -> dict[str, str]:
     if kind.code == "expert":
         cities = "、".join(directory.allowed_values("expert_cities"))
         hints["city"] = f"国内专家所在城市应为：{cities}；海外专家填写所在城市。"
+        hints["hospital_grade"] = "国内第二诊疗意见只能指派三甲医院专家，请填写 三甲。"
     if kind.code == "hospital":
         hints["level"] = "例如 三甲。"
     return hints
@@ -60,18 +63,11 @@ def directory_new(kind):
     """Add a hospital, overseas hospital, escort or expert; supervisors only."""
     kind = kind_or_404(kind)
     form = directory_form(kind.code)
-    if form.validate_on_submit():
-        try:
-            item = directory.create(kind.code, directory_values(form), actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "name").errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"已新增{kind.label}“{item.name}”。", "success")
-            return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
-    return render("coordinator/admin/directory_form.html", kind=kind, kinds=directory.KINDS, form=form, item=None,
-                  hints=_hints(kind), status=422 if form.is_submitted() else 200)
+    create = partial(directory.create, kind.code, directory_values(form), **who())
+    if form.validate_on_submit() and (result := save(form, create, field="name")).ok:
+        flash(f"已新增{kind.label}“{result.value.name}”。", "success")
+        return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
+    return _form_page(kind, form, None)
 
 
 @bp.route("/admin/directory/<kind>/<int:item_id>/edit", methods=["GET", "POST"])
@@ -80,18 +76,17 @@ def directory_edit(kind, item_id):
     kind = kind_or_404(kind)
     item = item_or_404(kind.code, item_id)
     form = directory_form(kind.code, obj=item)
-    if form.validate_on_submit():
-        try:
-            changes = directory.update(kind.code, item, directory_values(form), actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "name").errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"已保存“{item.name}”。" if changes else "没有需要保存的修改。", "success" if changes else "info")
-            return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
+    update = partial(directory.update, kind.code, item, directory_values(form), **who())
+    if form.validate_on_submit() and (result := save(form, update, field="name")).ok:
+        changed = result.value
+        flash(f"已保存“{item.name}”。" if changed else "没有需要保存的修改。", "success" if changed else "info")
+        return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
+    return _form_page(kind, form, item)
+
+
+def _form_page(kind, form, item):
     return render("coordinator/admin/directory_form.html", kind=kind, kinds=directory.KINDS, form=form, item=item,
-                  hints=_hints(kind), status=422 if form.is_submitted() else 200)
+                  hints=_hints(kind), status=form_status(form))
 
 
 @bp.post("/admin/directory/<kind>/<int:item_id>/deactivate")
@@ -109,7 +104,7 @@ def directory_reactivate(kind, item_id):
 def _set_active(code: str, item_id: int, active: bool):
     kind = kind_or_404(code)
     item = item_or_404(kind.code, item_id)
-    directory.set_active(kind.code, item, active, actor=current_user)
+    directory.set_active(kind.code, item, active, **who())
     db.session.commit()
     next_url = safe_next(url_for("supervisor.directory_list", kind=kind.code))
     if wants_fragment():
@@ -123,24 +118,13 @@ def directory_import(kind):
     """Upsert a directory from a CSV file, all or nothing, errors by line; supervisors only."""
     kind = kind_or_404(kind)
     form = CsvImportForm()
-    errors = []
-    if form.validate_on_submit():
-        text = read_upload(form.file.data)
-        try:
-            if text is None:
-                raise ImportError_([(1, "无法识别文件编码，请另存为 UTF-8 编码的 CSV。")])
-            result = directory.import_csv(kind.code, text, actor=current_user)
-        except ImportError_ as error:
-            db.session.rollback()
-            errors = error.errors
-        else:
-            db.session.commit()
-            flash(f"导入完成：新增 {result.created} 条，更新 {result.updated} 条，未变化 {result.unchanged} 条。",
-                  "success")
-            return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
+    result, errors = run_import(form, lambda text: directory.import_csv(kind.code, text, **who()))
+    if result:
+        flash(f"导入完成：新增 {result.created} 条，更新 {result.updated} 条，未变化 {result.unchanged} 条。",
+              "success")
+        return redirect(url_for("supervisor.directory_list", kind=kind.code), code=303)
     return render("coordinator/admin/directory_import.html", kind=kind, kinds=directory.KINDS, form=form,
-                  errors=errors, allowed_values=directory.allowed_values,
-                  status=422 if form.is_submitted() else 200)
+                  errors=errors, allowed_values=directory.allowed_values, status=form_status(form))
 
 
 @bp.get("/admin/directory/<kind>/template.csv")

@@ -3,12 +3,12 @@
 from functools import partial
 
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ...domain import accounts
 from ...extensions import db
 from ...models import OPEN_STATUSES, Case, User, utcnow
+from ...web.audit import who
 from ...web.params import PER_PAGE, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
 from ...web.saving import form_status, save
@@ -65,14 +65,14 @@ def staff_new():
 def _create(form) -> User:
     return accounts.create_staff(username=form.username.data.strip(), password=form.password.data,
                                  role=form.role.data, display_name=form.display_name.data.strip(),
-                                 email=form.email.data or None, phone=form.phone.data or None, actor=current_user)
+                                 email=form.email.data or None, phone=form.phone.data or None, **who())
 
 
 @bp.post("/admin/users/<int:user_id>/deactivate")
 def staff_deactivate(user_id):
     """Deactivate a login (it can no longer sign in; nothing is deleted); never one's own; supervisors only."""
     user = staff_or_404(user_id)
-    result = save(None, lambda: accounts.set_active(user, False, actor=current_user))
+    result = save(None, lambda: accounts.set_active(user, False, **who()))
     if not result.ok:
         return _row_response(user, error=result.message, status=result.status)
     still_open = open_case_counts([user.id]).get(user.id, 0)
@@ -84,7 +84,7 @@ def staff_deactivate(user_id):
 def staff_reactivate(user_id):
     """Let a deactivated login sign in again; supervisors only."""
     user = staff_or_404(user_id)
-    accounts.set_active(user, True, actor=current_user)
+    accounts.set_active(user, True, **who())
     db.session.commit()
     return _row_response(user, message=f"已恢复 {user.username}。")
 
@@ -104,7 +104,7 @@ def staff_password_reset(user_id):
     """Set a new password for a staff login and lift any lock-out; supervisors only."""
     user = staff_or_404(user_id)
     form = PasswordResetForm()
-    reset = partial(accounts.reset_password, user, form.password.data, actor=current_user)
+    reset = partial(accounts.reset_password, user, form.password.data, **who())
     if form.validate_on_submit() and save(form, reset, field="password").ok:
         flash(f"已重置 {user.username} 的密码，请通过安全渠道告知本人。", "success")
         return redirect(url_for("supervisor.staff_list"), code=303)

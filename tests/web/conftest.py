@@ -1,30 +1,16 @@
-"""Fixtures shared by the insured-portal tests (imported by name; this module holds no tests).
+"""Fixtures of the web tests (mostly the insured portal); plain helpers are in insured_support.py.
 
 Policies are dated around the real today, so the suite keeps passing as the calendar moves on.
 """
 
 from datetime import timedelta
-from io import BytesIO
 
 import pytest
-from flask import g
-from sqlalchemy import select
 
 from portal import calendar
 from portal.domain import intake, lifecycle
 from portal.extensions import db
-from portal.models import Case, Hospital
-
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 32
-EXE = b"MZ\x90\x00" + b"\x00" * 64
-
-
-def upload(content: bytes, name: str):
-    """A (stream, filename) pair as the Flask test client posts files."""
-    return BytesIO(content), name
+from portal.models import Hospital
 
 
 @pytest.fixture
@@ -66,18 +52,6 @@ def client_of(login_as):
     return login_as
 
 
-def answers(today, hospital=None, **changes) -> dict:
-    """A complete 门诊绿通 request in 上海, as the form posts it."""
-    data = {
-        "city": "上海", "hospital_id": str(hospital.id) if hospital else "", "department": "肿瘤科",
-        "preferred_date": (today + timedelta(days=3)).isoformat(), "alternative_date": "",
-        "diagnosis": "肺腺癌", "first_diagnosis_date": (today - timedelta(days=30)).isoformat(),
-        "illness": "恶性肿瘤——重度", "notes": "",
-    }
-    data.update(changes)
-    return data
-
-
 @pytest.fixture
 def open_case(hospitals, today):
     """open_case(user, line_code=...) → a case submitted through intake, as the portal would."""
@@ -112,18 +86,3 @@ def act(staff):
         return case
 
     return run
-
-
-def fresh_request() -> None:
-    """Make the next test request start like a real one.
-
-    The `app` fixture keeps one app context for the whole test, so `g` (where Flask-Login caches the
-    user) and the scoped session outlive each request; drop both.
-    """
-    g.pop("_login_user", None)
-    db.session.remove()
-
-
-def reload(case_id: int) -> Case:
-    db.session.expire_all()
-    return db.session.scalar(select(Case).where(Case.id == case_id))
