@@ -2,7 +2,7 @@
 
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ... import calendar
@@ -185,3 +185,9 @@ class CrossBorderForm(ChineseForm):
     def set_hospitals(self, hospitals) -> None:
         self.hospital_id.choices = [("", "— 请选择 —")] + [(str(h.id), f"{h.country} · {h.city} · {h.name}")
                                                          for h in hospitals]
+
+
+class CrossBorderWithdrawForm(ChineseForm):
+    """Withdraw the consent naming one hospital (a button per standing consent)."""
+
+    hospital_id = HiddenField(validators=[DataRequired("请选择要撤回的出境同意。")])
