@@ -67,7 +67,7 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     today = calendar.business_today(now)
-    load_demo_data()
+    load_demo_data(history=False)
     _demo_consent()
     db.session.commit()
     product = db.session.scalar(select(Product))

@@ -53,7 +53,7 @@ def _served_app():
                           "SECRET_KEY": "bench", "MAIL_BACKEND": "none", "TESTING": False})
         with app.app_context():
             upgrade()
-            load_demo_data()
+            load_demo_data(history=False)
             db.session.commit()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log in the table
         server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import calendar
-from .domain import checkpoints, leases, ledger, orphans, reports
+from .domain import checkpoints, insurer, leases, ledger, orphans, reminders, reports
 from .domain.holidays import reload_calendar
 from .domain.sweep import SweepResult, raise_alert, sweep
 from .extensions import db
@@ -155,6 +155,13 @@ def morning_sweep(app: Flask, *, now: datetime | None = None) -> SweepResult | S
     return deadline_sweep(app, now=now)
 
 
+def document_reminders(app: Flask, *, now: datetime | None = None) -> reminders.ReminderResult | Skipped | None:
+    """09:30 on working days: reminders to insured people who owe documents, materials-missing alerts."""
+    if not calendar.is_working_day(calendar.business_today(now)):
+        return None
+    return run_job(app, "document_reminders", reminders.run, now=now)
+
+
 def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | Skipped:
     """The report due at the last Monday 09:00 — built once; a scheduler rerun returns the stored one."""
     def work(now: datetime) -> WeeklyReport:
@@ -164,6 +171,13 @@ def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | 
         return built or reports.build_weekly(week, built_by="scheduler", now=now)
 
     return run_job(app, "weekly_report", work, now=now)
+
+
+def insurer_mail(app: Flask, *, now: datetime | None = None) -> int | Skipped:
+    """Every 5 minutes: e-mail 史带 the reports delivered since (the weekly report with its XLSX), SPEC §6."""
+    from .blueprints.auditor.exports import weekly_xlsx  # the file the auditor downloads, formula-safe
+
+    return run_job(app, "insurer_mail", lambda now: insurer.send_pending(weekly_xlsx, now=now), now=now)
 
 
 def refresh_dashboard(app: Flask, *, now: datetime | None = None):

@@ -65,6 +65,9 @@ SCHEDULE = (
     Entry("deadline_sweep", "deadline_sweep", jobs.deadline_sweep, _cron(minute="5-55/10"), 5 * 60),
     # every day at 08:30; the job itself skips non-working days (so 调休 Saturdays are swept, holidays not)
     Entry("deadline_sweep_morning", "deadline_sweep", jobs.morning_sweep, _cron(hour=8, minute=30), 60 * 60),
+    # every day at 09:30, working days only (the job checks); a missed day is made good by the next run, since
+    # each reminder is due from its working day on and sent once (no catch-up entry needed)
+    Entry("document_reminders", "document_reminders", jobs.document_reminders, _cron(hour=9, minute=30), 60 * 60),
     Entry("weekly_report", "weekly_report", jobs.weekly_report,
           _cron(day_of_week="mon", hour=jobs.WEEKLY_AT.hour, minute=jobs.WEEKLY_AT.minute), None),
     # the auditor dashboard's figures, built off the request path (no catch-up: the next minute does it)
@@ -72,6 +75,8 @@ SCHEDULE = (
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
     Entry("audit_checkpoint", "audit_checkpoint", jobs.audit_checkpoint, _cron(hour=0, minute=15), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # reports to 史带 by e-mail; unsent ones wait for the next run (and show on the supervisor's page)
+    Entry("insurer_mail", "insurer_mail", jobs.insurer_mail, _cron(minute="2-57/5"), 4 * 60),
     # the outbox: SMS and e-mail retries (a first attempt is made right after each commit)
     Entry("outbox_drain", "outbox_drain", jobs.outbox_drain, _cron(minute="*"), 50),
     # hourly; not caught up: the next hour's run covers everything

@@ -128,8 +128,9 @@ def ensure_product() -> Product:
     return product
 
 
-def load_demo_data() -> dict:
-    """Create or refresh every demo row; running it twice changes nothing. Returns the logins."""
+def load_demo_data(*, history: bool = True) -> dict:
+    """Create or refresh every demo row; running it twice changes nothing. Returns the logins.
+    history=False leaves out the weeks of demo cases (tests and benchmarks that count their own)."""
     product = ensure_product()
     for name, city, address in DOMESTIC_HOSPITALS:
         _get_or_add(Hospital, {"name": name, "overseas": False}, city=city, address=address, country="中国",
@@ -139,8 +140,11 @@ def load_demo_data() -> dict:
     for name, phone, city in ESCORTS:
         _get_or_add(Escort, {"phone": phone}, name=name, city=city)
     for name, title, specialty, city, hospital in EXPERTS:
-        _get_or_add(Expert, {"name": name}, title=title, specialty=specialty, city=city, hospital_name=hospital,
-                    country="美国" if city == "休斯敦" else "中国")
+        grade = None if city == "休斯敦" else "三甲"
+        expert = _get_or_add(Expert, {"name": name}, title=title, specialty=specialty, city=city,
+                             hospital_name=hospital, country="美国" if city == "休斯敦" else "中国",
+                             hospital_grade=grade)
+        expert.hospital_grade = expert.hospital_grade or grade  # demo data from before the grade was recorded
     logins = []
     for policy_no, holder, start, end, name, id_number, email, username in POLICIES:
         policy = _get_or_add(Policy, {"policy_no": policy_no}, product_id=product.id, holder_name=holder,
@@ -159,12 +163,15 @@ def load_demo_data() -> dict:
                     display_name=display)
         logins.append((username, role, display))
     db.session.flush()
-    _demo_history()
+    _demo_history(history)
     return {"password": DEMO_PASSWORD, "logins": logins}
 
 
-def _demo_history() -> None:
-    """张伟 has used one of his two escort units (a completed, escorted case)."""
+def _demo_history(weeks: bool) -> None:
+    """张伟 has used one of his two escort units (a completed, escorted case); a few weeks of other cases."""
     from .demo_cases import ensure_demo_cases
+    from .demo_history import ensure_demo_history
 
     ensure_demo_cases()
+    if weeks:
+        ensure_demo_history()

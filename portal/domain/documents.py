@@ -120,13 +120,17 @@ def record_upload(case, documents: list[Document], *, actor, now: datetime | Non
     history.append(case, actor=actor, kind="document", action="documents_uploaded",
                    summary=f"{'代客户' if by_staff else '客户'}上传资料：{kinds}（共 {len(documents)} 个文件）",
                    data={"document_ids": [d.id for d in documents]}, now=now)
+    from .waiting import resume_if_supplied  # waiting → lifecycle → handlers → documents
+
+    resumed = resume_if_supplied(case, actor=actor, now=now)
     if by_staff:
         return  # staff filed it themselves: nobody needs to be told
     assignee = case.assignee
     reviewer = assignee if assignee is not None and assignee.active and assignee.role in STAFF_ROLES else None
     raise_alert(key=f"upload:{case.id}:{documents[0].id}", kind="documents_uploaded", case_id=case.id,
                 recipient_id=getattr(reviewer, "id", None), now=now,
-                message=f"案件 {case.ref} 的客户上传了资料：{kinds}（共 {len(documents)} 个文件），请审核。")
+                message=f"案件 {case.ref} 的客户上传了资料：{kinds}（共 {len(documents)} 个文件），"
+                        + ("所要求的资料已齐，服务时限已恢复计算，请尽快审核。" if resumed else "请审核。"))
 
 
 def size_label(limit: int) -> str:

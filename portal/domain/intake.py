@@ -8,8 +8,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..calendar import business_today
 from ..extensions import db
-from ..models import Case, CaseRefCounter, InsuredPerson, Policy, SlaClock, utcnow
-from . import consent, eligibility, history, ledger, notify, sla
+from ..models import OPEN_STATUSES, Case, CaseRefCounter, InsuredPerson, Policy, SlaClock, utcnow
+from . import consent, eligibility, history, ledger, notify, sla, submissions
 from .errors import DomainError
 from .identity import normalize_id
 from .product_data import HOTLINE
@@ -45,17 +45,25 @@ def preview(*, insured, line_code: str, data: dict, now: datetime | None = None)
 
 
 def submit_request(*, insured, line_code: str, data: dict, actor, channel: str = "portal",
-                   now: datetime | None = None) -> Case:
+                   now: datetime | None = None, submission_key: str | None = None) -> Case:
     """Open a case: eligible → submitted with a unit reserved and clocks started; else kept as terminated.
 
     Refused on every channel (DomainError on field `consent`) until the insured consented to the privacy
-    notice in effect (SPEC §7): without it not even an ineligible request is kept."""
+    notice in effect (SPEC §7): without it not even an ineligible request is kept. With the form's
+    `submission_key`, a repeat of the same submission returns the case the first one opened; an insured
+    person has at most one open request per line (issue 14)."""
     now = now or utcnow()
     today = business_today(now)
     line = insured.policy.product.line(line_code)
     if line is None:
         raise DomainError("本产品不提供该项服务。", "line_code")
+    claim = submissions.claim(submission_key, actor=actor, purpose="case", now=now)
+    if claim is not None and claim.repeat and claim.row.case_id is not None:
+        earlier = db.session.get(Case, claim.row.case_id)
+        earlier.is_repeat = True  # plain attribute: tells the view to store nothing more
+        return earlier
     consent.require_consent(insured, now)
+    _refuse_second_open(insured, line)
     columns = _columns(data)
     eligibility.check_admission_slip(columns["admission_slip_date"], today)
     results = eligibility.evaluate(insured=insured, line_code=line_code, data=data, on_date=today)
@@ -68,6 +76,10 @@ def submit_request(*, insured, line_code: str, data: dict, actor, channel: str =
     if eligibility.passed(results):
         try:
             ledger.reserve(case, actor=actor, now=now)
+            # the reserve's UPDATE waited for any twin request holding the same ledger row: look again
+            _refuse_second_open(insured, line, besides=case)
+        except _SecondOpen:
+            raise
         except DomainError:
             # a simultaneous request took the last unit after our check: this one is refused on record
             reason = eligibility.exhausted_reason(line)
@@ -78,7 +90,24 @@ def submit_request(*, insured, line_code: str, data: dict, actor, channel: str =
     else:
         _refuse(case, line, results, actor=actor, now=now)
     db.session.flush()
+    if claim is not None:
+        claim.attach(case)
+    case.is_repeat = False
     return case
+
+
+class _SecondOpen(DomainError):
+    """The insured person already has an open request for the line."""
+
+
+def _refuse_second_open(insured, line, *, besides: Case | None = None) -> None:
+    """One open request per insured person and line; checked again after the ledger row is locked."""
+    earlier = db.session.scalar(select(Case).where(
+        Case.insured_id == insured.id, Case.line_code == line.code, Case.status.in_(OPEN_STATUSES),
+        Case.id != (besides.id if besides is not None else -1)).limit(1))
+    if earlier is not None:
+        raise _SecondOpen(f"已有一项进行中的{line.name}申请（编号 {earlier.ref}），无需重复提交；"
+                          f"如需修改请联系客服 {HOTLINE}。", "line_code")
 
 
 def _columns(data: dict) -> dict:

@@ -5,12 +5,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .. import calendar
 from ..extensions import db
 from ..models import OPEN_STATUSES, STATUSES, Appointment, EscortAssignment, utcnow
 from . import history, ledger, lines, notify, sla
 from .errors import DomainError, StaleCaseError
 from .handlers import HANDLERS
-from .handlers.base import Step, line_name
+from .handlers.base import Step, line_name, service_name
 from .lines import ACTIONS, TERMINATION_REASONS, ActionSpec
 
 
@@ -27,12 +28,31 @@ def perform(case, action: str, *, actor, expected_version: int | None = None, no
         raise StaleCaseError()
     if why := _refusal(case, spec, actor):
         raise DomainError(why)
-    step = Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
-                milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label)
-    if handler := HANDLERS.get(spec.code):
-        handler(step)
-    _apply(step)
+    _run(Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
+              milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label))
     return case
+
+
+def perform_automatic(case, action: str, *, actor, summary: str, now: datetime | None = None, **fields):
+    """A step the rules take by themselves, caused by `actor` (e.g. the insured's upload of what was asked
+    ends the pause): the table's status and milestone checks apply, the role check does not; the caller commits."""
+    spec = ACTIONS[action]
+    if case.status not in spec.from_statuses:
+        raise DomainError(f"当前状态“{STATUSES.get(case.status, case.status)}”不能执行“{spec.label}”")
+    if why := _milestone_refusal(case, spec):
+        raise DomainError(why)
+    _run(Step(case=case, spec=spec, actor=actor, now=now or utcnow(), fields=fields,
+              milestone=spec.sets_milestone, to_status=spec.to_status, summary=spec.label), summary=summary)
+    return case
+
+
+def _run(step: Step, *, summary: str | None = None) -> None:
+    """The action's handler (guards and side rows), then its outcome written."""
+    if handler := HANDLERS.get(step.spec.code):
+        handler(step)
+    if summary:
+        step.summary = summary
+    _apply(step)
 
 
 #: a termination no one picks from the UI: a rule decides it (e.g. consent withdrawn, SPEC §7)
@@ -126,7 +146,8 @@ def _apply(step: Step) -> None:
     case.updated_at = now  # every action bumps the version, so concurrent edits of any kind conflict
 
     if step.milestone:
-        sla.start(case, step.milestone, on_date=step.today, now=now)
+        for clock in sla.start(case, step.milestone, on_date=step.today, now=now):
+            _tell_started(step, clock)
         sla.stop(case, step.milestone, now=now)
     if case.status == "awaiting_documents" and before_status != "awaiting_documents":
         sla.pause(case, now=now)
@@ -144,6 +165,13 @@ def _apply(step: Step) -> None:
         notify.insured(case, title, body)
 
 
+def _tell_started(step: Step, clock) -> None:
+    """A promise that starts mid-case (the report clock once materials are complete): the insured hears it."""
+    text = f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前{sla.PROMISE_VERBS.get(clock.kind, '为您办理')}"
+    step.notify("服务时限开始计算", f"{sla.clock_label(clock.kind)}从今天起计算：{text}"
+                + ("（暂定：该年度节假日安排尚未公布，日期可能调整）" if clock.provisional else "") + "。")
+
+
 def _close(step: Step) -> None:
     """The case ended: remaining clocks void, the unit consumed or released, the insured told."""
     case, now = step.case, step.now
@@ -158,12 +186,12 @@ def _close(step: Step) -> None:
         ledger.release(case, actor=step.actor, now=now)  # a no-op for cases refused at intake
     if step.notices:
         return
-    name = line_name(case)
+    name = service_name(case)
     if case.status == "completed":
-        step.notify("服务已完成", f"您的{name}服务已完成，感谢您的信任。")
+        step.notify("服务已完成", f"您的{name}已完成，感谢您的信任。")
     elif case.status == "terminated":
         note = (step.fields.get("note") or "").strip()
-        step.notify("服务已终止", f"您的{name}服务已终止。原因：{reason.label if reason else '—'}。"
+        step.notify("服务已终止", f"您的{name}已终止。原因：{reason.label if reason else '—'}。"
                     + (f"说明：{note}" if note else ""))
     else:
         step.notify("申请已取消", f"您的{name}申请已取消，占用的服务次数已退回。")

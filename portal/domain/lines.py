@@ -68,6 +68,14 @@ SERVICE_STARTS: dict[str, str] = {
     "overseas_treatment": "hospital_accepted",
 }
 
+#: lines limited by city alone (seed: 以…就医陪诊城市列表为准): the insured names the hospital — from the
+#: directory or typed — and eligibility checks only the city
+CITY_ONLY: tuple[str, ...] = ("domestic_escort",)
+
+#: from which milestone the insured may no longer cancel online: the service start, except that overseas treatment
+#: has started once 英仕 told the insured it launches (seed: 确认启动海外综合服务) — issue 14
+CANCEL_UNTIL: dict[str, str] = {**SERVICE_STARTS, "overseas_treatment": "decision"}
+
 #: the document kind `deliver` hands to the insured and 史带, per line
 DELIVERABLES: dict[str, str] = {
     "domestic_second_opinion": "report",
@@ -157,7 +165,7 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                fields=("outcome",)),
     # domestic escort
     ActionSpec("record_escort_request", "记录陪诊需求", ("domestic_escort",), sets_milestone="request_recorded",
-               fields=("hospital_id", "starts_at", "ends_at")),
+               fields=("hospital_id", "hospital_name", "starts_at", "ends_at")),
     ActionSpec("assign_escort", "安排陪诊员", ("domestic_escort",), sets_milestone="arranged",
                fields=("escort_id",)),
     ActionSpec("record_escort_outcome", "登记陪诊结果", ("domestic_escort",), sets_milestone="escorted",
@@ -212,7 +220,7 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                kind="note", internal=True),
     ActionSpec("terminate", "终止服务", from_statuses=_OPEN, to_status="terminated", fields=("reason", "note")),
     ActionSpec("cancel", "取消申请", from_statuses=_OPEN, to_status="cancelled", roles=("insured",),
-               fields=("note",), until_milestone=SERVICE_STARTS),
+               fields=("note",), until_milestone=CANCEL_UNTIL),
 ]}
 
 

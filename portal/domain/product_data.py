@@ -100,3 +100,33 @@ PRODUCT = {
     "code": "ZJJYB", "name": "重疾就医保", "waiting_days": 90,
     "covered_illnesses": COVERED_ILLNESSES, "countries": COUNTRIES, "expert_cities": EXPERT_CITIES,
 }
+
+#: the seed's terms in plain words, shown to the insured where they matter (apply form, case page)
+LINE_TERMS = {
+    "green_outpatient": [
+        "我们承诺在合作医院为您安排就诊，但不承诺指定医生。",
+        "预约安排好后，如未在预约时间就诊，本次服务视为已使用。",
+    ],
+    "green_inpatient": [
+        "我们承诺在合作医院为您安排住院，但不承诺指定医生。",
+        "住院安排的 10 个工作日从住院条开具之日起计算。",
+        "预约安排好后，如未在预约时间入院，本次服务视为已使用。",
+    ],
+    "domestic_second_opinion": [
+        "第二诊疗意见由北京、上海、广州的三甲医院专家出具，10 个工作日从资料齐全之日起计算。",
+    ],
+    "domestic_escort": [
+        "陪诊安排好后，如未按约定与陪诊员联络或未到达医院，本次服务视为已使用。",
+        "您自行安排的陪同人员、护工等费用不在保障范围内，不予报销。",
+    ],
+    "overseas_second_opinion": [
+        "因无法提交所需医疗资料导致服务无法进行的，服务终止。",
+        "您自行购买的海外专家意见服务不予报销。",
+    ],
+    "overseas_treatment": [
+        "本服务包含医院选择沟通、病史翻译、医疗签证办理、当地陪诊（合计不超过 40 小时）和医疗费用监控，"
+        "不支付任何医疗费用。",
+        "40 个工作日从资料齐全、医院同意接收且医疗签证获批之日起计算。",
+        f"服务启动后（我们告知您启动服务后）不能在线取消，如需放弃请致电 {HOTLINE}。",
+    ],
+}

@@ -6,6 +6,7 @@ from ..models import STAFF_ROLES, Document, utcnow
 from . import history, notify
 from .documents import kind_label, record_upload
 from .errors import DomainError, StaleCaseError
+from .waiting import pause_again_if_rejected
 
 DECISIONS = {"accepted": "接受", "rejected": "退回"}
 
@@ -47,7 +48,7 @@ def review_document(document: Document, *, decision: str, reason: str = "", acto
     summary = f"资料审核：{label}“{document.original_name}”{DECISIONS[decision]}" + (f"（{reason}）" if reason else "")
     history.append(case, actor=actor, kind="document", action=f"document_{decision}", summary=summary,
                    data={"document_id": document.id, "decision": decision, "reason": reason}, now=now)
-    if decision == "rejected":
+    if decision == "rejected" and not pause_again_if_rejected(document, actor=actor, reason=reason, now=now):
         notify.insured(case, "资料需要重新提供",
                        f"您上传的{label}“{document.original_name}”未通过审核：{reason}。请重新上传。")
     return document

@@ -15,7 +15,9 @@ from .cases import (
     DocumentRequest,
     Entitlement,
     EntitlementEntry,
+    FormSubmission,
     Notification,
+    ServiceRating,
     SlaClock,
 )
 from .directory import Escort, Expert, Hospital
@@ -50,9 +52,9 @@ __all__ = [
     "Alert", "AppendOnlyError", "Appointment", "AuditAnchor", "AuditCheckpoint", "AuditLog", "Bill", "Case",
     "CaseEvent", "CaseRefCounter", "ConsentRecord", "DashboardSnapshot", "DataRequest",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
-    "EscortAssignment", "EscortHourLog", "Expert", "HolidayOverride", "Hospital", "InsurerDelivery",
+    "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "HolidayOverride", "Hospital", "InsurerDelivery",
     "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "OutboundMessage", "Policy", "Product",
-    "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "Transfer",
+    "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "ServiceRating", "Transfer",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",
 ]

@@ -273,6 +273,35 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set for notices that must go out once only (reminders: "reminder:<request id>:<working days>")
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+
+class FormSubmission(db.Model):
+    """The idempotency key of a create form, claimed by the first submission: a repeat (double tap, retry,
+    a second POST 31 ms later) finds it and is answered with the first one's result instead of a copy."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: random, put in the form when the page was rendered
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: case | upload
+    purpose: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ServiceRating(db.Model):
+    """服务评价: the insured's rating of a completed case, once (1–5 and an optional comment)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    insured_id: Mapped[int] = mapped_column(ForeignKey("insured_person.id"), index=True)
+    line_code: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(String(500))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AppendOnlyError(RuntimeError):

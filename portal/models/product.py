@@ -19,6 +19,10 @@ class Product(db.Model):
     countries: Mapped[list] = mapped_column(db.JSON, default=list)
     #: domestic second-opinion expert cities
     expert_cities: Mapped[list] = mapped_column(db.JSON, default=list)
+    #: while a case waits on the insured: remind after these many working days (e.g. [3, 7]) ...
+    reminder_days: Mapped[list] = mapped_column(db.JSON, default=lambda: [3, 7])
+    #: ... and after this many alert the coordinator to terminate with materials_missing
+    materials_limit_days: Mapped[int] = mapped_column(default=15)
 
     lines: Mapped[list["ServiceLine"]] = relationship(
         back_populates="product", order_by="ServiceLine.position", lazy="selectin"

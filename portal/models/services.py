@@ -79,6 +79,9 @@ class Bill(db.Model):
     notes: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: a wrong entry is voided with a reason (and re-entered), never edited or deleted
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class EscortHourLog(db.Model):
@@ -92,3 +95,6 @@ class EscortHourLog(db.Model):
     notes: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: a wrong entry is voided with a reason (and re-entered), never edited or deleted
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(200))

@@ -23,7 +23,7 @@ PDF = {"name": "report.pdf", "mimeType": "application/pdf", "buffer": helpers.PD
 @pytest.fixture
 def desk(app, make_policy, desk_page, browser_login):
     """The demo directory and logins, an insured covered today, and coord1 logged in on the laptop."""
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     insured = make_policy(name="周红", start=today - timedelta(days=200), end=today + timedelta(days=165),
@@ -357,7 +357,7 @@ def test_queue_and_intake_pages_pass_axe(desk, axe_violations):
 
 def test_without_javascript_actions_post_and_errors_show_at_the_field(app, browser, live_server, browser_login,
                                                                       make_policy):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     insured = make_policy(name="吴刚", start=today - timedelta(days=200), end=today + timedelta(days=165),

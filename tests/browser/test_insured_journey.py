@@ -20,7 +20,7 @@ def _first_diagnosis(today: date) -> date:
 
 def test_demo_insured_applies_for_outpatient_green_channel_uploads_and_sees_deadline(
         app, phone_page, browser_login, shot, axe_violations, tmp_path):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     deadline = calendar.format_cn_date(calendar.add_working_days(today, 5))
@@ -76,7 +76,7 @@ def test_demo_insured_applies_for_outpatient_green_channel_uploads_and_sees_dead
 
     page.get_by_role("link", name="‹ 返回进度").tap()
     expect(page.locator(".promise")).to_contain_text(deadline)
-    expect(page.get_by_text("客户上传资料：门诊病历、身份证件（共 2 个文件）")).to_be_visible()
+    expect(page.get_by_text("您上传资料：门诊病历、身份证件（共 2 个文件）")).to_be_visible()
     expect(page.get_by_role("link", name="查看或补充资料")).to_be_visible()
     shot(page, "06-case-tracked")
 
@@ -93,7 +93,7 @@ def _seed_case(username="wangjianguo"):
     from portal.domain import intake
     from portal.models import Hospital, User
 
-    load_demo_data()
+    load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == username))
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
@@ -120,7 +120,7 @@ def test_cancel_with_javascript_asks_for_confirmation_first(app, phone_page, bro
 
 def test_without_javascript_the_insured_can_apply_upload_and_cancel(
         app, browser, live_server, browser_login, shot, tmp_path):
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     today = calendar.business_today()
     (tmp_path / "病历.pdf").write_bytes(PDF)

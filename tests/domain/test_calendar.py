@@ -277,9 +277,16 @@ def test_business_dates_are_shanghai_dates():
 
 
 def test_format_cn_date():
-    assert cal.format_cn_date(D(2025, 11, 28)) == "11月28日（周五）"
-    assert cal.format_cn_date(D(2025, 11, 30)) == "11月30日（周日）"
-    assert cal.format_cn_date(D(2026, 1, 5)) == "1月5日（周一）"
+    assert cal.format_cn_date(D(2025, 11, 28), today=D(2025, 11, 1)) == "11月28日（周五）"
+    assert cal.format_cn_date(D(2025, 11, 30), today=D(2025, 1, 1)) == "11月30日（周日）"
+    assert cal.format_cn_date(D(2026, 1, 5), today=D(2026, 12, 31)) == "1月5日（周一）"
+
+
+def test_format_cn_date_names_the_year_when_it_is_not_this_year():
+    """Issue 14 item 6: 1月15日（周四）– 1月14日（周四） read as one day; a date of another year says its year."""
+    assert cal.format_cn_date(D(2027, 1, 14), today=D(2026, 12, 1)) == "2027年1月14日（周四）"
+    assert cal.format_cn_date(D(2025, 12, 31), today=D(2026, 1, 2)) == "2025年12月31日（周三）"
+    assert cal.format_cn_date(D(cal.business_today().year + 1, 3, 1)).startswith(f"{cal.business_today().year + 1}年")
 
 
 # --- holiday notice parsing -------------------------------------------------------------------

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import calendar
-from portal.domain import history, intake
+from portal.domain import history, intake, ledger
+from portal.domain.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -19,6 +20,7 @@ from portal.models import (
     InsuredPerson,
     Notification,
     SlaClock,
+    User,
 )
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)            # Monday 15 June 2026, 10:00 in Shanghai
@@ -132,7 +134,7 @@ def test_a_rolled_back_submission_leaves_no_trace(insured, hospital):
 
 def test_case_refs_count_per_business_day_in_shanghai(insured, hospital):
     first = _submit(insured, hospital, "domestic_escort")
-    second = _submit(insured, hospital, "domestic_escort")
+    second = _submit(insured, hospital, "green_outpatient")
     next_day = _submit(insured, hospital, "domestic_second_opinion", now=datetime(2026, 6, 15, 16, 30, tzinfo=UTC))
     assert [first.ref, second.ref, next_day.ref] == ["ZJ20260615-0001", "ZJ20260615-0002", "ZJ20260616-0001"]
 
@@ -156,7 +158,9 @@ def test_find_insured_matches_every_criterion_given(make_policy):
 
 
 def test_simultaneous_requests_for_the_last_unit_leave_one_submitted_and_the_rest_on_record(app, insured, hospital):
-    _submit(insured, hospital, "domestic_escort")                # one of the two escort units is taken
+    used = _submit(insured, hospital, "domestic_escort")         # one of the two escort units is used up
+    ledger.consume(used, actor=None, now=NOW)
+    used.status = "completed"                                    # (one open request per line: issue 14)
     workers = 8
     insured_id, data = insured.id, _data(hospital)              # read here: these rows belong to this thread
     db.session.commit()                                          # and hold no transaction open while they run
@@ -189,8 +193,63 @@ def test_simultaneous_requests_for_the_last_unit_leave_one_submitted_and_the_res
     assert {reason for _, status, reason in outcomes if status == "terminated"} == {
         "本保单年度“国内就医陪诊”服务次数已用完。"}
     entitlement = db.session.scalar(select(Entitlement).filter_by(insured_id=insured_id, line_code="domestic_escort"))
-    assert (entitlement.total, entitlement.reserved) == (2, 2)
+    assert (entitlement.total, entitlement.reserved, entitlement.consumed) == (2, 1, 1)
     assert history.verify().ok
+
+
+def test_a_second_open_request_for_the_same_line_is_refused_with_the_first_ones_ref(insured, hospital):
+    first = _submit(insured, hospital, "domestic_escort")
+    with pytest.raises(DomainError, match=f"已有一项进行中的国内就医陪诊申请（编号 {first.ref}）"):
+        _submit(insured, hospital, "domestic_escort")
+    db.session.rollback()
+    assert _count(Case) == 1 and db.session.scalar(select(Entitlement.reserved)) == 1
+
+
+def test_a_repeat_of_the_same_submission_returns_the_first_case_and_takes_no_second_unit(insured, hospital,
+                                                                                         make_user):
+    user = make_user("insured", insured=insured)
+    key = "a" * 32
+    first = intake.submit_request(insured=insured, line_code="domestic_escort", data=_data(hospital), actor=user,
+                                  now=NOW, submission_key=key)
+    db.session.commit()
+    again = intake.submit_request(insured=insured, line_code="domestic_escort", data=_data(hospital), actor=user,
+                                  now=NOW, submission_key=key)
+    assert again.id == first.id and again.is_repeat
+    db.session.commit()
+    assert _count(Case) == 1 and db.session.scalar(select(Entitlement.reserved)) == 1
+    with pytest.raises(DomainError, match="页面已过期"):
+        intake.submit_request(insured=insured, line_code="domestic_escort", data=_data(hospital), actor=user,
+                              now=NOW, submission_key="not-a-key")
+
+
+def test_two_simultaneous_posts_of_one_form_open_one_case(app, insured, hospital, make_user):
+    """Two POSTs 31 ms apart with the same key, racing in two sessions: one case, one unit (issue 14)."""
+    user_id, insured_id, data = make_user("insured", insured=insured).id, insured.id, _data(hospital)
+    db.session.commit()
+    barrier, outcomes, lock = threading.Barrier(2, timeout=30), [], threading.Lock()
+
+    def worker():
+        with app.app_context():
+            try:
+                barrier.wait()
+                case = intake.submit_request(insured=db.session.get(InsuredPerson, insured_id),
+                                             line_code="domestic_escort", data=data, now=NOW,
+                                             actor=db.session.get(User, user_id), submission_key="b" * 32)
+                db.session.commit()
+                outcome = case.id
+            except Exception as error:  # noqa: BLE001 — any failure must show in the assertion
+                db.session.rollback()
+                outcome = repr(error)
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(outcomes)) == 1 and isinstance(outcomes[0], int), outcomes
+    assert _count(Case) == 1 and db.session.scalar(select(Entitlement.reserved)) == 1
 
 
 def test_case_numbers_continue_the_day_and_never_repeat(insured, hospital, make_policy):

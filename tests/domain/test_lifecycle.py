@@ -409,7 +409,7 @@ def test_a_visa_refusal_terminates_with_visa_refused_and_releases_the_unit(open_
     assert (case.status, case.termination_reason, case.milestone) == ("terminated", "visa_refused", "visa_applied")
     assert units(case) == (0, 0)
     assert clock(case, "treatment").outcome == "void"
-    assert "医疗签证被拒" in dict(notices(case))["服务已终止"]
+    assert "服务终止" in dict(notices(case))["医疗签证未获批准"]
     assert refused(case, "visa_granted", staff.coord, decided_on=D(2026, 6, 20)) == (
         "当前状态“已终止”不能执行“医疗签证获批”")
 
@@ -651,9 +651,9 @@ def test_demo_data_gives_zhang_wei_one_completed_escort_case_once(app):
     from portal.domain.demo import load_demo_data
     from portal.models import Case, InsuredPerson
 
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     zhang = db.session.scalar(select(InsuredPerson).where(InsuredPerson.name == "张伟"))
     cases = list(db.session.scalars(select(Case).where(Case.insured_id == zhang.id)))

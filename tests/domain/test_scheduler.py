@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from casework import at
 from helpers import as_database_owner
 from sqlalchemy import func, select, text
 
@@ -25,10 +26,6 @@ SH = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
 _refs = itertools.count(1)
 
-
-def at(y, m, d, hh=10, mm=0):
-    """An aware Asia/Shanghai wall-clock time."""
-    return datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
 @pytest.fixture
@@ -101,7 +98,7 @@ def test_a_failing_job_writes_nothing_and_gives_its_lease_back(app, clock_due, m
         sweep(now)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(jobs, "sweep", lambda now, commit=None: broken(now))  # fails before its first commit
+    monkeypatch.setattr(jobs, "sweep", lambda now, **batching: broken(now))  # fails before its first commit
     with pytest.raises(RuntimeError):
         jobs.deadline_sweep(app, now=at(2026, 11, 26, 9))
     assert _count(Alert) == 0 and _count(CaseEvent) == 0

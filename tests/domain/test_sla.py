@@ -4,13 +4,15 @@ State Council notices (2024: 国庆 10-01..07 off, 09-29 Sun and 10-12 Sat work;
 10-11 Sat work. 2026: 春节 02-15..23 off, 02-14 Sat and 02-28 Sat work; 端午 06-19..21 off; 中秋 09-25..27 off;
 国庆 10-01..07 off, 09-20 Sun and 10-10 Sat work). The start day is never counted."""
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 from casework import at, open_case, walk
-from helpers import accept_required_documents
+from helpers import accept_required_documents, notice_2027
 from sqlalchemy import select
 
+from portal import calendar
 from portal.domain import lifecycle, sla
 from portal.domain.holidays import import_notice
 from portal.extensions import db
@@ -137,7 +139,8 @@ def test_domestic_second_opinion_report_over_guoqing_2025(open_, staff):
 def test_overseas_second_opinion_decision_in_2_and_report_in_20_working_days(open_, staff):
     case = open_("overseas_second_opinion", at(2025, 9, 30))
     assert clock(case, "decision").due_date == D(2025, 10, 10)
-    assert sla.promise(case).text == "我们将最晚于 10月10日（周五）前告知您是否启动服务"
+    # the year is named unless it is the current one (issue 14)
+    assert sla.promise(case).text == f"我们将最晚于 {calendar.format_cn_date(D(2025, 10, 10))}前告知您是否启动服务"
     walk(case, staff.coord, [("verify", at(2025, 9, 30, 11), {}),
                              ("launch_decision", at(2025, 10, 9, 10), {"launch": True})])
     accept_required_documents(case, staff.coord, now=at(2025, 10, 10, 15))
@@ -278,7 +281,7 @@ def test_the_decision_clock_stops_met_when_the_launch_is_declined(open_, staff):
 # --- provisional years and their recomputation -----------------------------------------------------------
 
 
-NOTICE_2027 = '{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}'
+NOTICE_2027 = json.dumps(notice_2027(), ensure_ascii=False)  # complete: 元旦 2027-01-01 off
 
 
 def test_a_due_date_in_a_year_without_data_is_provisional_until_the_notice_is_imported(open_):
@@ -286,15 +289,19 @@ def test_a_due_date_in_a_year_without_data_is_provisional_until_the_notice_is_im
     c = clock(case, "arrange")
     # Monday–Friday assumed for 2027: 12-30 1, 12-31 2, 01-01 Fri 3, 01-04 4, 01-05 Tue 5
     assert (c.due_date, c.provisional) == (D(2027, 1, 5), True)
-    assert sla.promise(case) == sla.Promise("我们将最晚于 1月5日（周二）前为您安排", D(2027, 1, 5), True)
+    due = calendar.format_cn_date(D(2027, 1, 5))  # with the year unless it is the current one (issue 14)
+    assert sla.promise(case) == sla.Promise(f"我们将最晚于 {due}前为您安排", D(2027, 1, 5), True)
     told = db.session.scalar(select(Notification.body).where(Notification.case_id == case.id))
-    assert told.endswith("我们将最晚于 1月5日（周二）前为您安排（暂定）。")  # the insured's notice keeps saying so
+    assert told.endswith(f"我们将最晚于 {due}前为您安排（暂定）。")  # the insured's notice keeps saying so
 
     assert import_notice(parse_notice(NOTICE_2027)) == 1
     # with 元旦 off: 12-30 1, 12-31 2, 01-04 3, 01-05 4, 01-06 Wed 5
     assert (c.due_date, c.provisional) == (D(2027, 1, 6), False)
     assert c.deadline == datetime(2027, 1, 6, 15, 59, 59, tzinfo=UTC)
-    assert sla.promise(case) == sla.Promise("我们将最晚于 1月6日（周三）前为您安排", D(2027, 1, 6), False)
+    due = calendar.format_cn_date(D(2027, 1, 6))
+    assert sla.promise(case) == sla.Promise(f"我们将最晚于 {due}前为您安排", D(2027, 1, 6), False)
+    moved = db.session.scalars(select(Notification).where(Notification.title == "服务时限已调整")).one()
+    assert f"最晚于 {due}前为您安排" in moved.body  # the insured is told the promise moved (issue 14)
 
 
 def test_recompute_leaves_clocks_of_known_years_and_stopped_clocks_alone(open_, staff):

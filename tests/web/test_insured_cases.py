@@ -27,7 +27,7 @@ def test_case_page_shows_status_promise_timeline_and_next_steps(insured, client_
     page = client_of(insured).get(f"/me/cases/{case.id}").get_data(as_text=True)
     assert case.ref in page and "已提交" in page and "我们将最晚于" in page
     assert "提交就医绿通·门诊预约申请" in page  # the history
-    assert "已预约并通知客户" in page  # the milestones still ahead
+    assert "已预约并通知您" in page and "通知客户" not in page  # the milestones still ahead, in her words
     assert f'hx-get="/me/cases/{case.id}/status"' in page and "every 30s" in page
 
 
@@ -36,8 +36,8 @@ def test_case_page_shows_the_appointment_with_hospital_address_department_and_ti
     case = _booked(open_case(insured), act, hospitals)
     page = client_of(insured).get(f"/me/cases/{case.id}").get_data(as_text=True)
     assert "就诊安排" in page and "复旦大学附属中山医院" in page and "上海徐汇区枫林路180号" in page
-    assert "肿瘤科" in page and "已预约并通知客户" in page
-    assert "我们将最晚于" not in page  # the promise is kept: the clock stopped at "arranged"
+    assert "肿瘤科" in page and "已预约并通知您" in page
+    assert "class=\"promise\"" not in page  # the promise is kept: the clock stopped at "arranged"
 
 
 def test_case_page_shows_the_escort_name_and_phone(insured, client_of, open_case, act, hospitals):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from markupsafe import Markup
 
 from ... import calendar
-from ...domain import reports
+from ...domain import ratings, reports
 from ...domain.reports import LineFigures
 from ...extensions import db
 from ...models import DashboardSnapshot
@@ -38,6 +38,8 @@ class Overview:
     compliance_chart: Markup
     trend_labels: list[str]
     trend: list[list[LineFigures]]
+    #: 服务评价 per week of the trend (oldest first), each {line_code: RatingFigures} (issue 14)
+    rating_weeks: list[dict] | None = None
 
 
 def current_overview(now: datetime) -> Overview:
@@ -82,6 +84,7 @@ def figures(now: datetime) -> dict:
         "labels": [f"{m.month}/{m.day}" for m in mondays],
         "overdue": reports.clock_list(reports.overdue_at(now), as_of=today, limit=LIST_LIMIT),
         "at_risk": reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT),
+        "ratings": ratings.as_json(ratings.figures(trend_periods)),
     }
 
 
@@ -110,5 +113,5 @@ def from_figures(data: dict) -> Overview:
             chart_id="chart-compliance", title=f"近 {TREND_WEEKS} 周时效达标率（全部服务项目）", labels=labels,
             series=[Series("达标率", [reports.total(t).compliance for t in trend])], percent=True,
             width=1040, height=250),
-        trend_labels=labels, trend=trend,
+        trend_labels=labels, trend=trend, rating_weeks=data.get("ratings") or [],
     )

@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -13,7 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ...domain.lines import CITY_ONLY
 from ...domain.product_data import DOCUMENT_KINDS
+from ...domain.submissions import new_key
 from ...models import CHANNELS, ID_TYPES
 from ...web.forms import ChineseForm, PlainText, VersionedForm
 from .choices import Choices
@@ -44,6 +47,7 @@ def intake_form(line, choices: Choices, *, bind: bool = False, needs_consent: bo
     """The hotline request form of one service line: caller identity, illness and where; while the caller has
     not consented to the privacy notice in effect, the box recording their verbal consent (SPEC §7)."""
     attrs = {
+        "submission_key": HiddenField(default=new_key),
         "channel": RadioField("来电渠道", choices=HOTLINE_CHANNELS, default="ys_hotline",
                               validators=[InputRequired("请选择来电渠道。")]),
         "name": StringField("来电人自报姓名", validators=[DataRequired("请填写来电人姓名。"), Length(max=60),
@@ -66,6 +70,8 @@ def intake_form(line, choices: Choices, *, bind: bool = False, needs_consent: bo
         attrs["hospital_id"] = SelectField("意向医院（选填）", choices=[("", "— 稍后确定 —"),
                                                                  *choices.hospitals(overseas=line.overseas)],
                                            validators=[Optional()])
+    if line.code in CITY_ONLY:  # escort: the hospital the caller goes to may be outside the directory (seed)
+        attrs["hospital_name"] = StringField("或医院名称（目录外，选填）", validators=[Optional(), Length(max=120)])
     if line.cities is not None:
         attrs["department"] = StringField("科室（选填）", validators=[Optional(), Length(max=60)])
     if line.code == "green_inpatient":
@@ -83,7 +89,7 @@ def intake_data(form) -> dict:
     """The request as `intake.submit_request` takes it: empty answers left out."""
     data = {}
     for name, field in form._fields.items():
-        if name in ("channel", "csrf_token", "consent_read") or field.data in (None, ""):
+        if name in ("channel", "csrf_token", "consent_read", "submission_key") or field.data in (None, ""):
             continue
         data[name] = field.data.strip() if isinstance(field.data, str) else field.data
     return data
@@ -110,6 +116,7 @@ class ReviewForm(VersionedForm):
 class StaffUploadForm(VersionedForm):
     """A document received by email or post, uploaded by the coordinator on the insured's behalf."""
 
+    submission_key = HiddenField(default=new_key)
     kind = SelectField("资料类型", choices=[("", "— 请选择 —"), *DOCUMENT_KINDS.items()],
                        validators=[DataRequired("请选择资料类型。")])
     file = FileField("文件（JPG、PNG、HEIC 或 PDF）")

@@ -3,7 +3,7 @@
 from flask import abort, flash, url_for
 from flask_login import current_user
 
-from ...domain import documents, lifecycle, lines, review
+from ...domain import documents, lifecycle, lines, review, submissions
 from ...domain.errors import DomainError
 from ...web import action_ui
 from ...web.files import audited_document_response
@@ -94,6 +94,8 @@ def _uploads(case, code: str, form) -> dict:
 
 
 def _store_staff_upload(case, form) -> None:
+    if submissions.is_repeat(form.submission_key.data, actor=current_user, purpose="upload"):
+        raise DomainError("该文件已上传，无需重复提交。")
     document = documents.save_upload(case, form.file.data, kind=form.kind.data, actor=current_user)
     review.record_staff_upload(document, actor=current_user, expected_version=form.expected_version())
 

@@ -99,7 +99,8 @@ def _submit(insured, line, form):
     if "consent_read" in form and form.consent_read.data:
         consent.give(insured, actor=current_user, channel="hotline", ip=request.remote_addr)
     return intake.submit_request(insured=insured, line_code=line.code, data=intake_data(form),
-                                 actor=current_user, channel=form.channel.data)
+                                 actor=current_user, channel=form.channel.data,
+                                 submission_key=form.submission_key.data)
 
 
 def _opened(case):

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ... import calendar
 from ...domain import documents, intake, ledger, sla
+from ...domain.product_data import LINE_TERMS
 from ...web.render import redirect_after_post, render
 from ...web.saving import save
 from . import bp
@@ -61,8 +62,8 @@ def apply_submit(line_code):
 def _submit(line, form):
     """Open the case (kept on record as not_eligible when a rule fails) and file the admission slip."""
     case = intake.submit_request(insured=my_insured(), line_code=line.code, data=form.domain_data(),
-                                 actor=current_user, channel="portal")
-    if "admission_slip" in form:
+                                 actor=current_user, channel="portal", submission_key=form.submission_key.data)
+    if _has_file(form, "admission_slip") and not case.is_repeat:  # a repeat stores nothing more
         documents.save_upload(case, form.admission_slip.data, kind="admission_slip", actor=current_user)
     return case
 
@@ -74,6 +75,10 @@ def _submitted(case):
     else:
         flash(f"申请已提交，编号 {case.ref}。请尽快上传所需资料。", "success")
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
+
+
+def _has_file(form, name: str) -> bool:
+    return name in form and bool(getattr(form[name].data, "filename", None))
 
 
 def _form(line, **data):
@@ -88,4 +93,5 @@ def _page(line, form, *, results=None, fragment=None, status=200):
     """The form page (or one of its fragments) with what it shows around the questions."""
     remaining = ledger.remaining(my_insured(), line.code, calendar.business_today())
     return render("insured/apply_form.html", fragment, status=status, line=line, form=form, results=results,
-                  remaining=remaining, upload_rule=upload_rule(), today=calendar.business_today().isoformat())
+                  remaining=remaining, upload_rule=upload_rule(), today=calendar.business_today().isoformat(),
+                  terms=LINE_TERMS.get(line.code, []))

@@ -5,13 +5,21 @@ from flask_login import current_user
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from ...domain import documents, history, lifecycle, lines, sla, transfers
-from ...domain.product_data import REPORT_KINDS
+from ...domain import documents, history, lifecycle, lines, ratings, sla, transfers, waiting, wording
+from ...domain.product_data import LINE_TERMS, REPORT_KINDS
 from ...web.forms import VersionedForm
 from ...web.render import redirect_after_post, render, wants_fragment
 from ...web.saving import save
 from . import bp
-from .queries import case_for_panel, current_appointment, current_escort, get_case_or_404, open_requests
+from .forms import RatingForm
+from .queries import (
+    case_for_panel,
+    case_notifications,
+    current_appointment,
+    current_escort,
+    get_case_or_404,
+    open_requests,
+)
 
 
 class CancelForm(VersionedForm):
@@ -54,6 +62,22 @@ def case_cancel(case_id):
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id), trigger="case-updated")
 
 
+@bp.post("/cases/<int:case_id>/rating")
+def case_rate(case_id):
+    """服务评价: rate a completed case once (1–5, comment optional); the case's insured only."""
+    case = case_for_panel(case_id)
+    form = RatingForm()
+    result = save(form, lambda: ratings.rate(case, actor=current_user, score=form.score.data,
+                                             comment=form.comment.data or ""), field="score") \
+        if form.validate_on_submit() else None
+    if result is None or not result.ok:
+        if result is not None and not ratings.can_rate(case, current_user):
+            flash(result.message, "error")  # once rated, the page has no form to put the message on
+        return render("insured/case_detail.html", status=422, **panel(case, rating_form=form))
+    flash("感谢您的评价！", "success")
+    return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
+
+
 def _refused(case, form, result):
     """A refused cancel: back on the confirm page (no JS), or the case page with the message (htmx)."""
     if wants_fragment():
@@ -75,23 +99,35 @@ def _can_cancel(case) -> bool:
     return any(spec.code == "cancel" for spec in lifecycle.available_actions(case, current_user))
 
 
-def panel(case) -> dict:
+def panel(case, *, rating_form=None) -> dict:
     """Everything the case panel shows, gathered once for the page and the polled fragment."""
     visible = documents.active_documents(case)
     failed = [r for r in case.eligibility or [] if not r.get("passed")]
+    requests = open_requests(case)
+    missing = list(dict.fromkeys([*documents.missing_kinds(case), *waiting.still_wanted(case, requests)])) \
+        if case.is_open else []
+    can_rate = ratings.can_rate(case, current_user)
     return {
         "case": case,
         "line": _line(case),
         "promise": sla.promise(case),
         "clock": sla.current_clock(case),
-        "events": history.timeline(case, include_internal=False),
+        # newest first on the phone (issue 14)
+        "events": history.timeline(case, include_internal=False)[::-1],
+        "news": case_notifications(case),
+        "terms": LINE_TERMS.get(case.line_code, []),
+        "outcome": wording.outcome_sentence(case),
+        "for_insured": wording.for_insured,
+        "rating": ratings.rating_of(case) if case.status == "completed" else None,
+        "rating_form": (rating_form or RatingForm(formdata=None)) if can_rate else None,
+        "rating_labels": ratings.SCORES,
         "milestones": lines.MILESTONES.get(case.line_code, []),
-        "requests": open_requests(case),
+        "requests": requests,
         "appointment": current_appointment(case),
         "escort": current_escort(case),
         "reports": [d for d in visible if d.kind in REPORT_KINDS and d.delivered_at is not None],
         "uploaded": [d for d in visible if d.kind not in REPORT_KINDS],
-        "missing": documents.missing_kinds(case) if case.is_open else [],
+        "missing": missing,
         "failed": failed,
         "termination": lines.TERMINATION_REASONS.get(case.termination_reason or ""),
         "can_cancel": _can_cancel(case),

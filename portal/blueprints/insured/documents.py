@@ -4,7 +4,7 @@ from flask import flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ...domain import documents
+from ...domain import documents, submissions, waiting
 from ...domain.errors import DomainError
 from ...domain.product_data import DOCUMENT_KINDS, REPORT_KINDS
 from ...models import Case
@@ -15,6 +15,7 @@ from . import bp
 from .forms import UploadForm, upload_rule
 from .queries import get_case_or_404, get_document_or_404, open_requests
 
+REPEAT = "这些文件已经上传过了，无需重复提交。"
 CLOSED = "该申请已结束，无需再上传资料。"
 
 
@@ -39,12 +40,15 @@ def document_upload(case_id):
     saved = result.value
     if wants_fragment():
         return _page(case, UploadForm(formdata=None), saved=saved, trigger="case-updated")
-    flash(f"已上传 {len(saved)} 个文件，我们会尽快审核。", "success")
+    flash(f"已上传 {len(saved)} 个文件，我们会尽快审核。" if saved else REPEAT, "success")
     return redirect(url_for("insured.document_list", case_id=case.id), code=303)
 
 
 def _store(case, form) -> list:
-    """Store every chosen file with its kind; a refusal names the input of the file it refused."""
+    """Store every chosen file with its kind; a refusal names the input of the file it refused. The same
+    submission sent twice (a double tap on a slow network) stores nothing the second time."""
+    if submissions.is_repeat(form.submission_key.data, actor=current_user, purpose="upload"):
+        return []
     saved = []
     for name, kind, storage in form.uploads():
         try:
@@ -65,11 +69,13 @@ def document_view(case_id, document_id):
 
 def _page(case, form, *, status=200, saved=(), trigger=None):
     uploaded = [d for d in documents.active_documents(case) if d.kind not in REPORT_KINDS]
-    missing = documents.missing_kinds(case)
     requests = open_requests(case)
     requested = [kind for request_ in requests for kind in request_.kinds if kind in DOCUMENT_KINDS]
+    # the checklist follows what was requested too (a CT report asked for is listed and counted)
+    missing = list(dict.fromkeys([*documents.missing_kinds(case), *waiting.still_wanted(case, requests)]))
     line = case.policy.product.line(case.line_code)
     return render("insured/document_list.html", "insured/_documents_panel.html", status=status, trigger=trigger,
                   case=case, line=line, form=form, uploaded=uploaded, missing=missing, requests=requests,
-                  rows=list(dict.fromkeys([*missing, *requested])), required=line.required_documents if line else [],
+                  rows=list(dict.fromkeys([*missing, *requested])),
+                  required=list(dict.fromkeys([*(line.required_documents if line else []), *requested])),
                   saved=saved, upload_rule=upload_rule(), kind_label=documents.kind_label)

@@ -1,14 +1,16 @@
 """Forms of the insured portal: the request form shaped by its service line, and uploads."""
 
 from flask import current_app
-from flask_wtf.file import FileField, FileRequired, MultipleFileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ... import calendar
 from ...domain.documents import ACCEPTED_LABEL, size_label
 from ...domain.eligibility import SLIP_IN_FUTURE
+from ...domain.lines import CITY_ONLY
 from ...domain.product_data import DOCUMENT_KINDS
+from ...domain.submissions import new_key
 from ...web.forms import ChineseForm
 
 #: what the file inputs offer; phones show "take photo" for the image types
@@ -39,6 +41,8 @@ def _not_after_today(message: str):
 class ApplyForm(ChineseForm):
     """Questions every line asks; `apply_form_for` adds the ones its line needs."""
 
+    #: idempotency key: a second tap or a retry of this page's submit finds the case the first one opened
+    submission_key = HiddenField(default=new_key)
     diagnosis = StringField("医生给出的诊断", validators=[DataRequired("请填写诊断。"), Length(max=200)])
     first_diagnosis_date = DateField("初次确诊日期", validators=[
         InputRequired("请选择初次确诊日期。"), _not_after_today("初次确诊日期不能晚于今天。")])
@@ -54,6 +58,8 @@ class ApplyForm(ChineseForm):
                         hospital_id=int(self.hospital_id.data) if (self.hospital_id.data or "").isdigit() else None,
                         preferred_dates=[d.isoformat() for d in (self.preferred_date.data, self.alternative_date.data)
                                          if d])
+        if "hospital_name" in self:
+            data["hospital_name"] = (self.hospital_name.data or "").strip()
         if "admission_slip_date" in self:
             data["admission_slip_date"] = self.admission_slip_date.data
         if "country" in self:
@@ -62,7 +68,10 @@ class ApplyForm(ChineseForm):
 
     def set_hospitals(self, hospitals) -> None:
         """Offer the directory hospitals of the chosen city."""
-        placeholder = "请选择医院" if hospitals else "请先选择城市"
+        city_chosen = bool(self.city.data) if "city" in self else False
+        placeholder = "请选择医院" if hospitals else "该城市暂无可选医院" if city_chosen else "请先选择城市"
+        #: a seed city whose directory has no hospital yet: the page offers the hotline instead
+        self.no_hospitals_in_city = city_chosen and not hospitals
         self.hospital_id.choices = [("", placeholder)] + [(str(h.id), h.name) for h in hospitals]
 
     def validate_hospital_id(self, field):
@@ -80,11 +89,31 @@ class _CityQuestions:
         Optional(), _not_before_today("备选日期不能早于今天。")])
 
 
+class _EscortPlaceQuestions:
+    """Escort is limited by city only (seed: 就医陪诊城市列表): a directory hospital, or the one the insured names."""
+
+    hospital_id = SelectField("医院（合作医院目录）", validate_choice=False, validators=[Optional()])
+    hospital_name = StringField("或填写您要去的医院", validators=[Length(max=120)])  # no Optional: it stops the check
+
+    def validate_hospital_name(self, field):
+        if not (field.data or "").strip() and not self.hospital_id.data:
+            raise ValidationError("请选择医院，或填写您要去的医院名称。")
+
+
 class _AdmissionSlipQuestions:
-    admission_slip_date = DateField("住院条开具日期", validators=[
-        InputRequired("请选择住院条开具日期。"), _not_after_today(SLIP_IN_FUTURE)])
-    admission_slip = FileField("住院条照片或 PDF", render_kw={"accept": ACCEPT},
-                               validators=[FileRequired("请拍照或选择住院条文件。")])
+    """The seed asks 是否已开具住院条: a request may come before the slip; the clock starts at its date."""
+
+    admission_slip_date = DateField("住院条开具日期（已开具时填写）", validators=[
+        Optional(), _not_after_today(SLIP_IN_FUTURE)])
+    admission_slip = FileField("住院条照片或 PDF（已开具时上传）", render_kw={"accept": ACCEPT})
+
+    def validate_admission_slip(self, field):
+        has_file = bool(getattr(field.data, "filename", None))
+        if self.admission_slip_date.data and not has_file:
+            raise ValidationError("已填写开具日期，请同时拍照或选择住院条文件。")
+        if has_file and not self.admission_slip_date.data:
+            self.admission_slip_date.errors = [*self.admission_slip_date.errors, "请填写住院条开具日期。"]
+            raise ValidationError("请在上方填写这张住院条的开具日期。")
 
 
 class _CountryQuestions:
@@ -99,6 +128,8 @@ def _needs_admission_slip(line) -> bool:
 def apply_form_for(line, product, **kwargs) -> ApplyForm:
     """The request form shaped by the line's data: cities, overseas, the admission-slip clock."""
     mixins = []
+    if line.cities and line.code in CITY_ONLY:
+        mixins.append(_EscortPlaceQuestions)  # first: its optional hospital_id wins over _CityQuestions'
     if line.cities:
         mixins.append(_CityQuestions)
     if _needs_admission_slip(line):
@@ -123,6 +154,7 @@ def _kind_fields() -> dict:
 class _UploadBase(ChineseForm):
     """One file input per document kind (the page shows those still needed) plus a free row."""
 
+    submission_key = HiddenField(default=new_key)
     kind = SelectField("资料类型", choices=list(DOCUMENT_KINDS.items()), default="other")
     files = MultipleFileField("选择文件（可多选）", render_kw={"accept": ACCEPT})
 
@@ -191,3 +223,13 @@ class CrossBorderWithdrawForm(ChineseForm):
     """Withdraw the consent naming one hospital (a button per standing consent)."""
 
     hospital_id = HiddenField(validators=[DataRequired("请选择要撤回的出境同意。")])
+
+
+class RatingForm(ChineseForm):
+    """服务评价: 1–5 and an optional comment, once per completed case."""
+
+    score = RadioField("您对这次服务的评价", coerce=int,
+                       choices=[(5, "5 分 非常满意"), (4, "4 分 满意"), (3, "3 分 一般"), (2, "2 分 不满意"),
+                                (1, "1 分 非常不满意")],
+                       validators=[InputRequired("请选择 1–5 分。")])
+    comment = TextAreaField("意见或建议（选填）", validators=[Optional(), Length(max=500, message="请不超过 500 字。")])

@@ -78,7 +78,7 @@ def my_cases_page(page: int, per_page: int = 10):
 def case_for_panel(case_id: int) -> Case:
     """A case with everything the tracking panel shows, in a fixed number of queries."""
     return get_case_or_404(case_id, selectinload(Case.clocks), selectinload(Case.documents),
-                           selectinload(Case.hospital))
+                           selectinload(Case.hospital), selectinload(Case.assignee))
 
 
 def open_requests(case: Case) -> list[DocumentRequest]:
@@ -86,6 +86,14 @@ def open_requests(case: Case) -> list[DocumentRequest]:
     return list(db.session.scalars(
         select(DocumentRequest).where(DocumentRequest.case_id == case.id, DocumentRequest.resolved_at.is_(None))
         .order_by(DocumentRequest.requested_at)
+    ))
+
+
+def case_notifications(case: Case, limit: int = 20) -> list[Notification]:
+    """What we told the insured about this case, newest first."""
+    return list(db.session.scalars(
+        select(Notification).where(Notification.case_id == case.id, Notification.insured_id == case.insured_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     ))
 
 

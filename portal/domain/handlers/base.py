@@ -135,3 +135,9 @@ def hours_text(hours: Decimal) -> str:
 def line_name(case) -> str:
     line = case.policy.product.line(case.line_code)
     return line.name if line is not None else case.line_code
+
+
+def service_name(case) -> str:
+    """The line's name as "…服务" without doubling it: 国内就医陪诊服务, but 海外就医综合服务 (not …服务服务)."""
+    name = line_name(case)
+    return name if name.endswith("服务") else f"{name}服务"

@@ -8,7 +8,7 @@ from .. import lines
 from ..documents import kind_label, missing_kinds
 from ..errors import DomainError
 from ..product_data import DOCUMENT_KINDS
-from .base import Step, fetch, handles, line_name
+from .base import Step, fetch, handles, service_name
 
 
 @handles("request_documents")
@@ -33,7 +33,7 @@ def request_documents(step: Step) -> None:
     names = "、".join(DOCUMENT_KINDS[k] for k in kinds)
     step.summary = f"要求补充资料：{names}（{reason}）"
     step.data = {"document_request_id": request.id, "kinds_cn": names}
-    step.notify("请补充资料", f"为继续办理您的{line_name(case)}服务，请补充以下资料：{names}。原因：{reason}。"
+    step.notify("请补充资料", f"为继续办理您的{service_name(case)}，请补充以下资料：{names}。原因：{reason}。"
                 "补齐之前服务时限暂停计算。")
 
 
@@ -48,6 +48,8 @@ def documents_received(step: Step) -> None:
     step.to_status = case.resume_status or "verifying"
     case.resume_status = None
     step.data = {"resolved_requests": [r.id for r in open_requests]}
+    step.notify("资料已补齐", f"您补充的资料已收到，{service_name(case)}继续办理，服务时限恢复计算。"
+                "如资料审核未通过，我们会再通知您。")
 
 
 @handles("materials_complete")

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from ...calendar import format_cn_date
 from ...extensions import db
 from ...models import Bill, EscortHourLog, Hospital, VisaApplication
 from .. import lines, sla, transfers
 from ..errors import DomainError
-from .base import Step, as_bool, as_date, as_decimal, fetch, handles, hours_text, line_name
+from ..product_data import HOTLINE
+from .base import Step, as_bool, as_date, as_decimal, fetch, handles, hours_text, service_name
 from .reports import _overseas_hospital
 
 
@@ -23,11 +25,11 @@ def launch_decision(step: Step) -> None:
     case.launch_decision = launch
     step.summary = ("决定启动服务" if launch else "决定不启动服务") + (f"：{note}" if note else "")
     if launch:
-        step.notify("服务已启动", f"经评估，我们将为您启动{line_name(case)}服务，专人将与您沟通资料收集等后续安排。")
+        step.notify("服务已启动", f"经评估，我们将为您启动{service_name(case)}，专人将与您沟通资料收集等后续安排。")
     else:
         step.to_status, step.reason = "terminated", "launch_declined"
         step.notify("服务未能启动",
-                    f"经评估，暂不能为您启动{line_name(case)}服务。" + (f"说明：{note}" if note else ""))
+                    f"经评估，暂不能为您启动{service_name(case)}。" + (f"说明：{note}" if note else ""))
 
 
 @handles("hospital_accepted")
@@ -59,6 +61,8 @@ def visa_applied(step: Step) -> None:
     db.session.flush()
     step.data = {"visa_application_id": visa.id}
     step.summary = f"已申请{case.country or ''}医疗签证（{applied_on.isoformat()}）"
+    step.notify("医疗签证已申请", f"我们已为您递交{case.country or ''}医疗签证申请（{format_cn_date(applied_on)}），"
+                "有结果后会第一时间通知您。")
 
 
 def _decide_visa(step: Step, status: str):
@@ -80,6 +84,8 @@ def visa_granted(step: Step) -> None:
     """The visa is granted."""
     visa = _decide_visa(step, "granted")
     step.summary = f"医疗签证获批（{visa.decided_on.isoformat()}）"
+    step.notify("医疗签证已获批", f"您的{visa.country}医疗签证已于 {format_cn_date(visa.decided_on)}获批，"
+                "我们将继续为您安排当地陪诊和就医行程。")
     # the 40 working days count from the latest of materials complete, hospital acceptance and the visa's date
     started = sla.start(step.case, "visa_granted", on_date=visa.decided_on, now=step.now)
     for clock in started:
@@ -93,6 +99,8 @@ def visa_refused(step: Step) -> None:
     visa = _decide_visa(step, "refused")
     step.reason = "visa_refused"
     step.summary = f"医疗签证被拒（{visa.decided_on.isoformat()}），服务终止"
+    step.notify("医疗签证未获批准", f"很抱歉，您的{visa.country}医疗签证未获批准（{format_cn_date(visa.decided_on)}）。"
+                f"根据服务细则，{service_name(step.case)}终止，占用的服务次数已退回。如有疑问请致电 {HOTLINE}。")
 
 
 @handles("local_escort_arranged")
