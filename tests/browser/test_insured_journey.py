@@ -95,7 +95,7 @@ def _seed_case(username="wangjianguo"):
 
     load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == username))
-    consent.give(user.insured, actor=user, channel="portal")  # the i15 gate: no case without it
+    consent.give(user.insured, actor=user, channel="portal")  # as the consent gate records it (SPEC §7)
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
     case = intake.submit_request(insured=user.insured, line_code="green_outpatient", actor=user, data={
