@@ -160,8 +160,9 @@ def test_request_documents_submits_in_chrome_and_the_insureds_upload_resumes_the
 TARGETS = """() => [...document.querySelectorAll('a[href], button, summary, label.check, input[type=submit]')]
   .filter(e => !e.classList.contains('skip'))  // the skip link is off-screen until focused by keyboard
   .filter(e => e.offsetParent !== null || e.getClientRects().length)
-  .map(e => { const r = e.getBoundingClientRect(); return {tag: e.tagName, text: (e.innerText || '').trim().slice(0, 30),
-              w: Math.round(r.width), h: Math.round(r.height)}; })
+  .map(e => { const r = e.getBoundingClientRect();
+              return {tag: e.tagName, text: (e.innerText || '').trim().slice(0, 30),
+                      w: Math.round(r.width), h: Math.round(r.height)}; })
   .filter(t => t.w > 0 && (t.w < 44 || t.h < 44))"""
 
 
