@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from portal.domain import intake, lifecycle
+from portal.domain import intake, lifecycle, transfers
 from portal.extensions import db
 from portal.models import Document, Escort, Expert, Hospital
 
@@ -82,8 +82,12 @@ def document(case, kind: str, name: str | None = None) -> Document:
 
 
 def walk(case, actor, steps):
-    """Perform (action, when, fields) steps in order, committing each like a view would."""
+    """Perform (action, when, fields) steps in order, committing each like a view would. The step
+    ("consent_abroad", when, {"hospital_id": ...}) records the insured's verbal cross-border consent (SPEC §7)."""
     for action, when, fields in steps:
-        lifecycle.perform(case, action, actor=actor, now=when, **fields)
+        if action == "consent_abroad":
+            transfers.give(case, actor=actor, channel="hotline", now=when, **fields)
+        else:
+            lifecycle.perform(case, action, actor=actor, now=when, **fields)
         db.session.commit()
     return case

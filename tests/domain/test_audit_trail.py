@@ -24,10 +24,13 @@ from portal.models import (
     AuditLog,
     Case,
     CaseEvent,
+    ConsentRecord,
     Document,
     Entitlement,
     EntitlementEntry,
     InsurerDelivery,
+    Restriction,
+    Transfer,
     WeeklyReport,
 )
 
@@ -82,6 +85,12 @@ def _one_row_of_every_guarded_table(world, make_user):
     report = reports.build_weekly("2026-W23", built_by="test", now=NOW)
     db.session.add(InsurerDelivery(kind="weekly_report", weekly_report_id=report.id, title="2026-W23 周报",
                                    created_at=NOW))
+    # issue 15: the insured's consent (made with the policy), a transfer abroad resting on it, a restriction
+    consent_id = db.session.scalar(select(ConsentRecord.id).where(ConsentRecord.insured_id == case.insured_id))
+    db.session.add(Transfer(case_id=case.id, consent_id=consent_id, recipient="Mayo Clinic", country="美国",
+                            documents=[], action="choose_provider", at=NOW))
+    db.session.add(Restriction(object_type="case_text", object_id=case.id, case_id=case.id,
+                               reason="retention_expired", at=NOW))
     db.session.commit()
 
 

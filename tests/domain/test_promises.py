@@ -123,6 +123,7 @@ def _treatment_at_hospital(open_, staff, directory):
     accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 9))
     return walk(case, staff.coord, [("materials_complete", at(2026, 6, 2, 10), {}),
                                     ("history_translated", at(2026, 6, 2, 11), {}),
+                                    ("consent_abroad", at(2026, 6, 3, 9), {"hospital_id": directory.us.id}),
                                     ("hospital_accepted", at(2026, 6, 3, 10), {"hospital_id": directory.us.id})])
 
 

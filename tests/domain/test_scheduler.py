@@ -101,7 +101,7 @@ def test_a_failing_job_writes_nothing_and_gives_its_lease_back(app, clock_due, m
         sweep(now)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(jobs, "sweep", lambda now, commit=None: broken(now))  # fails before its first commit
+    monkeypatch.setattr(jobs, "sweep", lambda now, **batching: broken(now))  # fails before its first commit
     with pytest.raises(RuntimeError):
         jobs.deadline_sweep(app, now=at(2026, 11, 26, 9))
     assert _count(Alert) == 0 and _count(CaseEvent) == 0

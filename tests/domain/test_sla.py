@@ -157,6 +157,7 @@ def test_overseas_treatment_decision_in_3_and_treatment_in_40_working_days(open_
     accept_required_documents(case, staff.coord, now=at(2026, 9, 18, 15))
     walk(case, staff.coord, [("materials_complete", at(2026, 9, 18, 16), {}),
                              ("history_translated", at(2026, 9, 18, 16, 10), {}),
+                             ("consent_abroad", at(2026, 9, 18, 16), {"hospital_id": directory.us.id}),
                              ("hospital_accepted", at(2026, 9, 18, 16, 20), {"hospital_id": directory.us.id}),
                              ("visa_applied", at(2026, 9, 18, 16, 30), {"applied_on": D(2026, 9, 18)})])
     assert clock(case, "treatment").state == "pending"  # the visa is not granted yet

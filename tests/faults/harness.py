@@ -278,11 +278,17 @@ def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
 
 
 def raw_post(port: int, path: str, body: bytes, content_type: str, *, cookie: str = "", token: str = "",
-             timeout: float = 60) -> http.client.HTTPResponse:
+             timeout: float = 60) -> Reply:
+    """One POST of a ready-made body on a connection of its own (closed afterwards)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    connection.request("POST", path, body=body, headers={"Content-Type": content_type, "Cookie": cookie,
-                                                          "X-CSRFToken": token})
-    return connection.getresponse()
+    started = time.monotonic()
+    try:
+        connection.request("POST", path, body=body, headers={"Content-Type": content_type, "Cookie": cookie,
+                                                              "X-CSRFToken": token})
+        response = connection.getresponse()
+        return Reply(response.status, response.headers, response.read(), time.monotonic() - started)
+    finally:
+        connection.close()
 
 
 def cookie_header(client: Client) -> str:

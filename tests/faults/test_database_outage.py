@@ -21,7 +21,7 @@ def _is_outage_page(reply) -> bool:
 def test_database_stopped_every_page_answers_503_in_chinese_and_recovers_by_itself(pg_database, pg_server):
     db = pg_database
     [case_id] = add_cases(db.app, 1, insured="zhangwei", assignee="coord1")
-    server = Gunicorn(db.env(), db.logs / "gunicorn.log", workers=2)
+    server = Gunicorn(db.env(), db.logs / "gunicorn.log", workers=1)
     try:
         insured, coordinator = Client(server.base).login("zhangwei"), Client(server.base).login("coord1")
         supervisor, auditor = Client(server.base).login("supervisor"), Client(server.base).login("auditor")

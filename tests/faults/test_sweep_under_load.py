@@ -17,7 +17,7 @@ from world import add_cases, rows, scalar, verify_history
 
 from portal.models import utcnow
 
-DUE = 1200
+DUE = 1000
 
 
 def _waiting(db, process: str) -> bool:
@@ -32,11 +32,11 @@ def test_a_backlog_sweep_completes_with_every_alert_once_while_staff_add_notes(d
     db = database
     ids = add_cases(db.app, DUE, deadline=utcnow() - timedelta(days=1), assignee="coord1")
     env = db.env(DATABASE_LOCK_TIMEOUT=60, SWEEP_BATCH_SIZE=150)  # small batches: more commits to land between
-    server = Gunicorn({**env, "PGAPPNAME": "web"}, db.logs / "gunicorn.log", workers=2)
+    server = Gunicorn({**env, "PGAPPNAME": "web"}, db.logs / "gunicorn.log", workers=1)
     sweeping, statuses = threading.Event(), []
     holder = db.connect()
     try:
-        racer, *writers = [Client(server.base).login("supervisor") for _ in range(4)]
+        racer, *writers = [Client(server.base).login("supervisor") for _ in range(3)]
 
         def note(client: Client, case_id: int, version: int):
             return client.post(f"/staff/cases/{case_id}/actions/note",

@@ -7,9 +7,9 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from coordinator_support import PDF, act, advance, consent_abroad, make_directory, open_case, today
+from coordinator_support import act, advance, consent_abroad, make_directory, open_case, today
 from coordinator_support import covered_insured as insured_for
-from helpers import accept_required_documents
+from helpers import PDF, accept_required_documents
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 

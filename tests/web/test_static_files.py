@@ -1,11 +1,9 @@
 """Static files as a production site serves them (issue 20 item 6): fingerprinted URLs, a year of `immutable`
 caching (a repeat view makes no static request), precompressed brotli/gzip, compressed HTML, /me/ ≤ 30 KB."""
-# ruff: noqa: F811  (pytest fixtures are imported by name from test_insured_support)
 
 import re
 
 import brotli
-from test_insured_support import client_of, insured, insured_user, today  # noqa: F401  (fixtures)
 
 from portal.web.assets import build_assets
 

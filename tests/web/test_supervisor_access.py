@@ -2,7 +2,7 @@
 
 import pytest
 
-ARGS = {"kind": "hospital", "item_id": 1, "user_id": 1, "case_id": 1}
+ARGS = {"kind": "hospital", "item_id": 1, "user_id": 1, "case_id": 1, "request_id": 1}
 
 
 def _supervisor_routes(app) -> list[tuple[str, str]]:
