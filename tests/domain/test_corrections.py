@@ -24,7 +24,10 @@ def refused(case, action, actor, when, **fields) -> DomainError:
     return error.value
 
 
-def _booked(open_, staff, directory, when=at(2026, 6, 3, 10)):
+BOOKED_AT = at(2026, 6, 3, 10)
+
+
+def _booked(open_, staff, directory, when=BOOKED_AT):
     case = open_("green_outpatient", DAY1)
     return walk(case, staff.coord, [
         ("verify", at(2026, 6, 1, 10), {}), ("accept", at(2026, 6, 1, 11), {}),
@@ -118,7 +121,8 @@ def test_absurd_bills_are_refused_and_a_wrong_one_is_voided_and_entered_again(op
     assert [(b.amount, b.voided_at is not None, b.void_reason) for b in bills] == [
         (Decimal("12000.00"), True, "金额录错一位"), (Decimal("1200.00"), False, None)]
     assert "作废账单" in case.events[-2].summary and "金额录错一位" in case.events[-2].summary
-    assert refused(case, "void_bill", staff.coord, at(2026, 7, 8, 13), bill_id=wrong.id, reason="再次").field == "bill_id"
+    again = refused(case, "void_bill", staff.coord, at(2026, 7, 8, 13), bill_id=wrong.id, reason="再次")
+    assert again.field == "bill_id"
 
 
 def test_a_voided_escort_hour_entry_frees_its_hours_under_the_cap(open_, staff, directory):
