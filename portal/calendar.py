@@ -23,6 +23,7 @@ __all__ = [
     "format_cn_date",
     "is_provisional",
     "is_working_day",
+    "library_is_off",
     "load_overrides",
     "reset",
     "to_business_date",
@@ -104,6 +105,14 @@ def _check_date(d: object) -> None:
     """Refuse datetimes: they never equal a date, so a holiday lookup would silently miss."""
     if isinstance(d, datetime) or not isinstance(d, date):
         raise TypeError(f"expected a datetime.date, got {type(d).__name__}; use to_business_date()")
+
+
+def library_is_off(d: date) -> bool | None:
+    """Whether chinese-calendar's official data makes d a day off; None for a year the library does not know."""
+    _check_date(d)
+    if d.year not in _LIB_YEARS:
+        return None
+    return d in _LIB_OFF or (d not in _LIB_ON and d.weekday() >= 5)
 
 
 def is_working_day(d: date) -> bool:

@@ -34,6 +34,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "重疾就医保服务 <noreply@example.com>")
+    #: 史带's address for delivered reports and the weekly report (SPEC §6); unset = portal inbox only
+    INSURER_REPORT_EMAIL = os.environ.get("INSURER_REPORT_EMAIL")
     #: console | memory | none | module:Class (a provider adapter, e.g. portal.sms_aliyun:AliyunSms)
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
     SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID")

@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-__all__ = ["Notice", "NoticeDay", "NoticeError", "parse_notice"]
+__all__ = ["STATUTORY_HOLIDAYS", "Notice", "NoticeDay", "NoticeError", "check_complete", "missing_holidays",
+           "parse_notice"]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MIN_YEAR, _MAX_YEAR = 2000, 2100
+#: a notice is complete only when it covers all seven (SPEC §5); names may be combined, e.g. 中秋节、国庆节
+STATUTORY_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+_NAME_SEPARATORS = re.compile(r"[、,，/;；\s]+")
 
 
 class NoticeError(ValueError):
@@ -55,7 +59,44 @@ def parse_notice(text: str) -> Notice:
         raise NoticeError("日期列表（days）为空")
     days = _dedupe([_read_day(i, entry, year) for i, entry in enumerate(raw_days, start=1)])
     _check_mostly_in_year(days, year)
+    _check_year_boundary(days, year)
     return Notice(year=year, days=[day for _, day in sorted(days.items())])
+
+
+def _holiday_key(name: str) -> str:
+    """清明 and 清明节 are one holiday."""
+    return name if name == "元旦" else name.removesuffix("节")
+
+
+def missing_holidays(notice: Notice) -> list[str]:
+    """The statutory holidays none of the notice's days off names (in the order of STATUTORY_HOLIDAYS)."""
+    named = {_holiday_key(part) for day in notice.days if day.is_off_day
+             for part in _NAME_SEPARATORS.split(day.name) if part}
+    return [name for name in STATUTORY_HOLIDAYS if _holiday_key(name) not in named]
+
+
+def check_complete(notice: Notice) -> None:
+    """Refuse a notice that does not cover the seven statutory holidays: it would make a whole year official."""
+    missing = missing_holidays(notice)
+    if missing:
+        raise NoticeError(
+            f"{notice.year} 年通知不完整，缺少：{'、'.join(missing)}。完整的国务院放假通知须包含七个法定节假日"
+            f"（{'、'.join(STATUTORY_HOLIDAYS)}；名称可合并，如“中秋节、国庆节”），不完整的通知不予导入，"
+            f"{notice.year} 年仍为暂定。只需设置个别日期时请使用“手工设置一天”。")
+
+
+def _check_year_boundary(days: dict[date, NoticeDay], year: int) -> None:
+    """Days of an adjacent year only as part of a holiday run across the New Year (2023 lists 2022-12-31)."""
+    for day in days:
+        if day.year == year:
+            continue
+        # every day between it and the boundary, and the first/last day of the notice year, must be listed too
+        first, last = (day, date(year, 1, 1)) if day.year < year else (date(year, 12, 31), day)
+        run = (first.toordinal() + i for i in range(last.toordinal() - first.toordinal() + 1))
+        if not all(date.fromordinal(o) in days for o in run):
+            raise NoticeError(
+                f"日期“{day.isoformat()}”属于 {day.year} 年：{year} 年的通知只能列出与 {year} 年相连的跨年假期"
+                f"中相邻年份的日期（如 2023 年通知中的 2022-12-31）")
 
 
 def _load_json(text: str) -> dict[str, Any]:

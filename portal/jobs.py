@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import calendar
-from .domain import checkpoints, leases, ledger, orphans, reminders, reports
+from .domain import checkpoints, insurer, leases, ledger, orphans, reminders, reports
 from .domain.holidays import reload_calendar
 from .domain.sweep import SweepResult, raise_alert, sweep
 from .extensions import db
@@ -171,6 +171,13 @@ def weekly_report(app: Flask, *, now: datetime | None = None) -> WeeklyReport | 
         return built or reports.build_weekly(week, built_by="scheduler", now=now)
 
     return run_job(app, "weekly_report", work, now=now)
+
+
+def insurer_mail(app: Flask, *, now: datetime | None = None) -> int | Skipped:
+    """Every 5 minutes: e-mail 史带 the reports delivered since (the weekly report with its XLSX), SPEC §6."""
+    from .blueprints.auditor.exports import weekly_xlsx  # the file the auditor downloads, formula-safe
+
+    return run_job(app, "insurer_mail", lambda now: insurer.send_pending(weekly_xlsx, now=now), now=now)
 
 
 def refresh_dashboard(app: Flask, *, now: datetime | None = None):

@@ -1,7 +1,8 @@
 """Outgoing email transport: console in development, SMTP in production, an in-memory list in tests.
 
-Nothing calls this directly any more: messages are rows of the outbox (portal.outbox), which calls
-`deliver` and records whether it worked.
+Messages are rows of the outbox (portal.outbox), which calls `deliver` and records whether it worked —
+except the reports sent to 史带 (portal.domain.insurer.send_pending), whose weekly XLSX attachment the outbox
+cannot carry yet; their rows record the same way.
 """
 
 import logging
@@ -26,14 +27,18 @@ def enabled() -> bool:
     return current_app.config.get("MAIL_BACKEND") != "none"
 
 
-def deliver(to: str, subject: str, body: str) -> None:
-    """Hand one plain-text message to the configured transport; DeliveryError when it did not take it."""
+def deliver(to: str, subject: str, body: str, *, attachments=()) -> None:
+    """Hand one plain-text message, with (filename, bytes, mime type) attachments, to the configured transport;
+    DeliveryError when it did not take it."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    for filename, content, mimetype in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     backend = config["MAIL_BACKEND"]
     try:
         if backend == "smtp":

@@ -75,6 +75,8 @@ SCHEDULE = (
     Entry("lapse_entitlements", "lapse_entitlements", jobs.lapse_entitlements, _cron(hour=1, minute=0), None),
     Entry("audit_checkpoint", "audit_checkpoint", jobs.audit_checkpoint, _cron(hour=0, minute=15), None),
     Entry("audit_verify", "audit_verify", jobs.audit_verify, _cron(hour=1, minute=30), None),
+    # reports to 史带 by e-mail; unsent ones wait for the next run (and show on the supervisor's page)
+    Entry("insurer_mail", "insurer_mail", jobs.insurer_mail, _cron(minute="2-57/5"), 4 * 60),
     # the outbox: SMS and e-mail retries (a first attempt is made right after each commit)
     Entry("outbox_drain", "outbox_drain", jobs.outbox_drain, _cron(minute="*"), 50),
     # hourly; not caught up: the next hour's run covers everything

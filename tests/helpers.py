@@ -75,3 +75,16 @@ class RecordingSms:
 
     def send(self, phone, text, *, purpose, params):
         self.sent.append((phone, purpose))
+
+
+def notice_2027(*extra: dict, without: tuple[str, ...] = ()) -> dict:
+    """A complete 2027 notice in the holiday-cn layout (invented dates: all seven statutory holidays named,
+    元旦 on 2027-01-01, a 春节 make-up day on Sunday 2027-02-14); `extra` entries added, `without` names dropped."""
+    off = {"元旦": ["2027-01-01"], "春节": [f"2027-02-{d:02d}" for d in range(6, 13)], "清明节": ["2027-04-05"],
+           "劳动节": [f"2027-05-0{d}" for d in range(1, 6)], "端午节": ["2027-06-09"], "中秋节": ["2027-09-15"],
+           "国庆节": [f"2027-10-0{d}" for d in range(1, 8)]}
+    days = [{"name": name, "date": day, "isOffDay": True} for name, dates in off.items() if name not in without
+            for day in dates]
+    if "春节" not in without:
+        days.append({"name": "春节", "date": "2027-02-14", "isOffDay": False})
+    return {"year": 2027, "days": [*days, *extra]}

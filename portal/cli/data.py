@@ -60,9 +60,10 @@ def holidays_import(path: Path):
 
     try:
         notice = parse_notice(path.read_text(encoding="utf-8"))
+        recomputed = import_notice(notice)
     except (NoticeError, UnicodeDecodeError) as error:
+        db.session.rollback()
         raise click.ClickException(f"节假日文件无效，未写入任何数据：{error}") from None
-    recomputed = import_notice(notice)
     db.session.commit()
     click.echo(f"已导入 {notice.year} 年节假日安排 {len(notice.days)} 天；重新计算了 {recomputed} 个时限。")
 

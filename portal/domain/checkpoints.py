@@ -43,6 +43,10 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
         # one issuer at a time (an advisory lock needs no UPDATE privilege, which the app role lacks on these
         # tables in production); appends go on: what commits later is anchored by the next checkpoint
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ISSUE_LOCK})
+    else:
+        # SQLite: take the write lock before reading the last checkpoint, or two issuers (two weekly builds at
+        # once) both read the same one and take the same number (a write that matches no row still locks)
+        db.session.execute(text("UPDATE audit_checkpoint SET id = id WHERE 0"))
     db.session.flush()
     previous = latest()
     number = (previous.id if previous else 0) + 1

@@ -12,6 +12,7 @@ from ..calendar import business_today
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, ConsentRecord, Notice, utcnow
 from .errors import DomainError
+from .product_data import HOTLINE
 
 PROCESSING = "processing"
 CROSS_BORDER = "cross_border"
@@ -91,7 +92,7 @@ def withdraw(insured, *, actor, channel: str, note: str = "", ip: str | None = N
             data={"consent_record_id": record.id, "channel": channel},
             notice=("服务已终止", "您已撤回对处理健康信息和证件号码的同意，我们无法继续处理您的资料，"
                     f"因此终止了您的申请（编号 {case.ref}），占用的服务次数已退回。如需继续服务，"
-                    "可在“我的资料与授权”重新同意后再次申请，或致电 400-606-5033。"))
+                    f"可在“我的资料与授权”重新同意后再次申请，或致电 {HOTLINE}。"))
         stopped.append(case)
     return record, stopped
 

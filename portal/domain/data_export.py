@@ -11,7 +11,7 @@ from .. import calendar
 from ..extensions import db
 from ..models import CONSENT_CHANNELS, ID_TYPES, NOTICE_KINDS, STATUSES, Case, Notification, User, utcnow
 from . import auditlog, consent, documents, history, lines, transfers
-from .product_data import DOCUMENT_KINDS, REPORT_KINDS
+from .product_data import DOCUMENT_KINDS, HOTLINE, REPORT_KINDS
 
 README = """您的个人资料副本（重疾就医保 · 英仕健康）
 
@@ -25,7 +25,7 @@ documents/         您上传的资料和已交付给您的报告（按申请编�
 
 已限制处理的文件不再提供，只在 restricted.json 中列出。
 生成时间（北京时间）：{generated}
-如有疑问请致电 400-606-5033。
+如有疑问请致电 {hotline}。
 """
 
 
@@ -55,7 +55,7 @@ def build(insured, *, actor, now: datetime | None = None):
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
     files, restricted = 0, []
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", README.format(generated=_local(now)))
+        archive.writestr("README.txt", README.format(generated=_local(now), hotline=HOTLINE))
         archive.writestr("policy.json", _json(_policy(insured)))
         archive.writestr("applications.json", _json([_case(c) for c in cases]))
         archive.writestr("history.json", _json({c.ref: [

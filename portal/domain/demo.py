@@ -140,8 +140,11 @@ def load_demo_data(*, history: bool = True) -> dict:
     for name, phone, city in ESCORTS:
         _get_or_add(Escort, {"phone": phone}, name=name, city=city)
     for name, title, specialty, city, hospital in EXPERTS:
-        _get_or_add(Expert, {"name": name}, title=title, specialty=specialty, city=city, hospital_name=hospital,
-                    country="美国" if city == "休斯敦" else "中国")
+        grade = None if city == "休斯敦" else "三甲"
+        expert = _get_or_add(Expert, {"name": name}, title=title, specialty=specialty, city=city,
+                             hospital_name=hospital, country="美国" if city == "休斯敦" else "中国",
+                             hospital_grade=grade)
+        expert.hospital_grade = expert.hospital_grade or grade  # demo data from before the grade was recorded
     logins = []
     for policy_no, holder, start, end, name, id_number, email, username in POLICIES:
         policy = _get_or_add(Policy, {"policy_no": policy_no}, product_id=product.id, holder_name=holder,

@@ -15,7 +15,7 @@ from functools import cache
 from sqlalchemy import Select, null, or_, select
 
 from ..extensions import db
-from ..models import Escort, Expert, Hospital, Product, ServiceLine
+from ..models import Escort, Expert, Hospital, Product, ServiceLine, utcnow
 from . import auditlog
 from .errors import DomainError
 from .policy_import import ImportError_
@@ -89,7 +89,7 @@ KINDS: dict[str, Kind] = {
         "expert", "专家", Expert, "expert",
         (Column("name", "姓名", required=True), Column("title", "职称"), Column("specialty", "专科"),
          Column("country", "国家", required=True, choices="expert_countries"), _CITY,
-         Column("hospital_name", "所在医院")),
+         Column("hospital_name", "所在医院"), Column("hospital_grade", "医院等级")),
         key=("name", "hospital_name"), check=_expert_location,
     ),
 }
@@ -229,12 +229,39 @@ def update(code: str, row, raw: Mapping[str, object], *, actor=None, ip: str | N
     return changes
 
 
-def set_active(code: str, row, active: bool, *, actor=None, ip: str | None = None) -> None:
+#: the grade a domestic second-opinion expert's hospital must have (seed: 北京、上海、广州的三甲医院专家)
+EXPERT_GRADE = "三甲"
+
+
+def expert_grade(expert: Expert) -> str | None:
+    """The grade recorded for the expert's hospital, else that of the linked directory hospital."""
+    if expert.hospital_grade:
+        return expert.hospital_grade
+    hospital = db.session.get(Hospital, expert.hospital_id) if expert.hospital_id else None
+    return hospital.level if hospital is not None else None
+
+
+def listed_when_requested(hospital: Hospital, case) -> bool:
+    """Active now, or deactivated only after the case was requested (以申请服务时的医院合作列表为准)."""
+    if hospital.active:
+        return True
+    return hospital.deactivated_at is not None and _aware(hospital.deactivated_at) > _aware(case.submitted_at)
+
+
+def _aware(ts):
+    from datetime import UTC
+
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+def set_active(code: str, row, active: bool, *, actor=None, ip: str | None = None, now=None) -> None:
     """Deactivate (no longer offered for new requests) or reactivate a row; never deletes."""
     kind = KINDS[code]
     if row.active == active:
         return
     row.active = active
+    if kind.model is Hospital:
+        row.deactivated_at = None if active else (now or utcnow())
     db.session.flush()
     auditlog.record(f"{kind.noun}.{'reactivate' if active else 'deactivate'}", obj=row, actor=actor, ip=ip,
                     detail={"kind": code})

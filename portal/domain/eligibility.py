@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from ..extensions import db
 from ..models import Hospital
-from . import ledger
+from . import ledger, lines
 from .errors import DomainError
 from .identity import id_number_problem, normalize_id
 
@@ -163,7 +163,9 @@ def _location(product, line, data: dict) -> list[str]:
         return ["请选择就医城市。"]
     if city not in line.cities:
         return [f"所选城市“{city}”不在{line.short_name}服务城市范围内。"]
-    # the seed: the cooperating hospitals at request time rule, for green channel and escort alike
+    if line.code in lines.CITY_ONLY:
+        return []  # escort: the city list rules; the hospital is the insured's choice (directory or typed)
+    # the seed: the cooperating hospitals at request time rule for the green channel
     return _hospital_problems(data, overseas=False, place=city)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .. import calendar
 from ..extensions import db
-from ..holiday_notice import Notice
+from ..holiday_notice import Notice, NoticeError, check_complete
 from ..models import HolidayOverride
 from . import auditlog
 
@@ -45,12 +45,35 @@ def refresh_if_changed() -> None:
         reload_calendar()
 
 
-def import_notice(notice: Notice, *, actor=None, ip: str | None = None) -> int:
-    """Store an official notice's days (upsert by date), reload the calendar, recompute deadlines; audited
-    (`actor` None from the CLI).
+def check_against_official(notice: Notice) -> None:
+    """Refuse a notice that contradicts a year's official data: chinese-calendar's years, or a notice already
+    imported for that year (SPEC §5). Raises NoticeError naming the first date at fault."""
+    imported: dict[int, dict] = {}
+    for day, name, is_off in notice.days:
+        official = calendar.library_is_off(day)
+        source = "系统内置的国务院放假安排"
+        if official is None and day.year != notice.year:
+            if day.year not in imported:
+                imported[day.year] = dict(db.session.execute(select(HolidayOverride.day, HolidayOverride.is_off_day)
+                                                             .where(HolidayOverride.year == day.year,
+                                                                    HolidayOverride.source == "notice")).all())
+            rows = imported[day.year]
+            if rows:
+                official, source = rows.get(day, day.weekday() >= 5), f"已导入的 {day.year} 年通知"
+        if official is not None and official != is_off:
+            raise NoticeError(f"日期“{day.isoformat()}”（{name or '未命名'}）标为{'放假' if is_off else '上班'}，"
+                              f"与{source}不符（该日为{'放假' if official else '工作日'}）")
 
-    Returns the number of open clocks whose deadline was recomputed. The caller commits.
+
+def import_notice(notice: Notice, *, actor=None, ip: str | None = None, now=None) -> int:
+    """Store a complete official notice's days (upsert by date), reload the calendar, recompute deadlines; audited
+    (`actor` None from the CLI). An incomplete notice, or one contradicting official data, raises NoticeError
+    and writes nothing.
+
+    Returns the number of open provisional clocks recomputed. The caller commits.
     """
+    check_complete(notice)
+    check_against_official(notice)
     existing = {o.day: o for o in db.session.scalars(select(HolidayOverride).where(
         HolidayOverride.day.in_([d for d, _, _ in notice.days])))}
     for day, name, is_off in notice.days:
@@ -60,12 +83,16 @@ def import_notice(notice: Notice, *, actor=None, ip: str | None = None) -> int:
         db.session.add(row)
     db.session.flush()
     reload_calendar()
-    from .sla import recompute_provisional
+    from .sla import recompute
 
-    recomputed = recompute_provisional()
+    years = {notice.year} | {d.date.year for d in notice.days}
+    result = recompute(years, reason=f"导入 {notice.year} 年国务院放假通知", now=now)
     auditlog.record("holiday.import", actor=actor, ip=ip,
-                    detail={"year": notice.year, "days": len(notice.days), "recomputed": recomputed})
-    return recomputed
+                    detail={"year": notice.year, "days": len(notice.days), "recomputed": result.provisional,
+                            "moved": len(result.moved),
+                            "outcomes_changed": [{"clock_id": c.id, "case_id": c.case_id, "from": old,
+                                                  "to": c.outcome} for c, old in result.outcomes]})
+    return result.provisional
 
 
 def add_manual_day(day, *, is_off_day: bool, name: str, actor=None, ip: str | None = None) -> HolidayOverride:
@@ -77,9 +104,9 @@ def add_manual_day(day, *, is_off_day: bool, name: str, actor=None, ip: str | No
     db.session.add(row)
     db.session.flush()
     reload_calendar()
-    from .sla import recompute_provisional
+    from .sla import recompute
 
-    recompute_provisional()
+    recompute({day.year}, reason=f"手工设置 {day.isoformat()} 为{'放假' if is_off_day else '调休上班'}")
     auditlog.record("holiday.add", obj=row, actor=actor, ip=ip,
                     detail={"day": day.isoformat(), "is_off_day": is_off_day, "name": row.name})
     return row

@@ -107,7 +107,7 @@ def _refuse_second_open(insured, line, *, besides: Case | None = None) -> None:
         Case.id != (besides.id if besides is not None else -1)).limit(1))
     if earlier is not None:
         raise _SecondOpen(f"已有一项进行中的{line.name}申请（编号 {earlier.ref}），无需重复提交；"
-                          "如需修改请联系客服 400-606-5033。", "line_code")
+                          f"如需修改请联系客服 {HOTLINE}。", "line_code")
 
 
 def _columns(data: dict) -> dict:

@@ -68,6 +68,10 @@ SERVICE_STARTS: dict[str, str] = {
     "overseas_treatment": "hospital_accepted",
 }
 
+#: lines limited by city alone (seed: 以…就医陪诊城市列表为准): the insured names the hospital — from the
+#: directory or typed — and eligibility checks only the city
+CITY_ONLY: tuple[str, ...] = ("domestic_escort",)
+
 #: from which milestone the insured may no longer cancel online: the service start, except that overseas treatment
 #: has started once 英仕 told the insured it launches (seed: 确认启动海外综合服务) — issue 14
 CANCEL_UNTIL: dict[str, str] = {**SERVICE_STARTS, "overseas_treatment": "decision"}
@@ -164,7 +168,7 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                fields=("outcome",)),
     # domestic escort
     ActionSpec("record_escort_request", "记录陪诊需求", ("domestic_escort",), sets_milestone="request_recorded",
-               fields=("hospital_id", "starts_at", "ends_at")),
+               fields=("hospital_id", "hospital_name", "starts_at", "ends_at")),
     ActionSpec("assign_escort", "安排陪诊员", ("domestic_escort",), sets_milestone="arranged",
                fields=("escort_id",)),
     ActionSpec("reschedule_escort", "改约陪诊时间", ("domestic_escort",), requires_milestone="arranged",

@@ -6,7 +6,7 @@ i15_privacy seeds these rows, and `ensure_privacy_data()` adds any that are miss
 
 from datetime import date
 
-HOTLINE = "400-606-5033"
+from .product_data import HOTLINE
 
 PRIVACY_V1 = {
     "kind": "privacy",

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Case, DocumentRequest, Policy, utcnow
 from . import notify
 from .handlers.base import service_name
-from .product_data import DOCUMENT_KINDS
+from .product_data import DOCUMENT_KINDS, HOTLINE
 from .sweep import raise_alert
 
 
@@ -48,7 +48,7 @@ def run(now: datetime | None = None) -> ReminderResult:
                 reminders += _tell(case, f"reminder:{request.id}:{days}", "请尽快补充资料",
                                    f"您的{service_name(case)}仍在等待您补充：{_kinds(request)}。"
                                    f"请于 {calendar.format_cn_date(last_day, today=today)}前上传；"
-                                   "逾期仍无法提供的，根据服务细则，服务将终止。如有困难请致电 400-606-5033。")
+                                   f"逾期仍无法提供的，根据服务细则，服务将终止。如有困难请致电 {HOTLINE}。")
         if waited >= limit:
             reminders += _tell(case, f"reminder:{request.id}:limit", "补充资料已逾期",
                                f"您的{service_name(case)}所需资料（{_kinds(request)}）已超过补充期限。"

@@ -33,9 +33,9 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import calendar
 from ..extensions import db
-from ..models import OPEN_STATUSES, STATUSES, Case, ServiceLine, SlaClock, WeeklyReport, utcnow
+from ..models import OPEN_STATUSES, STATUSES, Case, CaseEvent, ServiceLine, SlaClock, WeeklyReport, utcnow
 from . import as_of as week_end
-from . import checkpoints, ratings
+from . import checkpoints, insurer, ratings
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -310,10 +310,25 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         "overdue": _at_end_list([c for c in at_end if c.overdue], names, as_of),
         "at_risk": _at_end_list([c for c in at_end if c.at_risk], names, as_of),
         "complete": end <= now,  # False when built before the week was over
+        "corrections": outcome_corrections(start, end, names),
         "ratings": rating_rows(start, end),
     }
-    return _add_version(week, built_at=now, built_by=built_by, data=data,
-                        checkpoint_id=checkpoints.issue(reason=f"weekly {week}", now=now).id)  # SPEC §6
+    report = _add_version(week, built_at=now, built_by=built_by, data=data,
+                          checkpoint_id=checkpoints.issue(reason=f"weekly {week}", now=now).id)  # SPEC §6
+    insurer.weekly_report(report, now=now)  # sent to 史带: the auditors' inbox, and e-mail with the XLSX
+    return report
+
+
+def outcome_corrections(start: datetime, end: datetime, names: dict) -> list[dict]:
+    """Stopped clocks whose outcome a holiday import turned met ⇄ breached in [start, end) (issue 17 item 2)."""
+    rows = db.session.execute(select(CaseEvent, Case.ref, Case.line_code).join(Case, Case.id == CaseEvent.case_id)
+                              .where(CaseEvent.action == "outcome_corrected", _within(CaseEvent.at, start, end))
+                              .order_by(CaseEvent.at, CaseEvent.id)).all()
+    return [{"case_id": event.case_id, "ref": ref, "line": names.get(line, line),
+             "clock": CLOCK_LABELS.get(event.data.get("clock"), event.data.get("clock")),
+             "from": event.data.get("from"), "to": event.data.get("to"),
+             "old_due_date": event.data.get("old_due_date"), "due_date": event.data.get("due_date"),
+             "reason": event.data.get("reason"), "at": _iso(event.at)} for event, ref, line in rows]
 
 
 #: concurrent builds of one week each get a version; a build gives up after this many lost races
@@ -372,6 +387,8 @@ class Section:
 
 FIGURE_HEADER = ("服务项目", "新增案件", "进行中", "已完成", "已终止", "已取消",
                  "时效达标", "时效超时", "周末逾期未结", "周末临近时限", "时效达标率(%)")
+CORRECTION_HEADER = ("案件编号", "服务项目", "时限", "原结果", "更正为", "原应完成日期", "应完成日期", "原因")
+OUTCOME_WORDS = {"met": "按时完成", "breached": "超时"}
 RATING_HEADER = ("服务项目", "评价数", "平均分（1–5）", "1–2 分")
 CLOCK_HEADER = ("案件编号", "服务项目", "时限", "应完成日期", "超时记录时间", "逾期工作日", "案件状态")
 
@@ -395,6 +412,10 @@ def report_rows(report: WeeklyReport) -> list[Section]:
         Section("overdue", "周末逾期未结案件", CLOCK_HEADER, [clock_row(c) for c in data["overdue"]]),
         Section("at_risk", "周末临近时限案件（剩余 ≤ 1 个工作日）", CLOCK_HEADER,
                 [clock_row(c) for c in data["at_risk"]]),
+        Section("corrections", "本周时限结果更正（节假日安排变更）", CORRECTION_HEADER,
+                [[c["ref"], c["line"], c["clock"], OUTCOME_WORDS.get(c["from"], c["from"]),
+                  OUTCOME_WORDS.get(c["to"], c["to"]), c["old_due_date"], c["due_date"], c["reason"]]
+                 for c in data.get("corrections", [])]),  # reports built before issue 17 have none
         Section("ratings", "服务评价（本周）", RATING_HEADER,
                 [[r["line"], r["count"], r["average"] or "—", r["low"]] for r in data.get("ratings", [])]),
     ]

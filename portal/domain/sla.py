@@ -1,5 +1,6 @@
 """SLA clocks: start, pause, resume, stop and void; deadlines in working days (SPEC §5)."""
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -57,8 +58,10 @@ def _recompute(clock: SlaClock) -> None:
 
 
 def _fold_pause(clock: SlaClock, today: date) -> None:
-    """End a pause: the working days spent paused extend the deadline."""
+    """End a pause: the working days spent paused extend the deadline; the pause is kept to recount later."""
     if clock.state == "paused" and clock.paused_on is not None:
+        if clock.pauses is not None or clock.paused_days == 0:  # a clock from before the log never starts one
+            clock.pauses = [*(clock.pauses or []), [clock.paused_on.isoformat(), today.isoformat()]]
         clock.paused_days += calendar.working_days_between(clock.paused_on, today)
         clock.paused_on = None
         clock.state = "running"
@@ -205,23 +208,94 @@ def void(case, *, now: datetime | None = None) -> None:
     db.session.flush()
 
 
-def recompute_provisional() -> int:
-    """Recompute open clocks after a calendar change; returns how many provisional ones were recomputed.
+@dataclass
+class Recomputed:
+    """What a calendar change did to the clocks: provisional ones recomputed, due dates moved, outcomes changed."""
 
-    Non-provisional open clocks are recomputed too (a hand-entered day may move them) but not counted.
+    provisional: int = 0
+    #: (clock, old due date) of every clock whose due date moved — the insured may need telling (issue 17: i14)
+    moved: list = field(default_factory=list)
+    #: (clock, old outcome) of stopped clocks whose official deadline turned met ⇄ breached
+    outcomes: list = field(default_factory=list)
+
+
+def _recount_pauses(clock: SlaClock) -> None:
+    """Paused working days recounted on today's calendar (clocks from before the pause log keep their count)."""
+    if clock.pauses is not None:
+        clock.paused_days = sum(calendar.working_days_between(date.fromisoformat(a), date.fromisoformat(b))
+                                for a, b in clock.pauses)
+
+
+def _touches(clock: SlaClock, years: set[int] | None) -> bool:
+    if years is None or clock.provisional:
+        return True
+    last = max(d for d in (clock.due_date, clock.start_date, calendar.business_today(clock.stopped_at)
+                           if clock.stopped_at else None) if d is not None)
+    return any(clock.start_date.year <= year <= last.year for year in years)
+
+
+def recompute(years: set[int] | None = None, *, reason: str, now: datetime | None = None) -> Recomputed:
+    """Recompute clocks after a calendar change (SPEC §5): running, paused and stopped ones whose count touches
+    `years` (all, when None) or rests on an assumed year, paused working days included. A stopped clock whose
+    official deadline turns its outcome met ⇄ breached is corrected and the case history says so, with `reason`.
     """
-    count = 0
-    for clock in db.session.scalars(select(SlaClock).where(SlaClock.state.in_(OPEN_STATES))
-                                    .order_by(SlaClock.id)):
-        if clock.start_date is None:
+    now = now or utcnow()
+    result = Recomputed()
+    stmt = (select(SlaClock).where(SlaClock.state.in_((*OPEN_STATES, "stopped")), SlaClock.start_date.is_not(None),
+                                   SlaClock.due_date.is_not(None))
+            .order_by(SlaClock.id))
+    if years is not None:
+        stmt = stmt.where(SlaClock.start_date <= date(max(years), 12, 31))
+    for clock in db.session.scalars(stmt):
+        if clock.state == "stopped" and not _touches(clock, years):
             continue
-        count += clock.provisional
-        before = clock.due_date
+        was_provisional, old_due = clock.provisional, clock.due_date
+        _recount_pauses(clock)
         _recompute(clock)
-        if clock.due_date != before:
-            _tell_moved(clock, before)
+        if clock.state in OPEN_STATES:
+            result.provisional += was_provisional
+        if clock.due_date != old_due:
+            result.moved.append((clock, old_due))
+            if clock.state in OPEN_STATES:
+                _tell_moved(clock, old_due)  # the insured hears the new date (issue 14)
+        if clock.state == "stopped":
+            _correct_outcome(clock, old_due, reason=reason, now=now, result=result)
     db.session.flush()
-    return count
+    return result
+
+
+def _correct_outcome(clock: SlaClock, old_due: date, *, reason: str, now: datetime, result: Recomputed) -> None:
+    """A clock stopped at its milestone: met when stopped by the (new) deadline, else breached."""
+    case = clock.case
+    stop = next((d["stop"] for d in _definitions(case) if d["kind"] == clock.kind), None)
+    if (clock.outcome not in ("met", "breached") or clock.stopped_at is None
+            or stop not in milestone_dates(case, [stop])):
+        return  # void, or closed with the case rather than at its milestone: nothing to compare
+    outcome = "met" if _aware(clock.stopped_at) <= _aware(clock.deadline) else "breached"
+    if outcome == clock.outcome:
+        return
+    old = clock.outcome
+    clock.outcome, clock.breached = outcome, outcome == "breached"
+    clock.breached_at = clock.deadline if outcome == "breached" else None
+    words = {"met": "按时完成", "breached": "超时"}
+    history.append(case, actor=None, kind="clock", action="outcome_corrected", internal=True, now=now,
+                   summary=f"{clock_label(clock.kind)}结果由“{words[old]}”更正为“{words[outcome]}”："
+                           f"{reason}，应完成日期由 {old_due.isoformat()} 改为 {clock.due_date.isoformat()}",
+                   data={"clock_id": clock.id, "clock": clock.kind, "from": old, "to": outcome, "reason": reason,
+                         "old_due_date": old_due, "due_date": clock.due_date, "deadline": clock.deadline,
+                         "stopped_at": clock.stopped_at})
+    result.outcomes.append((clock, old))
+
+
+def _aware(ts: datetime) -> datetime:
+    from datetime import UTC
+
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+def recompute_provisional() -> int:
+    """Recompute every clock after a calendar change; returns how many open provisional ones were recomputed."""
+    return recompute(reason="节假日安排变更").provisional
 
 
 def _tell_moved(clock: SlaClock, before: date | None) -> None:

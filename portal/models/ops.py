@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
@@ -62,6 +62,10 @@ class InsurerDelivery(db.Model):
     email_error: Mapped[str | None] = mapped_column(String(300))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case = relationship("Case")
+    weekly_report = relationship("WeeklyReport")
+    read_by = relationship("User")
 
 
 class HolidayOverride(db.Model):

@@ -12,6 +12,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: the only POSTs an auditor may send: signing out, checking receipts (writes only its audit-log row), and
 #: the ID-number search (a POST so the number stays out of URLs)
 AUDITOR_READ_POSTS = frozenset({"auth.logout", "auditor.receipt_verify", "auditor_search.by_id_number"})
+#: the auditor's one write: marking a report sent to 史带 as 已阅 (SPEC §6; audited as insurer_delivery.read)
+AUDITOR_WRITES = frozenset({"auditor.inbox_read"})
+#: every POST an auditor may send; anything else is refused and logged
+AUDITOR_POSTS = AUDITOR_READ_POSTS | AUDITOR_WRITES
 
 
 def role_gate(roles: Iterable[str]):
@@ -29,9 +33,9 @@ def role_gate(roles: Iterable[str]):
 
 
 def refuse_auditor_writes_anywhere():
-    """403 + audit entry for any auditor write except AUDITOR_READ_POSTS — registered before CSRF and routing answer,
+    """403 + audit entry for any auditor write except AUDITOR_POSTS — registered before CSRF and routing answer,
     so a tokenless POST or a POST to a GET-only URL (405) is refused and logged too."""
-    if (not (request.method in SAFE_METHODS or (request.method == "POST" and request.endpoint in AUDITOR_READ_POSTS))
+    if (not (request.method in SAFE_METHODS or (request.method == "POST" and request.endpoint in AUDITOR_POSTS))
             and current_user.is_authenticated and current_user.role == "auditor"):
         refuse_auditor_write()
 

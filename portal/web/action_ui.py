@@ -163,7 +163,14 @@ ACTION_UI: dict[str, ActionUI] = {
                                                                      Length(max=200)])}),
     "record_visit": ActionUI(fields={"outcome": outcome_field("record_visit")}),
     # domestic escort
-    "record_escort_request": ActionUI(),
+    # the escort goes where the insured goes: a directory hospital of the city, or a typed name (issue 17)
+    "record_escort_request": ActionUI(fields={
+        "hospital_id": lambda c: select("医院", c.choices.hospitals_for(c.case),
+                                        blank="— 不在目录中，请在下方填写 —", coerce=id_or_none),
+        "hospital_name": lambda c: StringField(
+            "或填写医院名称", default=(c.case.request_data or {}).get("hospital_name"),
+            validators=[Optional(), Length(max=120)]),
+    }),
     "assign_escort": ActionUI(panel="escort_roster"),
     "reschedule_escort": ActionUI(panel="escort_roster", side=True, fields={
         "starts_at": datetime_field("新的陪诊开始时间"), "ends_at": datetime_field("新的陪诊结束时间"),
@@ -225,6 +232,7 @@ LINE_PANELS: dict[str, tuple[str, ...]] = {
 HISTORY_ACTIONS = {
     "submit": "提交申请", "breached": "时限已超期", "document_uploaded": "上传资料", "documents_uploaded": "上传资料",
     "document_accepted": "资料审核通过", "document_rejected": "资料被退回",
+    "outcome_corrected": "时限结果更正（节假日安排变更）",
     # SPEC §7: a rule (consent withdrawn) ends the case; the insured consents to a transfer abroad; retention
     "terminate_by_rule": "依规终止服务", "cross_border_consent": "客户同意资料出境", "restricted": "资料已限制处理",
 }

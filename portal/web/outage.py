@@ -17,9 +17,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.wrappers import Response
 
+from ..domain.product_data import HOTLINE, HOTLINE_TEL
+
 log = logging.getLogger(__name__)
 
-MESSAGE = "系统暂时无法访问，请稍后再试；紧急情况请致电 400-606-5033"
+MESSAGE = f"系统暂时无法访问，请稍后再试；紧急情况请致电 {HOTLINE}"
 #: the errors that mean "the database cannot answer now" (not a bug in a query)
 OUTAGE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER = "30"
@@ -48,7 +50,7 @@ PAGE = f"""<!doctype html>
 <main role="alert">
 <h1>{MESSAGE}</h1>
 <p>您刚才提交的内容如未显示成功，请稍后重新提交（不会重复办理）。</p>
-<p>服务热线 <a href="tel:4006065033">400-606-5033</a>（英仕健康）</p>
+<p>服务热线 <a href="{HOTLINE_TEL}">{HOTLINE}</a>（英仕健康）</p>
 </main>
 </body>
 </html>

@@ -31,7 +31,7 @@ def make_directory():
         sun=Escort(name="孙强", phone="13800010002", city="北京"),
         wu=Escort(name="吴敏", phone="13800010003", city="上海"),
         expert=Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国",
-                      hospital_name="中国医学科学院肿瘤医院"),
+                      hospital_name="中国医学科学院肿瘤医院", hospital_grade="三甲"),
         us_expert=Expert(name="Dr. Emily Carter", city="休斯敦", country="美国", hospital_name="MD Anderson"),
     )
     db.session.add_all(vars(rows).values())

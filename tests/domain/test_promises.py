@@ -3,28 +3,13 @@
 from datetime import date
 
 import pytest
-from casework import at, make_directory, make_staff, open_case, walk
+from casework import at, open_case, walk
 
 from portal.domain import intake, lifecycle
 from portal.domain.errors import DomainError
 from portal.extensions import db
 
 D = date
-
-
-@pytest.fixture
-def directory(app, product):
-    return make_directory()
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_staff(make_user)
-
-
-@pytest.fixture
-def open_(make_policy, directory, staff):
-    return lambda line, when, **extra: open_case(make_policy, directory, line, when, staff.coord, **extra)
 
 
 def clock(case, kind):
@@ -178,3 +163,98 @@ def test_the_auditor_sees_the_working_days_of_each_step(open_, staff, directory)
         ("decision", D(2026, 6, 1), 0), ("materials_complete", D(2026, 6, 2), 1),
         ("history_translated", D(2026, 6, 2), 0), ("hospital_accepted", D(2026, 6, 3), 1),
         ("visa_applied", None, 3)]                               # 06-04, 06-05, 06-08 so far
+
+
+# --- item 10: the hospital directory at request time rules --------------------------------------------------
+
+
+def test_a_hospital_deactivated_after_the_request_stays_valid_for_that_case(open_, staff, directory, make_user):
+    from portal.domain import directory as directories
+
+    case = start_service(open_("green_outpatient", at(2026, 6, 1, 9)), staff, at(2026, 6, 1, 10))
+    directories.set_active("hospital", directory.bj, False, actor=staff.boss, now=at(2026, 6, 2, 9))
+    db.session.commit()
+    assert directory.bj.deactivated_at is not None
+    walk(case, staff.coord, [("confirm_hospital", at(2026, 6, 2, 14), {"hospital_id": directory.bj.id})])
+    assert case.hospital_id == directory.bj.id
+    later = start_service(open_("green_outpatient", at(2026, 6, 3, 9), hospital_id=directory.bj2.id), staff,
+                          at(2026, 6, 3, 10))
+    with pytest.raises(DomainError) as error:                 # requested after the deactivation: not listed then
+        lifecycle.perform(later, "confirm_hospital", actor=staff.coord, now=at(2026, 6, 3, 11),
+                          hospital_id=directory.bj.id)
+    assert error.value.message == "“北京协和医院”不在当前合作医院目录中"
+
+
+# --- item 12: second-opinion experts are 三甲 experts in 北京/上海/广州 -----------------------------------------
+
+
+def test_only_a_three_a_expert_can_give_a_domestic_second_opinion(open_, staff, directory):
+    from helpers import accept_required_documents
+
+    from portal.models import Expert
+
+    plain = Expert(name="钱二级", city="北京", country="中国", hospital_name="某区医院", hospital_grade="二甲")
+    db.session.add(plain)
+    db.session.commit()
+    case = start_service(open_("domestic_second_opinion", at(2026, 6, 1, 9)), staff, at(2026, 6, 1, 10))
+    accept_required_documents(case, staff.coord, now=at(2026, 6, 2, 9))
+    walk(case, staff.coord, [("materials_complete", at(2026, 6, 2, 10), {})])
+    with pytest.raises(DomainError) as error:
+        lifecycle.perform(case, "assign_expert", actor=staff.coord, now=at(2026, 6, 2, 11), expert_id=plain.id)
+    assert error.value.message == "国内第二诊疗意见须由北京、上海、广州的三甲医院专家出具"
+    db.session.rollback()
+    walk(case, staff.coord, [("assign_expert", at(2026, 6, 2, 11), {"expert_id": directory.expert.id})])
+    assert case.expert_id == directory.expert.id
+
+
+def test_the_expert_directory_records_the_hospital_grade(app, product, staff):
+    from portal.domain import directory as directories
+
+    expert = directories.create("expert", {"name": "孙一", "country": "中国", "city": "上海",
+                                           "hospital_name": "复旦大学附属华山医院", "hospital_grade": "三甲"},
+                                actor=staff.boss)
+    assert (expert.hospital_grade, directories.expert_grade(expert)) == ("三甲", "三甲")
+
+
+# --- item 11: an escort needs a city on the list; the hospital is the insured's, from the directory or typed ----
+
+
+def test_escort_eligibility_checks_the_city_only(make_policy, directory, staff):
+    from casework import insured_for
+
+    from portal.domain import eligibility
+
+    insured = insured_for(make_policy, D(2026, 6, 1))
+    base = {"illness": "恶性肿瘤——重度", "first_diagnosis_date": "2026-05-20", "city": "北京"}
+    for extra in ({"hospital_name": "北京市某社区医院"}, {"hospital_id": directory.closed.id}, {}):
+        results = eligibility.evaluate(insured=insured, line_code="domestic_escort", data={**base, **extra},
+                                       on_date=D(2026, 6, 1))
+        assert eligibility.passed(results), (extra, results)
+    results = eligibility.evaluate(insured=insured, line_code="domestic_escort",
+                                   data={**base, "city": "唐山"}, on_date=D(2026, 6, 1))  # green city, not escort
+    assert [r.reason for r in results if not r.passed] == ["所选城市“唐山”不在陪诊服务城市范围内。"]
+
+
+def test_an_escort_to_a_typed_hospital_is_recorded_and_arranged(open_, staff, directory):
+    case = open_("domestic_escort", at(2026, 6, 1, 9), hospital_id="", hospital_name="北京市某社区医院")
+    assert (case.hospital_id, case.request_data["hospital_name"]) == (None, "北京市某社区医院")
+    start_service(case, staff, at(2026, 6, 1, 10))
+    walk(case, staff.coord, [
+        ("record_escort_request", at(2026, 6, 1, 11), {"starts_at": at(2026, 6, 4, 8), "ends_at": at(2026, 6, 4, 12)}),
+        ("assign_escort", at(2026, 6, 2, 9), {"escort_id": directory.zhou.id}),
+    ])
+    assert case.milestone == "arranged" and "北京市某社区医院" in case.events[-2].summary
+    from sqlalchemy import select
+
+    from portal.models import Notification
+
+    told = db.session.scalars(select(Notification.body).where(Notification.case_id == case.id)).all()
+    assert any("在北京市某社区医院陪同您就诊" in body for body in told)
+
+
+def test_a_directory_hospital_of_another_city_is_refused_for_the_escort(open_, staff, directory):
+    case = start_service(open_("domestic_escort", at(2026, 6, 1, 9)), staff, at(2026, 6, 1, 10))
+    with pytest.raises(DomainError) as error:
+        lifecycle.perform(case, "record_escort_request", actor=staff.coord, now=at(2026, 6, 1, 11),
+                          hospital_id=directory.sh.id, starts_at=at(2026, 6, 4, 8), ends_at=at(2026, 6, 4, 12))
+    assert error.value.message == "“复旦大学附属中山医院”不在陪诊城市北京"

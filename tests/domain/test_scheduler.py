@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from casework import at
 from helpers import as_database_owner
 from sqlalchemy import func, select, text
 
@@ -25,10 +26,6 @@ SH = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
 _refs = itertools.count(1)
 
-
-def at(y, m, d, hh=10, mm=0):
-    """An aware Asia/Shanghai wall-clock time."""
-    return datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
 @pytest.fixture

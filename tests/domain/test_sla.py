@@ -4,11 +4,12 @@ State Council notices (2024: 国庆 10-01..07 off, 09-29 Sun and 10-12 Sat work;
 10-11 Sat work. 2026: 春节 02-15..23 off, 02-14 Sat and 02-28 Sat work; 端午 06-19..21 off; 中秋 09-25..27 off;
 国庆 10-01..07 off, 09-20 Sun and 10-10 Sat work). The start day is never counted."""
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 from casework import at, open_case, walk
-from helpers import accept_required_documents
+from helpers import accept_required_documents, notice_2027
 from sqlalchemy import select
 
 from portal import calendar
@@ -280,7 +281,7 @@ def test_the_decision_clock_stops_met_when_the_launch_is_declined(open_, staff):
 # --- provisional years and their recomputation -----------------------------------------------------------
 
 
-NOTICE_2027 = '{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}'
+NOTICE_2027 = json.dumps(notice_2027(), ensure_ascii=False)  # complete: 元旦 2027-01-01 off
 
 
 def test_a_due_date_in_a_year_without_data_is_provisional_until_the_notice_is_imported(open_):

@@ -1,10 +1,11 @@
 """The deadline sweep (issue 7): due-soon and breached alerts exactly once, with a controlled clock."""
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from casework import at
 from sqlalchemy import event, func, select
 
 from portal import calendar, mail
@@ -16,10 +17,6 @@ from portal.models import Alert, Case, CaseEvent, SlaClock
 SH = ZoneInfo("Asia/Shanghai")
 _refs = itertools.count(1)
 
-
-def at(y, m, d, hh=10, mm=0):
-    """An aware Asia/Shanghai wall-clock time."""
-    return datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 from portal import calendar
 from portal.domain import documents, intake, lifecycle, reports
 from portal.extensions import db
-from portal.models import Alert, DataRequest, Escort, Expert, Hospital, User, utcnow
+from portal.models import Alert, DataRequest, Escort, Expert, Hospital, InsurerDelivery, User, utcnow
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PASSWORD = "Secur1ty-pass"
@@ -44,7 +44,8 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w = SimpleNamespace(today=today)
     w.hospital = Hospital(name="复旦大学附属中山医院", city="上海", address="徐汇区枫林路180号", level="三甲")
     w.escort = Escort(name="周丽", phone="13800010001", city="上海")
-    w.expert = Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国")
+    w.expert = Expert(name="刘振华", title="主任医师", specialty="肿瘤内科", city="北京", country="中国",
+                      hospital_grade="三甲")
     db.session.add_all([w.hospital, w.escort, w.expert])
     db.session.commit()
 
@@ -80,6 +81,7 @@ def build_world(make_policy, product) -> SimpleNamespace:
     w.alert_all = Alert(key="sec:all", kind="breached", case_id=w.case_b.id, recipient_id=None, message="已超时")
     db.session.add_all([w.alert_c1, w.alert_c2, w.alert_all])
     w.weekly = reports.build_weekly(built_by="cli")
+    w.delivery = db.session.scalars(select(InsurerDelivery)).one()  # the weekly report, sent to 史带
     w.data_request = DataRequest(insured_id=w.person_a.id, kind="deletion", channel="portal", status="open")
     db.session.add(w.data_request)
     db.session.commit()
@@ -107,6 +109,7 @@ def fingerprint() -> dict[str, int]:
         '(SELECT count(*) FROM alert WHERE read_at IS NULL) AS unread_alerts',
         '(SELECT count(*) FROM hospital WHERE active) AS active_hospitals',
         "(SELECT count(*) FROM document WHERE review_status <> 'pending') AS reviewed_documents",
+        "(SELECT count(*) FROM insurer_delivery WHERE read_at IS NULL) AS unread_deliveries",
     ]
     db.session.rollback()  # read what the requests committed, not a stale snapshot
     row = db.session.execute(text("SELECT " + ", ".join(parts))).mappings().one()

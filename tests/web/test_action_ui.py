@@ -22,7 +22,8 @@ class _AnyChoices:
 
 
 def _case(line_code):
-    return SimpleNamespace(line_code=line_code, department=None, hospital=None, admission_slip_date=None)
+    return SimpleNamespace(line_code=line_code, department=None, hospital=None, admission_slip_date=None,
+                           request_data=None)
 
 
 def test_every_action_has_exactly_one_presentation_entry_in_table_order():

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditLog
-from portal.web.access import AUDITOR_READ_POSTS
+from portal.web.access import AUDITOR_POSTS, AUDITOR_WRITES
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -29,11 +29,13 @@ def test_auditor_blueprint_registers_read_only_methods(app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("auditor.")]
     assert len(rules) >= 11
     for rule in rules:
-        if rule.endpoint in AUDITOR_READ_POSTS:
+        if rule.endpoint in AUDITOR_POSTS:
             assert rule.methods <= {"POST", "OPTIONS"}, rule
         else:
             assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
-    assert {r.endpoint for r in rules if "POST" in r.methods} == {"auditor.receipt_verify"}
+    assert {r.endpoint for r in rules if "POST" in r.methods} == {"auditor.receipt_verify", "auditor.inbox_read"}
+    # the one write: marking a report sent to 史带 as 已阅 (SPEC §6)
+    assert {"auditor.inbox_read"} == AUDITOR_WRITES
 
 
 def test_every_auditor_route_refuses_every_write_with_403_and_logs_it(app, login_as):

@@ -1,6 +1,8 @@
 """CLI contract (SPEC §8): demo-data is idempotent, policies import is all-or-nothing, imports are audited."""
 
-from helpers import valid_id_card
+import json
+
+from helpers import notice_2027, valid_id_card
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -77,9 +79,20 @@ def test_policies_import_with_one_bad_row_names_it_and_writes_nothing(runner, pr
 
 def test_holidays_import_from_the_cli_is_audited(runner, tmp_path):
     path = tmp_path / "2027.json"
-    path.write_text('{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}',
-                    encoding="utf-8")
+    path.write_text(json.dumps(notice_2027(), ensure_ascii=False), encoding="utf-8")
     result = runner.invoke(args=["holidays", "import", str(path)])
     assert result.exit_code == 0, result.output
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "holiday.import"))
-    assert (audit.actor_role, audit.detail) == ("system", {"year": 2027, "days": 1, "recomputed": 0})
+    assert (audit.actor_role, audit.detail) == (
+        "system", {"year": 2027, "days": 24, "recomputed": 0, "moved": 0, "outcomes_changed": []})
+
+
+def test_an_incomplete_notice_is_refused_by_the_cli_and_writes_nothing(runner, tmp_path):
+    """Issue 17 item 6: a one-day notice would make the whole year official."""
+    path = tmp_path / "2027.json"
+    path.write_text('{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}',
+                    encoding="utf-8")
+    result = runner.invoke(args=["holidays", "import", str(path)])
+    assert result.exit_code != 0
+    assert "2027 年通知不完整，缺少：春节、清明节、劳动节、端午节、中秋节、国庆节" in result.output
+    assert db.session.scalar(select(func.count(AuditLog.id))) == 0

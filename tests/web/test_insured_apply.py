@@ -191,3 +191,18 @@ def test_inpatient_request_with_a_disguised_slip_writes_nothing(insured, client_
     assert disguised.status_code == 422
     assert 'id="admission_slip-error">“slip.pdf”不是可接受的文件类型' in disguised.get_data(as_text=True)
     assert _case_count() == 0 and db.session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+def test_an_escort_request_names_the_city_and_a_hospital_typed_by_the_insured(insured, client_of, today):
+    """Issue 17 item 11: escort is limited by city only; the hospital comes from the directory or is typed."""
+    client = client_of(insured)
+    page = client.get("/me/apply/domestic_escort").get_data(as_text=True)
+    assert "或填写您要去的医院" in page
+    data = answers(today, city="上海", hospital_name="")
+    refused = client.post("/me/apply/domestic_escort", data=data)
+    assert refused.status_code == 422 and "请选择医院，或填写您要去的医院名称。" in refused.get_data(as_text=True)
+    response = client.post("/me/apply/domestic_escort", data={**data, "hospital_name": "上海市某区中心医院"})
+    assert response.status_code in (302, 303)
+    case = db.session.scalars(select(Case).where(Case.line_code == "domestic_escort")).one()
+    assert (case.status, case.city, case.hospital_id, case.request_data["hospital_name"]) == (
+        "submitted", "上海", None, "上海市某区中心医院")

@@ -48,7 +48,8 @@ def test_visitors_are_sent_to_the_login(app, client):
 def test_a_supervisor_reaches_every_list_page(login_as, product):
     client = login_as("supervisor")
     for url in ("/staff/admin/assignments", "/staff/admin/directory/hospital", "/staff/admin/users",
-                "/staff/admin/policies/import", "/staff/admin/holidays", "/staff/admin/holidays/provisional"):
+                "/staff/admin/policies/import", "/staff/admin/holidays", "/staff/admin/holidays/provisional",
+                "/staff/admin/deliveries"):
         response = client.get(url)
         assert response.status_code == 200, url
         assert 'aria-current="page"' in response.get_data(as_text=True)

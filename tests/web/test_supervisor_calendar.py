@@ -5,6 +5,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+from helpers import notice_2027
 from sqlalchemy import select
 
 from portal import calendar
@@ -13,11 +14,7 @@ from portal.extensions import db
 from portal.models import AuditLog, HolidayOverride, SlaClock
 
 HX = {"HX-Request": "true"}
-NOTICE_2027 = {"year": 2027, "days": [
-    {"name": "元旦", "date": "2027-01-01", "isOffDay": True},
-    {"name": "春节", "date": "2027-02-06", "isOffDay": True},
-    {"name": "春节", "date": "2027-02-14", "isOffDay": False},
-]}
+NOTICE_2027 = notice_2027()  # complete: the seven statutory holidays, 24 days
 
 
 @pytest.fixture
@@ -79,7 +76,7 @@ def test_importing_a_notice_recomputes_the_provisional_deadlines(boss, year_end_
     response = _upload_notice(boss, NOTICE_2027)
     assert response.status_code == 303 and response.headers["Location"].endswith("/staff/admin/holidays?year=2027")
     page = boss.get("/staff/admin/holidays?year=2027").get_data(as_text=True)
-    assert "已导入 2027 年节假日安排 3 天；重新计算了 1 个暂定时限" in page
+    assert "已导入 2027 年节假日安排 24 天；重新计算了 1 个暂定时限" in page
     assert "已导入的国务院放假通知" in page and "调休上班" in page
     clock = _clock(year_end_case)
     assert not clock.provisional and clock.due_date == date(2027, 1, 5)
@@ -124,3 +121,25 @@ def test_bad_hand_entered_days_are_refused_at_the_field(boss, form, message):
     response = boss.post("/staff/admin/holidays/days?year=2027", data=form)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert db.session.scalar(select(HolidayOverride.id)) is None
+
+
+def test_the_page_states_the_notice_rules(boss):
+    """Issue 17 items 5, 6: completeness and adjacent-year rules, said where the supervisor imports."""
+    rules = boss.get("/staff/admin/holidays?year=2027").get_data(as_text=True)
+    assert "包含七个法定节假日：元旦、春节、清明节、劳动节、端午节、中秋节、国庆节" in rules
+    assert "相邻年份的日期只能是跨年假期中与本年相连的日子" in rules
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": True}]},
+     "2027 年通知不完整，缺少：春节、清明节、劳动节、端午节、中秋节、国庆节"),
+    (notice_2027({"name": "元旦", "date": "2026-12-31", "isOffDay": True}),
+     "日期“2026-12-31”（元旦）标为放假，与系统内置的国务院放假安排不符（该日为工作日）"),
+    (notice_2027({"name": "元旦", "date": "2028-01-14", "isOffDay": True}), "日期“2028-01-14”属于 2028 年"),
+])
+def test_an_incomplete_or_contradicting_notice_is_refused_naming_why(boss, year_end_case, payload, message):
+    response = _upload_notice(boss, payload)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "节假日文件无效，未写入任何数据" in body and message in body
+    assert db.session.scalar(select(HolidayOverride.id)) is None
+    assert _clock(year_end_case).provisional and calendar.is_provisional(date(2027, 6, 1))

@@ -1,4 +1,4 @@
-"""史带 oversight (/audit): read-only by construction — GET routes only."""
+"""史带 oversight (/audit): read-only by construction — GET routes only, but for marking a report 已阅."""
 
 from flask import Blueprint
 
@@ -10,4 +10,4 @@ bp.before_request(role_gate({"auditor"}))
 bp.context_processor(lambda: {"labels": labels()})
 
 
-from . import integrity, views, weekly  # noqa: E402,F401
+from . import inbox, integrity, views, weekly  # noqa: E402,F401

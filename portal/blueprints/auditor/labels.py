@@ -17,6 +17,7 @@ AUDIT_ACTIONS = {
     "weekly_report.view": "查看周报",
     "weekly_report.download": "下载周报",
     "auditor.write_refused": "拒绝审计员的写操作",
+    "insurer_delivery.read": "标记报告已阅",
     "case.search_id_number": "按证件号码查询",
     "register.request": "注册：核对保单登记",
     "register.resend": "注册：重发验证码",

@@ -3,7 +3,8 @@
 from flask import send_file
 from flask_login import current_user
 
-from ...domain import checkpoints, history
+from ... import calendar
+from ...domain import checkpoints, history, sla
 from ...extensions import db
 from ...models import utcnow
 from ...web.audit import record
@@ -43,7 +44,7 @@ def case_detail(case_id):
     return render("auditor/case_detail.html", case=case,
                   events=history.timeline(case, include_internal=True),
                   chain=history.verify(case_id=case.id), anchor=checkpoints.anchoring(case.id),
-                  services=queries.case_services(case))
+                  services=queries.case_services(case), steps=sla.step_times(case, calendar.business_today()))
 
 
 @bp.get("/cases/<int:case_id>/export.zip")

@@ -10,7 +10,7 @@ from ...web import sessions
 from ...web.forms import EmptyForm
 from ...web.params import safe_next
 from ...web.ratelimit import address_and_account, attempted, configured, count_attempt, failed, limiter
-from ...web.saving import form_status, refuse
+from ...web.saving import form_status, refuse, save
 from . import bp
 from .forms import CodeForm, LoginForm, RegisterForm
 
@@ -44,17 +44,16 @@ def index():
 def login():
     """Log in with username and password; one answer for every failure; failures are rate-limited."""
     form = LoginForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(form.username.data, form.password.data)
-        except DomainError as error:
-            form.password.errors.append(error.message)
-            return render_template("auth/login.html", form=form), 422
-        sessions.start(user)
-        db.session.commit()
-        return redirect(safe_next(home_url(user), request.args.get("next")), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/login.html", form=form), status
+    if form.validate_on_submit() and (result := save(form, lambda: _sign_in(form), field="password")).ok:
+        return redirect(safe_next(home_url(result.value), request.args.get("next")), code=303)
+    return render_template("auth/login.html", form=form), form_status(form)
+
+
+def _sign_in(form):
+    """The user for good credentials, with a new server-side session (DomainError: one answer for all)."""
+    user = accounts.authenticate(form.username.data, form.password.data)
+    sessions.start(user)
+    return user
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -69,8 +68,7 @@ def register():
             policy_no=form.policy_no.data, ip=request.remote_addr)
         db.session.commit()
         return redirect(url_for("auth.register_code"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/register.html", form=form), status
+    return render_template("auth/register.html", form=form), form_status(form)
 
 
 @bp.route("/register/code", methods=["GET", "POST"])

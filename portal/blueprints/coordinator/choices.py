@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from ...domain import lines
+from ...domain import directory, lines
 from ...domain.documents import kind_label
 from ...domain.handlers.base import as_datetime
 from ...extensions import db
@@ -58,21 +58,25 @@ class Choices:
 
     @cached_property
     def _hospitals(self) -> list[Hospital]:
-        return list(db.session.scalars(select(Hospital).where(Hospital.active.is_(True))
+        # deactivated ones too: a case requested before the deactivation may still use them
+        return list(db.session.scalars(select(Hospital).where(or_(Hospital.active.is_(True),
+                                                                  Hospital.deactivated_at.is_not(None)))
                                        .order_by(Hospital.overseas, Hospital.country, Hospital.city, Hospital.name)))
 
-    def hospitals(self, *, overseas: bool, city: str | None = None, country: str | None = None):
-        """(id, "city · name") of active directory hospitals, optionally of one city or country."""
+    def hospitals(self, *, overseas: bool, city: str | None = None, country: str | None = None, case=None):
+        """(id, "city · name") of directory hospitals, optionally of one city or country: the active ones, or
+        for `case` those listed when it was requested."""
         return [(h.id, f"{h.country} · {h.city} · {h.name}" if overseas else f"{h.city} · {h.name}")
                 for h in self._hospitals
                 if h.overseas == overseas and (city is None or h.city == city)
-                and (country is None or h.country == country)]
+                and (country is None or h.country == country)
+                and (h.active if case is None else directory.listed_when_requested(h, case))]
 
     def hospitals_for(self, case):
         line = self.product.line(case.line_code)
         if line.overseas:
-            return self.hospitals(overseas=True, country=case.country)
-        return self.hospitals(overseas=False, city=case.city)
+            return self.hospitals(overseas=True, country=case.country, case=case)
+        return self.hospitals(overseas=False, city=case.city, case=case)
 
     def roster(self, case) -> list[RosterEntry]:
         """Active escorts of the case's city with their bookings from now on and any clash with the window."""
@@ -107,6 +111,8 @@ class Choices:
                 query = query.where(Expert.country == case.country)
         else:
             query = query.where(Expert.country == "中国", Expert.city.in_(self.product.expert_cities))
+            return [(e.id, f"{e.city} · {e.name} {e.title or ''} {e.specialty or ''} · {e.hospital_name or ''}".strip())
+                    for e in db.session.scalars(query) if directory.expert_grade(e) == directory.EXPERT_GRADE]
         return [(e.id, f"{e.city} · {e.name} {e.title or ''} {e.specialty or ''} · {e.hospital_name or ''}".strip())
                 for e in db.session.scalars(query)]
 

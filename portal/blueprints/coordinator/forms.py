@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ...domain.lines import CITY_ONLY
 from ...domain.product_data import DOCUMENT_KINDS
 from ...domain.submissions import new_key
 from ...models import CHANNELS, ID_TYPES
@@ -69,6 +70,8 @@ def intake_form(line, choices: Choices, *, bind: bool = False, needs_consent: bo
         attrs["hospital_id"] = SelectField("意向医院（选填）", choices=[("", "— 稍后确定 —"),
                                                                  *choices.hospitals(overseas=line.overseas)],
                                            validators=[Optional()])
+    if line.code in CITY_ONLY:  # escort: the hospital the caller goes to may be outside the directory (seed)
+        attrs["hospital_name"] = StringField("或医院名称（目录外，选填）", validators=[Optional(), Length(max=120)])
     if line.cities is not None:
         attrs["department"] = StringField("科室（选填）", validators=[Optional(), Length(max=60)])
     if line.code == "green_inpatient":

@@ -1,35 +1,38 @@
 """On the phone with the insured (SPEC §7): record a verbal cross-border consent for one case, a withdrawal of
 consent, or a deletion/restriction request; staff."""
 
-from flask import abort, flash, redirect, request, url_for
+from functools import partial
+
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...domain import consent, privacy_rights, transfers
-from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import InsuredPerson
+from ...web.audit import who
+from ...web.forms import ChineseForm
 from ...web.render import render
+from ...web.saving import save
 from . import bp
 from .views_common import get_case_for_write_or_403, get_case_or_404
 
 
-class PhoneCrossBorderForm(FlaskForm):
+class PhoneCrossBorderForm(ChineseForm):
     hospital_id = SelectField("来电人同意接收资料的海外医院", choices=[], validate_choice=False,
                               validators=[DataRequired("请选择海外医院。")])
     read_aloud = BooleanField("我已向来电人宣读出境告知书（接收方、国家和资料），来电人口头同意发送",
                               validators=[DataRequired("请先宣读出境告知书并取得口头同意。")])
 
 
-class PhoneWithdrawForm(FlaskForm):
+class PhoneWithdrawForm(ChineseForm):
     confirm = BooleanField("来电人本人要求撤回个人信息处理同意，已告知进行中的服务将终止",
                            validators=[DataRequired("请勾选确认。")])
     note = StringField("来电说明（选填）", validators=[Optional(), Length(max=300)])
 
 
-class PhoneRequestForm(FlaskForm):
+class PhoneRequestForm(ChineseForm):
     kind = RadioField("来电人要求", choices=[("deletion", "删除资料"), ("restriction", "限制处理资料")],
                       validators=[InputRequired("请选择删除或限制处理。")])
     text = TextAreaField("说明（选填）", validators=[Optional(), Length(max=500)])
@@ -46,16 +49,10 @@ def case_cross_border_record(case_id):
     """Record the caller's verbal consent to send this case's records to the hospital they named; staff."""
     case = get_case_for_write_or_403(case_id)
     form = PhoneCrossBorderForm()
-    if form.validate_on_submit():
-        try:
-            transfers.give(case, hospital_id=form.hospital_id.data, actor=current_user, channel="hotline",
-                           ip=request.remote_addr)
-            db.session.commit()
-            flash("已记录来电人的出境同意。", "success")
-            return redirect(url_for("coordinator.case_detail", case_id=case.id), code=303)
-        except DomainError as error:
-            db.session.rollback()
-            form.hospital_id.errors.append(error.message)
+    give = partial(transfers.give, case, hospital_id=form.hospital_id.data, channel="hotline", **who())
+    if form.validate_on_submit() and save(form, give, field="hospital_id").ok:
+        flash("已记录来电人的出境同意。", "success")
+        return redirect(url_for("coordinator.case_detail", case_id=case.id), code=303)
     return _cross_border_page(case, form, status=422)
 
 
@@ -90,16 +87,10 @@ def _privacy_page(insured, *, withdraw_form=None, request_form=None, status=200)
 def insured_privacy_withdraw(insured_id):
     """Record a withdrawal by phone: the caller's open cases stop (units released); staff."""
     insured, form = _insured_or_404(insured_id), PhoneWithdrawForm()
-    if form.validate_on_submit():
-        try:
-            _, stopped = consent.withdraw(insured, actor=current_user, channel="hotline", note=form.note.data or "",
-                                          ip=request.remote_addr)
-            db.session.commit()
-            flash(f"已记录撤回同意，{len(stopped)} 个进行中的案件已终止。", "success")
-            return redirect(url_for("coordinator.insured_privacy", insured_id=insured.id), code=303)
-        except DomainError as error:
-            db.session.rollback()
-            form.confirm.errors.append(error.message)
+    withdraw = partial(consent.withdraw, insured, channel="hotline", note=form.note.data or "", **who())
+    if form.validate_on_submit() and (result := save(form, withdraw, field="confirm")).ok:
+        flash(f"已记录撤回同意，{len(result.value[1])} 个进行中的案件已终止。", "success")
+        return redirect(url_for("coordinator.insured_privacy", insured_id=insured.id), code=303)
     return _privacy_page(insured, withdraw_form=form, status=422)
 
 

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ... import calendar
 from ...domain.documents import ACCEPTED_LABEL, size_label
 from ...domain.eligibility import SLIP_IN_FUTURE
+from ...domain.lines import CITY_ONLY
 from ...domain.product_data import DOCUMENT_KINDS
 from ...domain.submissions import new_key
 from ...web.forms import ChineseForm
@@ -57,6 +58,8 @@ class ApplyForm(ChineseForm):
                         hospital_id=int(self.hospital_id.data) if (self.hospital_id.data or "").isdigit() else None,
                         preferred_dates=[d.isoformat() for d in (self.preferred_date.data, self.alternative_date.data)
                                          if d])
+        if "hospital_name" in self:
+            data["hospital_name"] = (self.hospital_name.data or "").strip()
         if "admission_slip_date" in self:
             data["admission_slip_date"] = self.admission_slip_date.data
         if "country" in self:
@@ -84,6 +87,17 @@ class _CityQuestions:
         InputRequired("请选择希望就诊的日期。"), _not_before_today("希望就诊日期不能早于今天。")])
     alternative_date = DateField("备选日期（选填）", validators=[
         Optional(), _not_before_today("备选日期不能早于今天。")])
+
+
+class _EscortPlaceQuestions:
+    """Escort is limited by city only (seed: 就医陪诊城市列表): a directory hospital, or the one the insured names."""
+
+    hospital_id = SelectField("医院（合作医院目录）", validate_choice=False, validators=[Optional()])
+    hospital_name = StringField("或填写您要去的医院", validators=[Length(max=120)])  # no Optional: it stops the check
+
+    def validate_hospital_name(self, field):
+        if not (field.data or "").strip() and not self.hospital_id.data:
+            raise ValidationError("请选择医院，或填写您要去的医院名称。")
 
 
 class _AdmissionSlipQuestions:
@@ -114,6 +128,8 @@ def _needs_admission_slip(line) -> bool:
 def apply_form_for(line, product, **kwargs) -> ApplyForm:
     """The request form shaped by the line's data: cities, overseas, the admission-slip clock."""
     mixins = []
+    if line.cities and line.code in CITY_ONLY:
+        mixins.append(_EscortPlaceQuestions)  # first: its optional hospital_id wins over _CityQuestions'
     if line.cities:
         mixins.append(_CityQuestions)
     if _needs_admission_slip(line):

@@ -1,16 +1,18 @@
 """The auditor_admin's screens: list, create, reset and (de)activate 史带 accounts."""
 
+from functools import partial
+
 from flask import abort, flash, redirect, url_for
-from flask_login import current_user
 from sqlalchemy import select
 
 from ...domain import accounts
-from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import AUDITOR_ROLES, User
+from ...web.audit import who
 from ...web.forms import EmptyForm
 from ...web.params import PER_PAGE, page_number
 from ...web.render import render
+from ...web.saving import form_status, save
 from . import bp
 from .forms import AuditorAccountForm, PasswordForm
 
@@ -36,19 +38,16 @@ def account_list():
 def account_new():
     """Create a 史带 auditor (or another account administrator); auditor_admin only."""
     form = AuditorAccountForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.create_staff(username=form.username.data.strip(), password=form.password.data,
-                                         role=form.role.data, display_name=form.display_name.data.strip(),
-                                         email=form.email.data or None, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "username").errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"已创建{ROLE_LABELS[user.role]}账号 {user.username}。", "success")
-            return redirect(url_for("oversight.account_list"), code=303)
-    return render("oversight/account_form.html", form=form, status=422 if form.is_submitted() else 200)
+    if form.validate_on_submit() and (result := save(form, lambda: _create(form), field="username")).ok:
+        flash(f"已创建{ROLE_LABELS[result.value.role]}账号 {result.value.username}。", "success")
+        return redirect(url_for("oversight.account_list"), code=303)
+    return render("oversight/account_form.html", form=form, status=form_status(form))
+
+
+def _create(form) -> User:
+    return accounts.create_staff(username=form.username.data.strip(), password=form.password.data,
+                                 role=form.role.data, display_name=form.display_name.data.strip(),
+                                 email=form.email.data or None, **who())
 
 
 @bp.route("/<int:user_id>/password", methods=["GET", "POST"])
@@ -56,18 +55,11 @@ def account_password(user_id):
     """Set a new password for a 史带 account; ends its sessions; auditor_admin only."""
     user = _account_or_404(user_id)
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.reset_password(user, form.password.data, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.password.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"已重置 {user.username} 的密码，请通过安全渠道告知本人。", "success")
-            return redirect(url_for("oversight.account_list"), code=303)
-    return render("oversight/account_password.html", form=form, user=user,
-                  status=422 if form.is_submitted() else 200)
+    reset = partial(accounts.reset_password, user, form.password.data, **who())
+    if form.validate_on_submit() and save(form, reset, field="password").ok:
+        flash(f"已重置 {user.username} 的密码，请通过安全渠道告知本人。", "success")
+        return redirect(url_for("oversight.account_list"), code=303)
+    return render("oversight/account_password.html", form=form, user=user, status=form_status(form))
 
 
 @bp.post("/<int:user_id>/<any(deactivate, reactivate):change>")
@@ -75,12 +67,7 @@ def account_active(user_id, change):
     """Deactivate (never oneself) or reactivate a 史带 account; auditor_admin only."""
     user = _account_or_404(user_id)
     if EmptyForm().validate_on_submit():
-        try:
-            accounts.set_active(user, change == "reactivate", actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"已{'恢复' if change == 'reactivate' else '停用'} {user.username}。", "success")
+        result = save(None, lambda: accounts.set_active(user, change == "reactivate", **who()))
+        done = f"已{'恢复' if change == 'reactivate' else '停用'} {user.username}。"
+        flash(done if result.ok else result.message, "success" if result.ok else "error")
     return redirect(url_for("oversight.account_list"), code=303)

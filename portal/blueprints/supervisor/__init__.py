@@ -13,4 +13,4 @@ bp = Blueprint("supervisor", __name__)
 bp.before_request(role_gate({"supervisor"}))
 bp.context_processor(staff_header)
 
-from . import assign, calendar, directory, policies, privacy, staff  # noqa: E402,F401  (registers the routes)
+from . import assign, calendar, deliveries, directory, policies, privacy, staff  # noqa: E402,F401  (registers the routes)

@@ -59,10 +59,11 @@ def holiday_import():
         text = read_upload(form.file.data)
         try:
             notice = parse_notice(text if text is not None else "")
+            recomputed = holidays.import_notice(notice, **who())
         except NoticeError as error:
+            db.session.rollback()
             form.file.errors.append(f"节假日文件无效，未写入任何数据：{error}")
         else:
-            recomputed = holidays.import_notice(notice, **who())
             db.session.commit()
             flash(f"已导入 {notice.year} 年节假日安排 {len(notice.days)} 天；重新计算了 {recomputed} 个暂定时限。",
                   "success")

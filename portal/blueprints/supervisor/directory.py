@@ -39,6 +39,7 @@ def _hints(kind: directory.Kind) -> dict[str, str]:
     if kind.code == "expert":
         cities = "、".join(directory.allowed_values("expert_cities"))
         hints["city"] = f"国内专家所在城市应为：{cities}；海外专家填写所在城市。"
+        hints["hospital_grade"] = "国内第二诊疗意见只能指派三甲医院专家，请填写 三甲。"
     if kind.code == "hospital":
         hints["level"] = "例如 三甲。"
     return hints

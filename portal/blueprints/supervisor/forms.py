@@ -96,6 +96,7 @@ class ExpertForm(ChineseForm):
     country = _choice("国家")
     city = _text("城市", required=True, max_length=40)
     hospital_name = _text("所在医院", max_length=120)
+    hospital_grade = _text("医院等级", max_length=20)
 
 
 DIRECTORY_FORMS = {

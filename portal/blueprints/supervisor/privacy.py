@@ -1,6 +1,8 @@
 """个人信息: retention periods, the restriction job, deletion/restriction requests and the legal-hold view
 (supervisors; SPEC §7 Rights)."""
 
+from functools import partial
+
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -8,12 +10,12 @@ from wtforms import IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ...domain import privacy_rights
-from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import DataRequest, Restriction, RetentionPeriod
 from ...web.files import document_response
 from ...web.forms import ChineseForm, EmptyForm
 from ...web.render import render
+from ...web.saving import save
 from . import bp
 
 
@@ -64,16 +66,11 @@ def privacy_request_decide(request_id):
     """Grant or refuse one deletion/restriction request with the reason the insured reads; supervisors only."""
     request = db.session.get(DataRequest, request_id) or abort(404)
     form = DecideRequestForm(prefix=f"r{request.id}")
-    if form.validate_on_submit():
-        try:
-            privacy_rights.decide(request, grant=form.decision.data == "grant", reason=form.reason.data,
-                                  actor=current_user)
-            db.session.commit()
-            flash("已记录处理结果并通知客户。", "success")
-            return redirect(url_for("supervisor.privacy_admin"), code=303)
-        except DomainError as error:
-            db.session.rollback()
-            form.reason.errors.append(error.message)
+    decide = partial(privacy_rights.decide, request, grant=form.decision.data == "grant", reason=form.reason.data,
+                     actor=current_user)
+    if form.validate_on_submit() and save(form, decide, field="reason").ok:
+        flash("已记录处理结果并通知客户。", "success")
+        return redirect(url_for("supervisor.privacy_admin"), code=303)
     return _page(decide_forms={request_id: form}, status=422)
 
 
@@ -81,13 +78,8 @@ def privacy_request_decide(request_id):
 def privacy_legal_hold():
     """Open one restricted document under a stated legal ground; audited; supervisors only."""
     form = LegalHoldForm()
-    if form.validate_on_submit():
-        try:
-            document = privacy_rights.legal_hold_document(form.document_id.data, reason=form.reason.data,
-                                                          actor=current_user)
-            db.session.commit()
-            return document_response(document, download=True, legal_hold=True)
-        except DomainError as error:
-            db.session.rollback()
-            (form.reason if error.field == "reason" else form.document_id).errors.append(error.message)
+    hold = partial(privacy_rights.legal_hold_document, form.document_id.data, reason=form.reason.data,
+                   actor=current_user)
+    if form.validate_on_submit() and (result := save(form, hold, field="document_id")).ok:
+        return document_response(result.value, download=True, legal_hold=True)
     return _page(hold_form=form, status=422)

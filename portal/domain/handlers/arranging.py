@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from ... import calendar
 from ...extensions import db
 from ...models import Appointment, Escort, EscortAssignment, Hospital
-from .. import sla
+from .. import directory, sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
 from .base import Step, as_date, as_datetime, fetch, handles, local_time
@@ -18,9 +18,10 @@ OUTCOMES = {
 
 
 def _hospital(step: Step) -> Hospital:
-    """An active domestic directory hospital in the case's city (the directory at request time rules)."""
+    """A domestic directory hospital in the case's city, listed when the case was requested (the directory at
+    request time rules: one deactivated since stays valid for this case)."""
     hospital = fetch(Hospital, step.require("hospital_id", "请选择医院"), "hospital_id", "所选医院不存在")
-    if hospital.overseas or not hospital.active:
+    if hospital.overseas or not directory.listed_when_requested(hospital, step.case):
         raise DomainError(f"“{hospital.name}”不在当前合作医院目录中", field="hospital_id")
     case = step.case
     if case.city is None:
@@ -105,17 +106,50 @@ def record_visit(step: Step) -> None:
     appointment.outcome = outcome
 
 
+def escort_hospital(case) -> str:
+    """Where the escort meets the insured: the directory hospital, or the name the insured gave."""
+    if case.hospital_id is not None:
+        return db.session.get(Hospital, case.hospital_id).name
+    return (case.request_data or {}).get("hospital_name") or ""
+
+
+def _escort_place(step: Step) -> tuple[Hospital | None, str]:
+    """The hospital of an escort: a directory hospital in the case's city, or a typed name (seed: the escort
+    city list rules, not the hospital directory). Defaults to what the request named."""
+    case = step.case
+    if step.get("hospital_id") is not None:
+        hospital = fetch(Hospital, step.get("hospital_id"), "hospital_id", "所选医院不存在")
+        if hospital.overseas or hospital.city != case.city:
+            raise DomainError(f"“{hospital.name}”不在陪诊城市{case.city}", field="hospital_id")
+        return hospital, hospital.name
+    typed = str(step.get("hospital_name") or "").strip()
+    if typed:
+        if len(typed) > 120:
+            raise DomainError("医院名称最多 120 个字", field="hospital_name")
+        return None, typed
+    if case.hospital_id is not None or (case.request_data or {}).get("hospital_name"):
+        hospital = db.session.get(Hospital, case.hospital_id) if case.hospital_id else None
+        return hospital, escort_hospital(case)
+    raise DomainError("请选择医院或填写医院名称", field="hospital_name")
+
+
 @handles("record_escort_request")
 def record_escort_request(step: Step) -> None:
-    """Record where and when the insured needs an escort."""
-    case, hospital = step.case, _hospital(step)
+    """Record where and when the insured needs an escort; the hospital from the directory or typed."""
+    case = step.case
+    hospital, place = _escort_place(step)
     starts_at = _future(step, "starts_at", "请选择陪诊开始时间")
     ends_at = as_datetime(step.require("ends_at", "请选择陪诊结束时间"), "ends_at", "时间格式不正确")
     check_escort_window(starts_at, ends_at)
-    case.hospital_id = hospital.id
-    case.request_data = {**(case.request_data or {}),
-                         "escort_window": {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}}
-    step.summary = f"记录陪诊需求：{case.city} {hospital.name} {local_time(starts_at)}–{local_time(ends_at)}"
+    case.hospital_id = hospital.id if hospital is not None else None
+    data = {**(case.request_data or {}),
+            "escort_window": {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}}
+    if hospital is None:
+        data["hospital_name"] = place
+    else:
+        data.pop("hospital_name", None)
+    case.request_data = data
+    step.summary = f"记录陪诊需求：{case.city} {place} {local_time(starts_at)}–{local_time(ends_at)}"
 
 
 @handles("assign_escort")
@@ -144,12 +178,11 @@ def assign_escort(step: Step) -> None:
                                   assigned_by_id=step.actor.id, assigned_at=step.now)
     db.session.add(assignment)
     db.session.flush()
-    hospital = db.session.get(Hospital, case.hospital_id)
     step.data = {"escort_assignment_id": assignment.id, "escort": escort.name}
     step.summary = f"安排陪诊员：{escort.name}（{escort.phone}）{local_time(starts_at)}"
     step.notify("陪诊已安排",
                 f"陪诊员{escort.name}（电话 {escort.phone}）将于{local_time(starts_at)}至"
-                f"{local_time(ends_at)}在{hospital.name}陪同您就诊，请保持电话畅通。")
+                f"{local_time(ends_at)}在{escort_hospital(case)}陪同您就诊，请保持电话畅通。")
 
 
 @handles("record_escort_outcome")

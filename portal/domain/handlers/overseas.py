@@ -11,6 +11,7 @@ from ...extensions import db
 from ...models import Bill, EscortHourLog, Hospital, VisaApplication
 from .. import lines, sla, transfers
 from ..errors import DomainError
+from ..product_data import HOTLINE
 from .base import Step, as_bool, as_date, as_decimal, fetch, handles, hours_text, service_name
 from .corrections import MAX_BILL_AMOUNT
 from .reports import _overseas_hospital
@@ -105,7 +106,7 @@ def visa_refused(step: Step) -> None:
     step.reason = "visa_refused"
     step.summary = f"医疗签证被拒（{visa.decided_on.isoformat()}），服务终止"
     step.notify("医疗签证未获批准", f"很抱歉，您的{visa.country}医疗签证未获批准（{format_cn_date(visa.decided_on)}）。"
-                f"根据服务细则，{service_name(step.case)}终止，占用的服务次数已退回。如有疑问请致电 400-606-5033。")
+                f"根据服务细则，{service_name(step.case)}终止，占用的服务次数已退回。如有疑问请致电 {HOTLINE}。")
 
 
 @handles("local_escort_arranged")

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Document, Expert, Hospital
-from .. import lines, transfers
+from .. import directory, insurer, lines, transfers
 from ..errors import DomainError
 from ..product_data import REPORT_KINDS
 from .base import Step, fetch, handles, line_name, service_name
@@ -18,7 +18,8 @@ def assign_expert(step: Step) -> None:
     """A 三甲 expert in one of the product's expert cities (北京/上海/广州)."""
     expert = fetch(Expert, step.require("expert_id", "请选择专家"), "expert_id", "所选专家不存在")
     cities = step.case.policy.product.expert_cities
-    if not expert.active or expert.country != "中国" or expert.city not in cities:
+    if (not expert.active or expert.country != "中国" or expert.city not in cities
+            or directory.expert_grade(expert) != directory.EXPERT_GRADE):
         raise DomainError(f"国内第二诊疗意见须由{'、'.join(cities)}的三甲医院专家出具", field="expert_id")
     step.case.expert_id = expert.id
     step.data = {"expert": expert.name}
@@ -68,7 +69,7 @@ def choose_provider(step: Step) -> None:
 def _overseas_hospital(step: Step, country: str | None = None) -> Hospital:
     """An active overseas directory hospital (in `country` when given, else in a product country)."""
     hospital = fetch(Hospital, step.require("hospital_id", "请选择海外医院"), "hospital_id", "所选医院不存在")
-    if not hospital.overseas or not hospital.active:
+    if not hospital.overseas or not directory.listed_when_requested(hospital, step.case):
         raise DomainError(f"“{hospital.name}”不在当前海外合作医院目录中", field="hospital_id")
     if country is not None and hospital.country != country:
         raise DomainError(f"“{hospital.name}”位于{hospital.country}，不在所选国家{country}", field="hospital_id")
@@ -110,6 +111,7 @@ def deliver(step: Step) -> None:
     for item in [document, *others]:
         item.delivered_at = item.delivered_at or step.now
     step.data = {"delivered_document_ids": [d.id for d in [document, *others]]}
+    insurer.case_report(case, [document, *others], now=step.now)  # 史带's inbox and e-mail (SPEC §6)
     step.summary = f"交付{REPORT_KINDS[kind]}：{document.original_name}（客户及史带）"
     if case.line_code == "overseas_treatment":
         step.notify("服务已完成", f"您的{service_name(case)}已完成，服务报告及账单已交付史带。感谢您的信任。")
