@@ -103,7 +103,8 @@ def test_path_ids_beyond_any_row_are_404_on_every_route(app, login_as, world):
         client = clients.get(path.split("/")[1], clients["staff"])
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method)
-            assert response.status_code in (404, 405), (method, path, response.status_code)
+            # 403: an auditor's write is refused (and logged) before routing, whatever the id
+            assert response.status_code in (403, 404, 405), (method, path, response.status_code)
             checked += 1
     assert checked > 25
 
