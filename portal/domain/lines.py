@@ -161,6 +161,9 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                fields=("hospital_id", "department", "admission_slip_date")),
     ActionSpec("book_appointment", "预约挂号", GREEN, sets_milestone="arranged",
                fields=("hospital_id", "department", "scheduled_at")),
+    # corrections (issue 14): a booking moved, never edited; the old row stays, cancelled
+    ActionSpec("reschedule_appointment", "改约就诊时间", GREEN, requires_milestone="arranged",
+               until_milestone="visited", fields=("scheduled_at", "reason"), kind="service"),
     ActionSpec("record_visit", "登记就医结果", GREEN, sets_milestone="visited", to_status="completed",
                fields=("outcome",)),
     # domestic escort
@@ -168,6 +171,8 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                fields=("hospital_id", "hospital_name", "starts_at", "ends_at")),
     ActionSpec("assign_escort", "安排陪诊员", ("domestic_escort",), sets_milestone="arranged",
                fields=("escort_id",)),
+    ActionSpec("reschedule_escort", "改约陪诊时间", ("domestic_escort",), requires_milestone="arranged",
+               until_milestone="escorted", fields=("starts_at", "ends_at", "reason"), kind="service"),
     ActionSpec("record_escort_outcome", "登记陪诊结果", ("domestic_escort",), sets_milestone="escorted",
                to_status="completed", fields=("outcome",)),
     # second opinions and overseas treatment
@@ -205,6 +210,10 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
     ActionSpec("add_bill", "登记医疗账单", ("overseas_treatment",), requires_milestone="departed",
                fields=("hospital_name", "bill_date", "currency", "amount", "status"),
                kind="service"),
+    ActionSpec("void_bill", "作废账单（录入有误）", ("overseas_treatment",), requires_milestone="departed",
+               fields=("bill_id", "reason"), kind="service"),
+    ActionSpec("void_escort_hours", "作废陪诊时长记录", ("overseas_treatment",), requires_milestone="departed",
+               fields=("hour_log_id", "reason"), kind="service"),
     ActionSpec("update_bill", "更新账单状态", ("overseas_treatment",), requires_milestone="departed",
                fields=("bill_id", "status"), kind="service"),
     ActionSpec("returned", "客户已回国", ("overseas_treatment",), sets_milestone="returned", fields=("on",)),

@@ -126,6 +126,8 @@ FIELDS: dict[str, Builder] = {
                                                  NumberRange(0.01, None, "金额必须大于 0。")]),
     "status": lambda c: SelectField("账单状态", choices=list(lines.BILL_STATUSES.items())),
     "bill_id": lambda c: select("账单", c.choices.bills_for(c.case), required="请选择账单。", coerce=id_or_none),
+    "hour_log_id": lambda c: select("陪诊时长记录", c.choices.hour_logs_for(c.case), required="请选择记录。",
+                                    coerce=id_or_none),
     "assignee_id": lambda c: select("负责人", c.choices.staff(), required="请选择负责人。", coerce=id_or_none),
     "document_id": lambda c: select("选用已上传的文件", c.choices.documents_for(c.case, c.upload_kind),
                                     blank="— 使用下方上传的文件 —", coerce=id_or_none),
@@ -155,6 +157,10 @@ ACTION_UI: dict[str, ActionUI] = {
         # the outpatient green channel has no admission slip
         field_lines={"admission_slip_date": ("green_inpatient",)}),
     "book_appointment": ActionUI(),
+    "reschedule_appointment": ActionUI(panel="appointment", side=True, fields={
+        "scheduled_at": datetime_field("新的就诊日期与时间"),
+        "reason": lambda c: TextAreaField("改约原因（客户可见）", validators=[DataRequired("请说明改约原因。"),
+                                                                     Length(max=200)])}),
     "record_visit": ActionUI(fields={"outcome": outcome_field("record_visit")}),
     # domestic escort
     # the escort goes where the insured goes: a directory hospital of the city, or a typed name (issue 17)
@@ -166,6 +172,10 @@ ACTION_UI: dict[str, ActionUI] = {
             validators=[Optional(), Length(max=120)]),
     }),
     "assign_escort": ActionUI(panel="escort_roster"),
+    "reschedule_escort": ActionUI(panel="escort_roster", side=True, fields={
+        "starts_at": datetime_field("新的陪诊开始时间"), "ends_at": datetime_field("新的陪诊结束时间"),
+        "reason": lambda c: TextAreaField("改约原因（客户可见）", validators=[DataRequired("请说明改约原因。"),
+                                                                     Length(max=200)])}),
     "record_escort_outcome": ActionUI(fields={"outcome": outcome_field("record_escort_outcome")}),
     # second opinions and overseas treatment
     "launch_decision": ActionUI(),
@@ -189,6 +199,10 @@ ACTION_UI: dict[str, ActionUI] = {
     "log_escort_hours": ActionUI(panel="escort_hours", side=True),
     "add_bill": ActionUI(panel="bills", side=True, fields={
         "status": lambda c: SelectField("账单状态", choices=list(lines.BILL_STATUSES.items()), default="received")}),
+    "void_bill": ActionUI(panel="bills", side=True, fields={"reason": lambda c: TextAreaField(
+        "作废原因", validators=[DataRequired("请说明作废原因。"), Length(max=200)])}),
+    "void_escort_hours": ActionUI(panel="escort_hours", side=True, fields={"reason": lambda c: TextAreaField(
+        "作废原因", validators=[DataRequired("请说明作废原因。"), Length(max=200)])}),
     "update_bill": ActionUI(panel="bills", side=True),
     "returned": ActionUI(),
     "deliver": ActionUI(upload=DELIVERABLE, extra_uploads={
@@ -220,7 +234,8 @@ HISTORY_ACTIONS = {
     "document_accepted": "资料审核通过", "document_rejected": "资料被退回",
     "outcome_corrected": "时限结果更正（节假日安排变更）",
     # SPEC §7: a rule (consent withdrawn) ends the case; the insured consents to a transfer abroad; retention
-    "terminate_by_rule": "依规终止服务", "cross_border_consent": "客户同意资料出境", "restricted": "资料已限制处理",
+    "terminate_by_rule": "依规终止服务", "cross_border_consent": "客户同意资料出境",
+    "cross_border_withdrawn": "客户撤回资料出境同意", "restricted": "资料已限制处理",
 }
 
 

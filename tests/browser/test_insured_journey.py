@@ -90,13 +90,18 @@ def _seed_case(username="wangjianguo"):
     """The demo insured with one submitted 门诊绿通 case in 上海 (through intake, as the portal does)."""
     from sqlalchemy import select
 
-    from portal.domain import intake
+    from portal.domain import consent, intake
     from portal.models import Hospital, User
 
     load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == username))
+    consent.give(user.insured, actor=user, channel="portal")  # as the consent gate records it (SPEC §7)
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
+    from portal.domain import consent
+
+    if not consent.has_consent(user.insured):  # the i15 gate: she consented on the portal first (SPEC §7)
+        consent.give(user.insured, actor=user, channel="portal")
     case = intake.submit_request(insured=user.insured, line_code="green_outpatient", actor=user, data={
         "city": "上海", "hospital_id": hospital.id, "department": "肿瘤科", "diagnosis": "肺腺癌",
         "first_diagnosis_date": _first_diagnosis(today), "illness": "恶性肿瘤——重度"})

@@ -4,7 +4,7 @@ Dates by hand: 2026 is a library year (2026-12-31 Thu is a working day); 2027 ha
 complete notice (tests/helpers.notice_2027: 元旦 2027-01-01 off, 春节 02-06..12 off, Sunday 02-14 works, ...)."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from casework import at, make_directory, make_staff, open_case, walk
@@ -76,11 +76,12 @@ def test_without_the_recount_the_deadline_would_be_a_working_day_late(open_, sta
 
 
 def _arranged(case, staff, directory, when):
+    # the visit a week after booking: within the policy period (issue 14 refuses bookings after its end)
     return walk(case, staff.coord, [
         ("verify", when, {}), ("accept", when, {}),
         ("confirm_hospital", when, {"hospital_id": directory.bj.id}),
         ("book_appointment", when, {"hospital_id": directory.bj.id, "department": "内科",
-                                    "scheduled_at": at(2027, 5, 20, 9)}),
+                                    "scheduled_at": when + timedelta(days=7)}),
     ])
 
 

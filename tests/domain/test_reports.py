@@ -262,7 +262,7 @@ def test_report_rows_give_the_stored_numbers_for_page_csv_and_xlsx(add_case):
     add_case("green_inpatient", shanghai(2026, 11, 17))
     report = reports.build_weekly(WEEK, built_by="test", now=REPORT_TIME)
     sections = {s.key: s for s in reports.report_rows(report)}
-    assert list(sections) == ["figures", "breaches", "overdue", "at_risk", "corrections"]
+    assert list(sections) == ["figures", "breaches", "overdue", "at_risk", "corrections", "ratings"]
     figures_rows = sections["figures"].rows
     assert len(figures_rows) == len(report.data["lines"]) + 1 and figures_rows[-1][0] == "合计"
     inpatient = next(row for row in figures_rows if row[0] == "就医绿通·住院预约")
@@ -288,8 +288,9 @@ def test_the_build_costs_the_same_few_queries_for_any_number_of_cases(add_case):
     for _ in range(150):
         add_case(*_random_case(rng))
     # 12, 7 for the audit checkpoint the report carries (issue 16), 2 for the corrections list and the
-    # delivery to 史带 (issue 17)
-    assert queries_for_build() == few <= 12 + 7 + 2
+    # delivery to 史带 (issue 17), 1 for the savepoint that makes the version race-free (issue 18), 1 for the
+    # service ratings (issue 14)
+    assert queries_for_build() == few <= 12 + 7 + 2 + 1 + 1
 
 
 # ---- through the real domain: intake and lifecycle -------------------------------------------

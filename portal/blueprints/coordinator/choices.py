@@ -10,7 +10,7 @@ from ...domain import directory, lines
 from ...domain.documents import kind_label
 from ...domain.handlers.base import as_datetime
 from ...extensions import db
-from ...models import STAFF_ROLES, Bill, Escort, EscortAssignment, Expert, Hospital, User, utcnow
+from ...models import STAFF_ROLES, Bill, Escort, EscortAssignment, EscortHourLog, Expert, Hospital, User, utcnow
 
 #: the bill currency proposed first for a country of treatment
 COUNTRY_CURRENCY = {"美国": "USD", "德国": "EUR", "日本": "JPY", "新加坡": "SGD", "英国": "GBP"}
@@ -122,7 +122,14 @@ class Choices:
     def bills_for(self, case):
         return [(b.id, f"{b.bill_date:%Y-%m-%d} {b.hospital_name} {b.currency} {b.amount:,.2f}"
                        f"（{lines.BILL_STATUSES.get(b.status, b.status)}）")
-                for b in db.session.scalars(select(Bill).where(Bill.case_id == case.id).order_by(Bill.id))]
+                for b in db.session.scalars(select(Bill).where(Bill.case_id == case.id, Bill.voided_at.is_(None))
+                                            .order_by(Bill.id))]
+
+    def hour_logs_for(self, case):
+        """The escort-hour entries that still count (not voided)."""
+        return [(h.id, f"{h.day:%Y-%m-%d} {h.escort_name} {h.hours} 小时")
+                for h in db.session.scalars(select(EscortHourLog).where(
+                    EscortHourLog.case_id == case.id, EscortHourLog.voided_at.is_(None)).order_by(EscortHourLog.id))]
 
     def documents_for(self, case, kind: str | None):
         if kind is None:

@@ -127,13 +127,14 @@ def _line_data(case, choices: Choices) -> dict:
     if code == "overseas_treatment":
         data["visas"] = _rows(VisaApplication, case)
         hours = _rows(EscortHourLog, case)
-        used = sum((h.hours for h in hours), Decimal(0))
+        used = sum((h.hours for h in hours if h.voided_at is None), Decimal(0))  # a voided entry no longer counts
         data.update(hour_logs=hours, hours_used=used, hours_cap=lines.ESCORT_HOURS_CAP,
                     hours_left=Decimal(lines.ESCORT_HOURS_CAP) - used)
         bills = _rows(Bill, case)
         totals = defaultdict(Decimal)
         for bill in bills:
-            totals[bill.currency] += bill.amount
+            if bill.voided_at is None:
+                totals[bill.currency] += bill.amount
         data.update(bills=bills, bill_totals=sorted(totals.items()), bill_statuses=lines.BILL_STATUSES)
     if code in lines.DELIVERABLES:
         data["reports"] = [d for d in active_documents(case) if d.kind in REPORT_KINDS]

@@ -4,5 +4,5 @@ Each handler is registered with `@handles(action_code)` (handlers/base.py); impo
 every handler module, so `HANDLERS` is complete before the first action runs.
 """
 
-from . import arranging, common, overseas, reports  # noqa: F401  (registers the handlers)
+from . import arranging, common, corrections, overseas, reports  # noqa: F401  (registers the handlers)
 from .base import HANDLERS, handles  # noqa: F401

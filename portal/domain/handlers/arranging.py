@@ -9,6 +9,7 @@ from .. import directory, sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
 from .base import Step, as_date, as_datetime, fetch, handles, local_time
+from .corrections import booking_time_problem, check_escort_window
 
 OUTCOMES = {
     "record_visit": {"visited": "已按时就医", "no_show": "未按时就医（视为完成）"},
@@ -35,9 +36,10 @@ def _hospital(step: Step) -> Hospital:
 
 
 def _future(step: Step, name: str, missing: str):
+    """A booking time: in the future and within the policy period (issue 14: 2030 was once accepted)."""
     when = as_datetime(step.require(name, missing), name, "时间格式不正确")
-    if when <= step.now:
-        raise DomainError("预约时间必须晚于当前时间", field=name)
+    if problem := booking_time_problem(step.case, when, step.now):
+        raise DomainError(problem, field=name)
     return when
 
 
@@ -138,8 +140,7 @@ def record_escort_request(step: Step) -> None:
     hospital, place = _escort_place(step)
     starts_at = _future(step, "starts_at", "请选择陪诊开始时间")
     ends_at = as_datetime(step.require("ends_at", "请选择陪诊结束时间"), "ends_at", "时间格式不正确")
-    if ends_at <= starts_at:
-        raise DomainError("陪诊结束时间必须晚于开始时间", field="ends_at")
+    check_escort_window(starts_at, ends_at)
     case.hospital_id = hospital.id if hospital is not None else None
     data = {**(case.request_data or {}),
             "escort_window": {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}}

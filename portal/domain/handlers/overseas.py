@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from ... import calendar
 from ...calendar import format_cn_date
 from ...extensions import db
 from ...models import Bill, EscortHourLog, Hospital, VisaApplication
@@ -12,6 +13,7 @@ from .. import lines, sla, transfers
 from ..errors import DomainError
 from ..product_data import HOTLINE
 from .base import Step, as_bool, as_date, as_decimal, fetch, handles, hours_text, service_name
+from .corrections import MAX_BILL_AMOUNT
 from .reports import _overseas_hospital
 
 
@@ -44,9 +46,13 @@ def hospital_accepted(step: Step) -> None:
 
 
 def _past_date(step: Step, name: str, missing: str):
+    """A date of something that happened: not in the future, not before the case was opened (issue 14)."""
     day = as_date(step.require(name, missing), name, "日期格式不正确")
     if day > step.today:
         raise DomainError("日期不能晚于今天", field=name)
+    opened = calendar.to_business_date(step.case.submitted_at)
+    if day < opened:
+        raise DomainError(f"日期不能早于案件受理日 {opened.isoformat()}", field=name)
     return day
 
 
@@ -147,6 +153,9 @@ def log_escort_hours(step: Step) -> None:
     """Local escort hours abroad; the case's total never exceeds the cap (seed: 不超过 40h)."""
     case = step.case
     day = _past_date(step, "day", "请填写陪诊日期")
+    left = (case.request_data or {}).get("departed_on")
+    if left and day.isoformat() < left:
+        raise DomainError(f"陪诊日期不能早于出发日期 {left}", field="day")
     hours = as_decimal(step.require("hours", "请填写陪诊时长"), "hours", "陪诊时长须为数字")
     if hours <= 0 or hours != hours.quantize(Decimal("0.1")):
         raise DomainError("陪诊时长须大于 0，最多一位小数", field="hours")
@@ -154,7 +163,7 @@ def log_escort_hours(step: Step) -> None:
     if not escort_name:
         raise DomainError("请填写陪诊人员", field="escort_name")
     used = db.session.scalar(select(func.coalesce(func.sum(EscortHourLog.hours), 0))
-                             .where(EscortHourLog.case_id == case.id))
+                             .where(EscortHourLog.case_id == case.id, EscortHourLog.voided_at.is_(None)))
     used, cap = Decimal(used), Decimal(lines.ESCORT_HOURS_CAP)
     if used + hours > cap:
         raise DomainError(f"当地陪诊累计不得超过 {hours_text(cap)} 小时：已登记 {hours_text(used)} 小时，"
@@ -187,6 +196,8 @@ def add_bill(step: Step) -> None:
     amount = as_decimal(step.require("amount", "请填写金额"), "amount", "金额须为数字")
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise DomainError("金额须大于 0，最多两位小数", field="amount")
+    if amount > MAX_BILL_AMOUNT:
+        raise DomainError(f"金额超过单张账单上限 {MAX_BILL_AMOUNT:,}，请核对（如为多张账单请分别登记）", field="amount")
     bill = Bill(case_id=case.id, hospital_name=hospital_name, bill_date=bill_date, currency=currency, amount=amount,
                 status=_bill_status(step), created_by_id=step.actor.id, created_at=step.now)
     db.session.add(bill)
