@@ -16,8 +16,11 @@ from portal.web import sessions
 @pytest.fixture
 def other_app(app, database_url, tmp_path):
     """A second app instance (another worker or server) on the same database."""
-    return create_app({**helpers.test_config(), "SQLALCHEMY_DATABASE_URI": database_url,
-                       "UPLOAD_DIR": str(tmp_path / "uploads2")})
+    other = create_app({**helpers.test_config(), "SQLALCHEMY_DATABASE_URI": database_url,
+                        "UPLOAD_DIR": str(tmp_path / "uploads2")})
+    yield other
+    with other.app_context():
+        db.engine.dispose()  # else psycopg warns about connections left open (an error under -W error)
 
 
 def _login(app, username):
