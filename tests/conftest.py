@@ -13,7 +13,7 @@ from flask import g, request_started
 from helpers import password_hash, test_config, valid_id_card
 from sqlalchemy import create_engine, make_url, text
 
-from portal import calendar, create_app
+from portal import calendar, create_app, db_guards
 from portal.extensions import db
 from portal.models import InsuredPerson, Policy, User
 
@@ -41,10 +41,19 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _reset_database(database_url):
-    """Puts the database back to freshly migrated before each test, whatever the test wrote and whatever
-    the schema forbids (append-only tables refuse DELETE): SQLite restores a snapshot taken right after
-    the migrations (the backup API, one page copy); PostgreSQL truncates every table with its triggers off."""
+    """Puts the database back to migrated-and-empty before each test, whatever the test wrote and whatever
+    the schema forbids (append-only tables refuse DELETE): SQLite restores a snapshot of the empty schema
+    (the backup API copies its pages in one call), PostgreSQL truncates every table with its triggers off.
+    Cheaper than a DELETE per table, and the calendar is not rebuilt (portal.calendar keeps the library-only
+    table), so a test pays for what it writes."""
+    tables = [t.name for t in db.metadata.sorted_tables]
     if database_url.startswith("sqlite"):
+        # the snapshot has the schema and no rows (rows a migration seeds are gone, as on PostgreSQL)
+        engine = create_engine(database_url)
+        with engine.begin() as connection, db_guards.suspended(connection):
+            for table in reversed(tables):
+                connection.execute(text(f'DELETE FROM "{table}"'))
+        engine.dispose()
         path = make_url(database_url).database
         snapshot = sqlite3.connect(":memory:")
         with closing(sqlite3.connect(path)) as migrated:
@@ -58,12 +67,12 @@ def _reset_database(database_url):
         snapshot.close()
         return
     engine = create_engine(database_url)
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    listed = ", ".join(f'"{name}"' for name in tables)
 
     def reset():
         with engine.begin() as connection:
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            connection.execute(text("SET LOCAL session_replication_role = replica"))  # the append-only triggers
+            connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
 
     yield reset
     engine.dispose()

@@ -14,7 +14,7 @@ Rows written without the ORM (bulk loads, the benchmark generator) are counted b
 
 from collections import Counter
 
-from sqlalchemy import delete, event, func, inspect, select, text
+from sqlalchemy import delete, event, func, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -83,10 +83,10 @@ event.listen(Session, "after_rollback", _forget)
 def rebuild(session) -> int:
     """Recount every key from the case rows (after a bulk load, or to repair); returns the number of keys."""
     session.execute(delete(QueueCount))
-    rows = session.execute(select(func.coalesce(Case.assignee_id, 0), Case.status, Case.line_code,
-                                  func.coalesce(Case.city, ""), func.count())
-                           .group_by(func.coalesce(Case.assignee_id, 0), Case.status, Case.line_code,
-                                     func.coalesce(Case.city, ""))).all()
+    # literals, not bound parameters: PostgreSQL matches GROUP BY expressions by their text
+    key = (func.coalesce(Case.assignee_id, literal_column("0")), Case.status, Case.line_code,
+           func.coalesce(Case.city, literal_column("''")))
+    rows = session.execute(select(*key, func.count()).group_by(*key)).all()
     session.execute(QueueCount.__table__.insert(),
                     [dict(zip((*KEY, "n"), row, strict=True)) for row in rows]) if rows else None
     return len(rows)

@@ -94,6 +94,41 @@ def consent_for(case, hospital_id: int) -> ConsentRecord | None:
     return record if record is not None and record.action == "given" else None
 
 
+def withdraw(case, *, hospital_id, actor, channel: str, ip: str | None = None,
+             now: datetime | None = None) -> ConsentRecord:
+    """Withdraw the cross-border consent naming this hospital before anything was sent to it (a new row)."""
+    now = now or utcnow()
+    if channel == "portal" and (getattr(actor, "role", None) != "insured" or actor.insured_id != case.insured_id):
+        raise DomainError("网页上的撤回只能由被保险人本人作出。")
+    if channel == "hotline" and getattr(actor, "role", None) not in lines.STAFF:
+        raise DomainError("热线撤回须由英仕协调员记录。")
+    given = consent_for(case, int(hospital_id)) if str(hospital_id or "").isdigit() else None
+    if given is None:
+        raise DomainError("没有可撤回的出境同意。", "hospital_id")
+    if not can_ask(case):
+        raise DomainError("资料已发送或案件已结束，出境同意不能再撤回；如需帮助请致电 400-606-5033。")
+    record = ConsentRecord(insured_id=case.insured_id, purpose=consent.CROSS_BORDER, action="withdrawn",
+                           notice_id=given.notice_id, channel=channel, ip=ip, at=now, case_id=case.id,
+                           hospital_id=given.hospital_id, expert_id=given.expert_id, recipient=given.recipient,
+                           country=given.country, documents=given.documents, actor_id=actor.id,
+                           actor_role=actor.role, actor_name=actor.display_name)
+    db.session.add(record)
+    db.session.flush()
+    history.append(case, actor=actor, kind="consent", action="cross_border_withdrawn",
+                   summary=f"撤回向{given.country} {given.recipient}发送资料的同意（记录 {record.id}）",
+                   data={"consent_record_id": record.id, "hospital_id": given.hospital_id, "channel": channel},
+                   now=now)
+    return record
+
+
+def standing(case) -> list[ConsentRecord]:
+    """The case's cross-border consents that still stand (the newest record per hospital is a consent)."""
+    newest: dict[int, ConsentRecord] = {}
+    for record in consents_for_case(case):
+        newest[record.hospital_id] = record
+    return [r for r in newest.values() if r.action == "given"]
+
+
 def send(step, hospital: Hospital, expert: Expert | None = None) -> Transfer:
     """Called by the sending action's handler: refused until the recipient's consent exists, then logged."""
     case = step.case

@@ -234,7 +234,8 @@ HISTORY_ACTIONS = {
     "document_accepted": "资料审核通过", "document_rejected": "资料被退回",
     "outcome_corrected": "时限结果更正（节假日安排变更）",
     # SPEC §7: a rule (consent withdrawn) ends the case; the insured consents to a transfer abroad; retention
-    "terminate_by_rule": "依规终止服务", "cross_border_consent": "客户同意资料出境", "restricted": "资料已限制处理",
+    "terminate_by_rule": "依规终止服务", "cross_border_consent": "客户同意资料出境",
+    "cross_border_withdrawn": "客户撤回资料出境同意", "restricted": "资料已限制处理",
 }
 
 

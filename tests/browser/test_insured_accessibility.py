@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal import calendar
-from portal.domain import intake
+from portal.domain import consent, intake
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import Hospital, User
@@ -25,13 +25,10 @@ def demo_case(app):
     """The demo insured (wangjianguo) with one submitted 门诊绿通 case in 上海."""
     load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == "wangjianguo"))
+    consent.give(user.insured, actor=user, channel="portal")  # the i15 gate: no case without it
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
     diagnosed = min(today, max(date(2026, 6, 1), today - timedelta(days=30)))  # after the demo waiting period
-    from portal.domain import consent
-
-    if not consent.has_consent(user.insured):  # the i15 gate: she consented on the portal first (SPEC §7)
-        consent.give(user.insured, actor=user, channel="portal")
     case = intake.submit_request(insured=user.insured, line_code="green_outpatient", actor=user, data={
         "city": "上海", "hospital_id": hospital.id, "department": "肿瘤科", "diagnosis": "肺腺癌",
         "first_diagnosis_date": diagnosed, "illness": "恶性肿瘤——重度"})

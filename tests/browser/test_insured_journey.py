@@ -90,11 +90,12 @@ def _seed_case(username="wangjianguo"):
     """The demo insured with one submitted 门诊绿通 case in 上海 (through intake, as the portal does)."""
     from sqlalchemy import select
 
-    from portal.domain import intake
+    from portal.domain import consent, intake
     from portal.models import Hospital, User
 
     load_demo_data(history=False)
     user = db.session.scalar(select(User).where(User.username == username))
+    consent.give(user.insured, actor=user, channel="portal")  # as the consent gate records it (SPEC §7)
     hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
     today = calendar.business_today()
     from portal.domain import consent

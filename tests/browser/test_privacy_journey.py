@@ -1,4 +1,4 @@
-"""PIPL on a phone (390×844): sign in → separate consent → apply for an overseas second opinion → consent to send
+"""PIPL on a phone (390×844): register → separate consent → apply for an overseas second opinion → consent to send
 the records to the hospital the insured names → the coordinator proceeds with that hospital (SPEC §7)."""
 
 import re
@@ -24,14 +24,32 @@ def _narrow(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_consent_then_overseas_second_opinion_with_cross_border_consent_then_coordinator_proceeds(
-        app, browser, live_server, phone_page, browser_login, shot, axe_violations):
+def _last_code(live_app, phone: str) -> str:
+    texts = [m["text"] for m in live_app.extensions.get("sms_outbox", []) if m["to"] == phone]
+    return re.search(r"验证码为 (\d{6})", texts[-1]).group(1)
+
+
+def test_register_consent_overseas_second_opinion_cross_border_consent_then_coordinator_proceeds(
+        app, live_app, browser, live_server, phone_page, browser_login, shot, axe_violations):
     load_demo_data()
     db.session.commit()
+    live_app.extensions.pop("sms_outbox", None)
     page = phone_page
 
-    # 1. signing in lands on the consent gate: summary first, the full text one tap away, an unticked box
-    browser_login(page, "wangjianguo", consent=False)
+    # 1. 赵敏 registers (policy SD2026000104, the code sent to the register's phone) …
+    page.goto("/register")
+    page.get_by_label("被保险人姓名").fill("赵敏")
+    page.get_by_label("证件号码").fill("110108198001015676")
+    page.get_by_label("保单号").fill("SD2026000104")
+    page.get_by_role("button", name="获取验证码").tap()
+    expect(page.get_by_role("heading", name="输入验证码")).to_be_visible()
+    page.get_by_label("短信验证码（6 位数字）").fill(_last_code(live_app, "13800000104"))
+    page.get_by_label("设置用户名").fill("zhaomin")
+    page.get_by_label(re.compile("设置密码")).fill("Zhao-min-2026!")
+    page.get_by_label("再次输入密码").fill("Zhao-min-2026!")
+    page.get_by_role("button", name="完成注册并登录").tap()
+
+    # … and lands on the consent gate: summary first, the full text one tap away, an unticked box
     expect(page).to_have_url(re.compile(r"/me/consent"))
     expect(page.get_by_role("heading", name="使用服务前，请确认个人信息处理")).to_be_visible()
     box = page.get_by_label(re.compile("单独同意"))
@@ -47,7 +65,7 @@ def test_consent_then_overseas_second_opinion_with_cross_border_consent_then_coo
     page.get_by_label(re.compile("单独同意")).check()
     page.get_by_role("button", name="同意并继续").tap()
     expect(page.get_by_role("heading", name="我的服务")).to_be_visible()
-    insured_id = db.session.scalar(select(User.insured_id).where(User.username == "wangjianguo"))
+    insured_id = db.session.scalar(select(User.insured_id).where(User.username == "zhaomin"))
     record = db.session.scalar(select(ConsentRecord).where(ConsentRecord.insured_id == insured_id))
     assert (record.channel, record.action, record.purpose) == ("portal", "given", "processing")
 

@@ -60,8 +60,13 @@ def test_a_newcomer_registers_with_the_code_sent_to_the_register_phone(app, live
     page.get_by_label(re.compile("电子邮箱")).fill("zhaomin@example.com")
     page.get_by_role("button", name="完成注册并登录").tap()
 
-    page.wait_for_url(re.compile(r"/me/"))
+    # registered and signed in: the separate consent (SPEC §7) comes before any page of the portal
+    page.wait_for_url(re.compile(r"/me/consent"))
     expect(page.get_by_text("注册成功")).to_be_visible()
+    # the PIPL consent step (issue 15) comes right after registration
+    page.get_by_label(re.compile("单独同意")).check()
+    page.get_by_role("button", name="同意并继续").tap()
+    page.wait_for_url(re.compile(r"/me/(?!consent)"))
     expect(page.get_by_text("赵敏").first).to_be_visible()
     expect(page.get_by_text("110108********5676")).to_be_visible()
     shot(page, "03-home")

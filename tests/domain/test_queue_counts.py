@@ -4,7 +4,7 @@ transitions, assignment, a rolled-back transaction, a rolled-back savepoint, row
 from datetime import timedelta
 
 from casework import at, make_directory, make_staff, open_case, walk
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal_column, select
 
 from portal.domain import queue_counts
 from portal.extensions import db
@@ -18,10 +18,9 @@ def _counted() -> dict:
 
 
 def _truth() -> dict:
-    return {(a, s, line, c): n for a, s, line, c, n in db.session.execute(
-        select(func.coalesce(Case.assignee_id, 0), Case.status, Case.line_code, func.coalesce(Case.city, ""),
-               func.count()).group_by(func.coalesce(Case.assignee_id, 0), Case.status, Case.line_code,
-                                      func.coalesce(Case.city, "")))}
+    key = (func.coalesce(Case.assignee_id, literal_column("0")), Case.status, Case.line_code,
+           func.coalesce(Case.city, literal_column("''")))
+    return {(a, s, line, c): n for a, s, line, c, n in db.session.execute(select(*key, func.count()).group_by(*key))}
 
 
 def test_counters_follow_intake_transitions_and_assignment(app, product, make_policy, make_user):

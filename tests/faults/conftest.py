@@ -43,15 +43,21 @@ def pg_server():
 
 def _build(url: str) -> None:
     from flask_migrate import upgrade
+    from sqlalchemy import select
 
     from portal import create_app
+    from portal.domain import consent
     from portal.domain.demo import load_demo_data
     from portal.extensions import db
+    from portal.models import User
 
     app = create_app({**test_config(), "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_DIR": "/tmp/faults-unused"})
     with app.app_context():
         upgrade()
         load_demo_data()
+        for user in db.session.scalars(select(User).where(User.role == "insured")):
+            if not consent.has_consent(user.insured):  # the demo people consent on the portal (SPEC §7)
+                consent.give(user.insured, actor=user, channel="portal")
         db.session.commit()
         db.engine.dispose()
 

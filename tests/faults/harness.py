@@ -4,6 +4,7 @@ CLI on loopback, a small HTTP client, and bounded waiting. Importable as `harnes
 Every wait here is bounded in time and polls what it waits for; nothing sleeps a fixed time to "let things
 settle"."""
 
+import atexit
 import contextlib
 import html
 import http.client
@@ -76,6 +77,7 @@ class PgServer:
         self.port = None
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
+        atexit.register(self.destroy)  # also when the session ends abnormally (destroy is idempotent)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8")
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:

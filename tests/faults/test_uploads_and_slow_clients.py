@@ -19,15 +19,15 @@ def _stored(upload_dir) -> list:
 
 
 def _hold_document_inserts(db, holder) -> None:
-    if db.backend == "sqlite":
-        holder.execute("BEGIN IMMEDIATE")
-    else:
-        holder.execute("BEGIN")
-        holder.execute("LOCK TABLE document IN EXCLUSIVE MODE")  # reads go on, INSERTs wait
+    holder.execute("BEGIN")
+    holder.execute("LOCK TABLE document IN EXCLUSIVE MODE")  # reads and other writes go on, INSERTs wait
 
 
-def test_a_worker_killed_mid_upload_leaves_an_orphan_that_the_reconciler_quarantines(database):
-    db = database
+def test_a_worker_killed_mid_upload_leaves_an_orphan_that_the_reconciler_quarantines(pg_database):
+    """On PostgreSQL in both runs: a table lock holds the upload between its file and its row (SQLite's single
+    write lock would stop the request before the file, at its first write). The reconciler is the same code
+    on both databases (tests/domain/test_orphans.py)."""
+    db = pg_database
     [case_id] = add_cases(db.app, 1, insured="wangjianguo")
     server = Gunicorn(db.env(DATABASE_LOCK_TIMEOUT=60), db.logs / "gunicorn.log", workers=1, threads=4)
     holder = db.connect()
@@ -46,7 +46,8 @@ def test_a_worker_killed_mid_upload_leaves_an_orphan_that_the_reconciler_quarant
         os.kill(worker, signal.SIGKILL)
         upload.join(30)
         holder.rollback()
-        assert scalar(db.app, "SELECT count(*) FROM document") == 0 and orphan.exists()
+        assert scalar(db.app, "SELECT count(*) FROM document WHERE case_id = :id", id=case_id) == 0
+        assert orphan.exists()
 
         assert _reconcile(db).quarantined == 1  # what the scheduler's hourly job runs (age limit 0 here)
         assert not orphan.exists() and (db.upload_dir / "quarantine" / orphan.parent.name / orphan.name).exists()
@@ -67,7 +68,7 @@ def test_a_worker_killed_mid_upload_leaves_an_orphan_that_the_reconciler_quarant
                 reply = raw_post(server.port, path, part, kind, cookie=cookie_header(client), token=client.token)
                 # PostgreSQL: two uploads to one case at once race for its history; the loser is refused
                 # as stale (nothing kept, its file removed) and may simply upload again
-                assert reply.status == 303 or (reply.status == 422 and "已被他人更新" in reply.text), reply.status
+                assert reply.status == 303 or (reply.status in (409, 422) and "已被他人更新" in reply.text)
                 statuses.append(reply.status)
             return statuses
 
@@ -79,7 +80,7 @@ def test_a_worker_killed_mid_upload_leaves_an_orphan_that_the_reconciler_quarant
         holder.close()
         server.stop()
     assert rows(db.app, "SELECT stored_name FROM document GROUP BY stored_name HAVING count(*) > 1") == []
-    names = {r[0] for r in rows(db.app, "SELECT stored_name FROM document")}
+    names = {r[0] for r in rows(db.app, "SELECT stored_name FROM document WHERE case_id = :id", id=case_id)}
     assert len(names) == accepted and names == {p.name for p in _stored(db.upload_dir)}
     assert _reconcile(db).quarantined == 0
 

@@ -73,6 +73,7 @@ MATRIX: dict[str, Entry] = {
     "insured.privacy_request": Entry(INSURED),
     "insured.cross_border_form": Entry(INSURED, "case"),
     "insured.cross_border_give": Entry(INSURED, "case"),
+    "insured.cross_border_withdraw": Entry(INSURED, "case"),
     # casework: coordinators and supervisors read every case; a coordinator writes only their own
     "coordinator.queue": Entry(STAFF),
     "coordinator.queue_deadline_counts": Entry(STAFF),

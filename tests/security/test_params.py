@@ -103,7 +103,9 @@ def test_path_ids_beyond_any_row_are_404_on_every_route(app, login_as, world):
         client = clients.get(path.split("/")[1], clients["staff"])
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method)
-            assert response.status_code in (404, 405), (method, path, response.status_code)
+            # an auditor's write to a URL no route matches is refused (and logged) before routing answers 404
+            answers = (403, 404, 405) if client is clients["audit"] and method == "POST" else (404, 405)
+            assert response.status_code in answers, (method, path, response.status_code)
             checked += 1
     assert checked > 25
 

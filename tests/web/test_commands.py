@@ -26,7 +26,7 @@ def test_demo_data_is_idempotent_and_lists_the_logins(runner):
     for username in ("wangjianguo", "lixiuying", "zhangwei", "coord1", "coord2", "supervisor", "auditor"):
         assert username in second.output
     roles = set(db.session.scalars(select(User.role)))
-    assert roles == {"insured", "coordinator", "supervisor", "auditor"}
+    assert roles == {"insured", "coordinator", "supervisor", "auditor", "auditor_admin"}
 
 
 HEADER = (

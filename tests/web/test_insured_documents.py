@@ -1,6 +1,7 @@
 """上传资料: checklist, uploads tagged by kind and checked by content, re-upload on request, serving."""
 
 import hashlib
+import re
 from pathlib import Path
 
 from insured_support import EXE, HEIC, JPEG, PDF, PNG, reload, upload
@@ -71,7 +72,7 @@ def test_upload_with_htmx_answers_the_panel_fragment_and_a_case_updated_event(in
 def test_documents_page_without_htmx_is_the_full_page(insured, client_of, open_case):
     case = open_case(insured)
     page = client_of(insured).get(f"/me/cases/{case.id}/documents").get_data(as_text=True)
-    assert "<html" in page and "js/upload.js" in page
+    assert "<html" in page and re.search(r"/static/js/upload\.[0-9a-f]{12}\.js", page)  # fingerprinted (issue 20)
 
 
 def test_a_file_whose_content_is_not_an_accepted_type_is_refused_whatever_its_name(

@@ -329,3 +329,22 @@ def test_the_coordinator_records_a_withdrawal_and_a_request_by_phone(world, logi
     assert client.post(f"/staff/insured/{person.id}/privacy/requests", data={"kind": "deletion"}).status_code == 303
     page = client.get(f"/staff/insured/{person.id}/privacy").get_data(as_text=True)
     assert "未同意" in page and "待处理" in page and "热线（陈晓）" in page
+
+
+def test_the_insured_withdraws_a_cross_border_consent_before_anything_is_sent(world, login_as, make_user):
+    directory, coord, make_policy = world
+    client, person = _insured_client(login_as, make_user, make_policy)
+    case = open_case(person, "overseas_treatment", directory, actor=coord)
+    advance(case, coord, "verify", "accept", ("launch_decision", {"launch": True}), accept_required_documents,
+            "materials_complete", "history_translated")
+    client.post(f"/me/cases/{case.id}/cross-border", data={"hospital_id": str(directory.us.id), "agree": "y"})
+    page = client.get(f"/me/cases/{case.id}/cross-border").get_data(as_text=True)
+    assert "撤回对 MD Anderson Cancer Center 的出境同意" in page
+    assert client.post(f"/me/cases/{case.id}/cross-border/withdraw",
+                       data={"hospital_id": str(directory.us.id)}).status_code == 303
+    assert [r.action for r in consent.records(person) if r.purpose == "cross_border"] == ["withdrawn", "given"]
+    refused = act(login_as(coord), case, "hospital_accepted", hospital_id=directory.us.id)
+    assert refused.status_code == 422 and "客户尚未同意" in refused.get_data(as_text=True)
+    assert client.post(f"/me/cases/{case.id}/cross-border/withdraw",
+                       data={"hospital_id": str(directory.us.id)}).status_code == 422  # nothing left to withdraw
+    assert "资料出境需要您同意" in client.get(f"/me/cases/{case.id}").get_data(as_text=True)

@@ -177,4 +177,5 @@ def test_csv_import_without_a_file_is_refused_at_the_field(boss):
 def test_csv_template_has_the_header_of_the_kind(boss):
     response = boss.get("/staff/admin/directory/expert/template.csv")
     assert response.mimetype == "text/csv"
-    assert response.get_data(as_text=True).lstrip("\ufeff").strip() == "name,title,specialty,country,city,hospital_name"
+    header = response.get_data(as_text=True).lstrip("\ufeff").strip()
+    assert header == "name,title,specialty,country,city,hospital_name,hospital_grade"

@@ -133,6 +133,5 @@ def panel(case, *, rating_form=None) -> dict:
         "can_cancel": _can_cancel(case),
         "kind_label": documents.kind_label,
         # an overseas case whose records are not sent yet and no recipient is consented to (SPEC §7)
-        "cross_border_due": transfers.can_ask(case) and not any(
-            r.action == "given" for r in transfers.consents_for_case(case)),
+        "cross_border_due": transfers.can_ask(case) and not transfers.standing(case),
     }

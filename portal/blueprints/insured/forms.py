@@ -219,6 +219,12 @@ class CrossBorderForm(ChineseForm):
                                                          for h in hospitals]
 
 
+class CrossBorderWithdrawForm(ChineseForm):
+    """Withdraw the consent naming one hospital (a button per standing consent)."""
+
+    hospital_id = HiddenField(validators=[DataRequired("请选择要撤回的出境同意。")])
+
+
 class RatingForm(ChineseForm):
     """服务评价: 1–5 and an optional comment, once per completed case."""
 

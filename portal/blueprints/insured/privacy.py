@@ -9,8 +9,9 @@ from ...domain.errors import DomainError
 from ...extensions import db
 from ...web.params import safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
+from ...web.saving import save
 from . import bp
-from .forms import ConsentForm, CrossBorderForm, DataRequestForm, WithdrawForm
+from .forms import ConsentForm, CrossBorderForm, CrossBorderWithdrawForm, DataRequestForm, WithdrawForm
 from .queries import case_for_panel, my_insured
 
 #: reachable without a current consent: the consent itself and the insured's rights over their data
@@ -142,8 +143,25 @@ def cross_border_give(case_id):
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
 
 
+@bp.post("/cases/<int:case_id>/cross-border/withdraw")
+def cross_border_withdraw(case_id):
+    """Withdraw the consent naming one overseas hospital, before anything was sent to it."""
+    case = case_for_panel(case_id)
+    form = CrossBorderWithdrawForm()
+    if not form.validate_on_submit():
+        return _cross_border_page(case, CrossBorderForm(formdata=None), status=422)
+    result = save(form, lambda: transfers.withdraw(case, hospital_id=form.hospital_id.data, actor=current_user,
+                                                   channel="portal", ip=request.remote_addr))
+    if not result.ok:
+        flash(result.message, "error")
+        return _cross_border_page(case, CrossBorderForm(formdata=None), status=result.status)
+    flash("已撤回出境同意，我们不会向该医院发送资料。", "success")
+    return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
+
+
 def _cross_border_page(case, form, status=200):
     form.set_hospitals(transfers.recipients(case))
     return render("insured/cross_border.html", status=status, case=case, form=form, can_ask=transfers.can_ask(case),
                   notice=consent.current_notice("cross_border"), documents=transfers.documents_to_send(case),
-                  given=transfers.consents_for_case(case), line=case.policy.product.line(case.line_code))
+                  given=transfers.consents_for_case(case), standing=transfers.standing(case),
+                  withdraw_form=CrossBorderWithdrawForm(formdata=None), line=case.policy.product.line(case.line_code))
