@@ -21,6 +21,8 @@ def audit_checkpoint(out):
     """Issue a signed checkpoint over every chain now and print (or write) its receipt."""
     from ..domain import checkpoints
 
+    if out is not None and not out.parent.is_dir():  # refuse before issuing: a checkpoint without its receipt
+        raise click.UsageError(f"目录不存在：{out.parent}（directory not found）")
     checkpoint = checkpoints.issue(reason="cli")
     db.session.commit()
     text = checkpoints.receipt_json(checkpoint)
