@@ -7,7 +7,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from casework import at, make_directory, make_staff, open_case, walk
+from casework import at, walk
 from helpers import notice_2027
 from sqlalchemy import select
 
@@ -19,21 +19,6 @@ from portal.holiday_notice import NoticeError, parse_notice
 from portal.models import CaseEvent, HolidayOverride
 
 D = date
-
-
-@pytest.fixture
-def directory(app, product):
-    return make_directory()
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_staff(make_user)
-
-
-@pytest.fixture
-def open_(make_policy, directory, staff):
-    return lambda line, when, **extra: open_case(make_policy, directory, line, when, staff.coord, **extra)
 
 
 def clock(case, kind="arrange"):

@@ -4,7 +4,7 @@ weekly report with its XLSX), 已阅 by an auditor, and what is unsent or unread
 import io
 
 import pytest
-from casework import at, document, make_directory, make_staff, open_case, walk
+from casework import at, document, open_case, walk
 from helpers import accept_required_documents
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -14,16 +14,6 @@ from portal.blueprints.auditor.exports import weekly_xlsx
 from portal.domain import insurer, reports
 from portal.extensions import db
 from portal.models import AuditLog, InsurerDelivery
-
-
-@pytest.fixture
-def directory(app, product):
-    return make_directory()
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_staff(make_user)
 
 
 @pytest.fixture
