@@ -196,3 +196,21 @@ def test_recording_the_same_upload_twice_raises_its_alert_once(insured, client_o
     documents.record_upload(case, _documents(), actor=insured)
     db.session.commit()
     assert db.session.scalar(select(func.count(Alert.id))) == 1
+
+
+def test_an_upload_that_loses_a_race_says_so_at_the_files_and_keeps_nothing(insured, client_of, open_case,
+                                                                             monkeypatch):
+    """The insured's panel has no place for form-wide errors: the stale-save message must sit at the files."""
+    from portal.domain.errors import StaleCaseError
+
+    case = open_case(insured)
+
+    def lost_race(*args, **kwargs):
+        raise StaleCaseError()
+
+    monkeypatch.setattr(documents, "record_upload", lost_race)
+    response = client_of(insured).post(f"/me/cases/{case.id}/documents", content_type=MULTIPART, headers=HX,
+                                       data={"file_medical_record": [upload(PDF, "病历.pdf")]})
+    assert response.status_code == 409
+    assert "该案件已被他人更新，请刷新后重试" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Document.id))) == 0

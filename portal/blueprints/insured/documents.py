@@ -33,8 +33,9 @@ def document_upload(case_id):
     form = UploadForm()
     if not form.validate_on_submit():
         return _page(case, form, status=422)
+    # one bad file refuses the whole batch (nothing half-written); a stale save is shown at the files too
     result = refuse(form, CLOSED, status=409, field="files") if not case.is_open else \
-        save(form, lambda: _store(case, form))  # one bad file refuses the whole batch: nothing half-written
+        save(form, lambda: _store(case, form), field="files")
     if not result.ok:
         return _page(case, form, status=result.status)
     saved = result.value
