@@ -103,10 +103,14 @@ def test_a_backlog_sweep_completes_with_every_alert_once_while_staff_add_notes(d
 
     assert statuses and set(statuses) <= {303, 409}, sorted(set(statuses))  # no 500, no 503
     if raced:
-        assert raced["reply"].status == 303  # the note that won the race is kept ...
+        # Both history INSERTs are released together: usually the queued note reaches the index first and is
+        # kept, the breach following it; if the sweep's batch gets there first, the note is refused as stale
+        # (409, nothing written) and the breach stands alone. Either way the sweep goes on (the point here).
+        won = raced["reply"].status == 303
+        assert won or (raced["reply"].status == 409 and "已被他人更新" in raced["reply"].text)
         assert [r[0] for r in rows(db.app, "SELECT action FROM case_event WHERE case_id = :id ORDER BY seq",
-                                   id=ids[0])] == ["submit", "note", "breached"]  # ... and the breach follows it
-        statuses.append(303)
+                                   id=ids[0])] == (["submit", "note", "breached"] if won else ["submit", "breached"])
+        statuses.append(raced["reply"].status)
     mine = {"lo": ids[0], "hi": ids[-1]}
     assert scalar(db.app, f"SELECT count(*) FROM alert WHERE kind = 'breached' AND {MINE}", **mine) == DUE
     assert scalar(db.app, f"SELECT count(DISTINCT clock_id) FROM alert WHERE {MINE}", **mine) == DUE
