@@ -109,13 +109,8 @@ def check_escort_window(starts_at: datetime, ends_at: datetime) -> None:
 @handles("void_bill")
 def void_bill(step: Step) -> None:
     """A wrongly entered bill is voided with the reason (kept on record); the right one is entered anew."""
-    bill = fetch(Bill, step.require("bill_id", "请选择账单"), "bill_id", "所选账单不存在")
-    if bill.case_id != step.case.id:
-        raise DomainError("所选账单不属于本案件", field="bill_id")
-    if bill.voided_at is not None:
-        raise DomainError("该账单已作废", field="bill_id")
-    reason = _reason(step)
-    bill.voided_at, bill.void_reason = step.now, reason
+    bill = _void(step, Bill, "bill_id", choose="账单", what="账单")
+    reason = bill.void_reason
     step.data = {"bill_id": bill.id, "reason": reason}
     step.summary = f"作废账单：{bill.hospital_name} {bill.currency} {bill.amount:,.2f}（{reason}）"
 
@@ -123,13 +118,8 @@ def void_bill(step: Step) -> None:
 @handles("void_escort_hours")
 def void_escort_hours(step: Step) -> None:
     """A wrong escort-hour entry is voided with the reason; its hours no longer count toward the 40 h cap."""
-    entry = fetch(EscortHourLog, step.require("hour_log_id", "请选择陪诊时长记录"), "hour_log_id", "所选记录不存在")
-    if entry.case_id != step.case.id:
-        raise DomainError("所选记录不属于本案件", field="hour_log_id")
-    if entry.voided_at is not None:
-        raise DomainError("该记录已作废", field="hour_log_id")
-    reason = _reason(step)
-    entry.voided_at, entry.void_reason = step.now, reason
+    entry = _void(step, EscortHourLog, "hour_log_id", choose="陪诊时长记录", what="记录")
+    reason = entry.void_reason
     step.data = {"escort_hour_log_id": entry.id, "reason": reason}
     step.summary = (f"作废陪诊时长记录：{entry.day.isoformat()} {hours_text(entry.hours)} 小时"
                     f"（{entry.escort_name}；{reason}）")
@@ -137,3 +127,14 @@ def void_escort_hours(step: Step) -> None:
 
 #: the largest bill amount accepted in any currency (exact decimal, two places)
 MAX_BILL_AMOUNT = 10_000_000
+
+
+def _void(step: Step, model, field: str, *, choose: str, what: str):
+    """The entry of this case named by `field`, voided now with the step's reason (it stays on record)."""
+    entry = fetch(model, step.require(field, f"请选择{choose}"), field, f"所选{what}不存在")
+    if entry.case_id != step.case.id:
+        raise DomainError(f"所选{what}不属于本案件", field=field)
+    if entry.voided_at is not None:
+        raise DomainError(f"该{what}已作废", field=field)
+    entry.voided_at, entry.void_reason = step.now, _reason(step)
+    return entry
