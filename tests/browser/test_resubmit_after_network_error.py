@@ -72,7 +72,7 @@ def test_an_upload_reset_on_the_network_is_sent_again_and_lands_once(case, phone
     button.tap()
     expect(button).to_be_disabled()  # between the two tries, too
     expect(page.get_by_role("status")).to_contain_text(
-        "已上传 1 个文件" if lost == "before the server" else "这些文件已经上传过了")
+        "已上传 1 个文件" if lost == "before the server" else "这些文件已经上传过了", timeout=15_000)
     shot(page, "01-after-retry")
     assert len(posts) == 2 and posts[0] == posts[1] and b"submission_key" in posts[0]  # the same key
     assert _documents(case) == 1

@@ -180,11 +180,12 @@ class Process:
 class Gunicorn(Process):
     """gunicorn with the project's gunicorn.conf.py on a free loopback port; waits until /healthz answers."""
 
-    def __init__(self, env: dict, log: Path, *, workers: int = 2, threads: int | None = None):
-        self.port = free_port()
+    def __init__(self, env: dict, log: Path, *, workers: int = 2, threads: int | None = None,
+                 port: int | None = None, args: tuple[str, ...] = ()):
+        self.port = port or free_port()  # a given port: with --reuse-port, a second gunicorn beside the first
         self.base = f"http://127.0.0.1:{self.port}"
         command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
-                   "-b", f"127.0.0.1:{self.port}", "--log-level", "info"]
+                   "-b", f"127.0.0.1:{self.port}", "--log-level", "info", *args]
         if threads:
             command += ["--threads", str(threads)]
         super().__init__([*command, "wsgi:app"], env, log)
