@@ -56,6 +56,8 @@ class Nginx(Process):
     gunicorn on `upstream_port`; waits until /healthz answers through it."""
 
     def __init__(self, directory: Path, upstream_port: int, *, body_timeout: str | None = None):
+        if not Path(NGINX).exists():
+            raise RuntimeError("nginx is not installed (scripts/system-deps.sh installs Debian's package)")
         directory.mkdir(parents=True)
         cert, key = self_signed(directory)
         self.port, self.http_port = free_port(), free_port()

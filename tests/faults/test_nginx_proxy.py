@@ -55,10 +55,10 @@ class SlowUpload:
         self.sent += size
 
     def answer(self) -> bytes:
-        """Everything the server sends until it closes (bounded by the socket's timeout)."""
-        data = b""
+        """Everything the server sends until it closes (at most 30 s)."""
+        data, deadline = b"", time.monotonic() + 30
         try:
-            while chunk := self.sock.recv(65536):
+            while time.monotonic() < deadline and (chunk := self.sock.recv(65536)):
                 data += chunk
         except (ConnectionResetError, ssl.SSLError):  # nginx may close hard
             pass
@@ -176,13 +176,13 @@ def test_nginx_passes_large_uploads_refuses_oversize_ones_and_covers_a_stopped_g
 
 def _read_response(sock) -> bytes:
     """A response with a Content-Length body, read without waiting for the connection to close."""
-    data = b""
-    while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
+    data, deadline = b"", time.monotonic() + 30
+    while b"\r\n\r\n" not in data and time.monotonic() < deadline and (chunk := sock.recv(65536)):
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(
         b"content-length")))
-    while len(body) < length and (chunk := sock.recv(65536)):
+    while len(body) < length and time.monotonic() < deadline and (chunk := sock.recv(65536)):
         body += chunk
     return head + b"\r\n\r\n" + body
 
