@@ -1,9 +1,11 @@
 """Issue 18 item 5 behind the README's proxy: real nginx running deploy/nginx.conf in front of real gunicorn.
 Slow clients dribbling uploads hold nginx connections only — the site answers, gunicorn gets whole bodies —
 a client that stalls is ended by nginx's client_body_timeout, large uploads pass, oversize ones get 413 with a
-Chinese page, and a stopped gunicorn gives the Chinese outage page, not nginx's English one."""
+Chinese page, a stopped gunicorn gives the Chinese outage page, not nginx's English one, and the app sees the
+client's address, not nginx's."""
 
 import hashlib
+import http.client
 import socket
 import ssl
 import time
@@ -131,7 +133,7 @@ def test_nginx_passes_large_uploads_refuses_oversize_ones_and_covers_a_stopped_g
                                                                                                     tmp_path):
     db = database
     [case_id] = add_cases(db.app, 1, insured="wangjianguo")
-    server = Gunicorn(db.env(), db.logs / "gunicorn.log", workers=1)
+    server = Gunicorn(db.env(TRUSTED_PROXIES=1), db.logs / "gunicorn.log", workers=1)
     proxy = Nginx(tmp_path / "nginx", server.port)
     path = f"/me/cases/{case_id}/documents"
     try:
@@ -145,6 +147,16 @@ def test_nginx_passes_large_uploads_refuses_oversize_ones_and_covers_a_stopped_g
 
         large = _pdf(9 * 1024 * 1024, 1)  # within the app's 10 MiB a file
         assert upload(large).status == 303
+        # the app sees the client's address, not nginx's (TRUSTED_PROXIES=1), and a forged one is ignored: a
+        # client on 127.0.0.2 opens the file (every read is audited with its address)
+        [document_id] = [r[0] for r in rows(db.app, "SELECT id FROM document WHERE case_id = :id", id=case_id)]
+        connection = http.client.HTTPSConnection("127.0.0.1", proxy.port, timeout=30, context=proxy.context,
+                                                 source_address=("127.0.0.2", 0))
+        connection.request("GET", f"{path}/{document_id}", headers={"Cookie": cookie_header(insured),
+                                                                     "X-Forwarded-For": "203.0.113.9"})
+        assert connection.getresponse().status == 200
+        connection.close()
+        assert rows(db.app, "SELECT ip FROM audit_log WHERE action = 'document.view'") == [("127.0.0.2",)]
         too_big = upload(_pdf(11 * 1024 * 1024, 2))  # within nginx's 60m, past the app's limit: the app says so
         assert too_big.status == 422 and "超过单个文件 10 MB 的上限" in too_big.text
 
