@@ -1,6 +1,7 @@
 """Issue 18 item 9: on SIGTERM gunicorn (gthread, graceful_timeout) finishes every request it has accepted —
 none is reset — and exits; what it had not accepted yet is reset, and the page sends it again, once."""
 
+import contextlib
 import os
 import re
 import signal
@@ -73,7 +74,7 @@ def test_uploads_reset_by_a_stopping_gunicorn_are_sent_again_by_the_page_and_lan
     (tmp_path / "病历.pdf").write_bytes(PDF)
     # keep-alive 0: each request on a connection of its own (a request on a kept-alive one would be answered)
     first = Gunicorn(db.env(), db.logs / "first.log", workers=1, args=("--reuse-port", "--keep-alive", "0"))
-    second = None
+    second, worker = None, None
     context = browser.new_context(base_url=first.base, locale="zh-CN")
     context.set_default_timeout(20_000)
     try:
@@ -106,6 +107,9 @@ def test_uploads_reset_by_a_stopping_gunicorn_are_sent_again_by_the_page_and_lan
         assert first.popen.wait(60) == 0
     finally:
         context.close()
+        if worker:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGCONT)  # a failure above must not leave it stopped
         first.stop()
         if second:
             second.stop()
