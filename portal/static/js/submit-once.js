@@ -75,7 +75,8 @@ window.addEventListener("pageshow", function (e) {
     if (n >= DELAYS.length) {
       tries.delete(elt);
       busy(elt, false);
-      tell(elt, "网络连接中断，未能提交。请检查网络后重新提交。");
+      tell(elt, d.xhr && d.xhr.status ? "系统暂时无法访问，未能提交，请稍后再试；紧急情况请致电 400-606-5033。"
+                                      : "网络连接中断，未能提交。请检查网络后重新提交。");
       return;
     }
     tries.set(elt, n + 1);
@@ -86,19 +87,18 @@ window.addEventListener("pageshow", function (e) {
       htmx.ajax(config.verb, config.path, {source: elt, target: d.target, values: config.formData});
     }, DELAYS[n]);
   }
-  document.addEventListener("htmx:sendError", retry);
-  document.addEventListener("htmx:responseError", function (e) {
-    if (PROXY_STATUS.indexOf(e.detail.xhr.status) >= 0) { retry(e); }
-  });
+  document.addEventListener("htmx:sendError", retry); // after htmx re-enabled the buttons
   document.addEventListener("htmx:confirm", function (e) {
     if (again.delete(e.detail.elt)) { // the user confirmed the first try already
       e.preventDefault();
       e.detail.issueRequest(true);
     }
   });
-  document.addEventListener("htmx:afterRequest", function (e) {
+  document.addEventListener("htmx:afterRequest", function (e) { // an answer came (status 0: none)
     var status = e.detail.xhr && e.detail.xhr.status;
-    if (status && PROXY_STATUS.indexOf(status) < 0) {
+    if (PROXY_STATUS.indexOf(status) >= 0) {
+      retry(e); // here, not at htmx:responseError: htmx re-enables the buttons in between
+    } else if (status) {
       tries.delete(e.detail.elt);
       tell(e.detail.elt, "");
     }
