@@ -175,6 +175,10 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                until_milestone="escorted", fields=("starts_at", "ends_at", "reason"), kind="service"),
     ActionSpec("record_escort_outcome", "登记陪诊结果", ("domestic_escort",), sets_milestone="escorted",
                to_status="completed", fields=("outcome",)),
+    # a recorded outcome corrected (issue 14): a new record with its reason, never an edit; both outcomes use the
+    # unit (seed: 未在预定时间就医，亦视为该次服务已完成), so the case stays completed and the ledger does not move
+    ActionSpec("correct_outcome", "更正就医结果", (*GREEN, "domestic_escort"), from_statuses=("completed",),
+               fields=("outcome", "served_on", "reason"), kind="service"),
     # second opinions and overseas treatment
     ActionSpec("launch_decision", "告知启动决定", OVERSEAS, from_statuses=("verifying", "in_service"),
                sets_milestone="decision", to_status="in_service", fields=("launch", "note")),

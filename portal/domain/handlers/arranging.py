@@ -9,12 +9,7 @@ from .. import directory, sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
 from .base import Step, as_date, as_datetime, fetch, handles, local_time
-from .corrections import booking_time_problem, check_escort_window
-
-OUTCOMES = {
-    "record_visit": {"visited": "已按时就医", "no_show": "未按时就医（视为完成）"},
-    "record_escort_outcome": {"escorted": "已完成陪诊", "no_show": "未按约定就诊（视为完成）"},
-}
+from .corrections import OUTCOMES, booking_time_problem, check_escort_window  # noqa: F401  (OUTCOMES re-exported)
 
 
 def _hospital(step: Step) -> Hospital:
