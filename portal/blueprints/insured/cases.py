@@ -15,6 +15,7 @@ from .forms import RatingForm
 from .queries import (
     case_for_panel,
     case_notifications,
+    corrected_day,
     current_appointment,
     current_escort,
     get_case_or_404,
@@ -124,6 +125,8 @@ def panel(case, *, rating_form=None) -> dict:
         "milestones": lines.MILESTONES.get(case.line_code, []),
         "requests": requests,
         "appointment": current_appointment(case),
+        "served_on": corrected_day(case),
+        "no_show_terms": wording.NO_SHOW_TERMS,
         "escort": current_escort(case),
         "reports": [d for d in visible if d.kind in REPORT_KINDS and d.delivered_at is not None],
         "uploaded": [d for d in visible if d.kind not in REPORT_KINDS],

@@ -8,6 +8,7 @@ from ...models import Appointment, Escort, EscortAssignment, Hospital
 from .. import directory, sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
+from ..wording import NO_SHOW_TERMS, NO_SHOW_TOLD, no_show_message
 from .base import Step, as_date, as_datetime, fetch, handles, local_time
 from .corrections import OUTCOMES, booking_time_problem, check_escort_window  # noqa: F401  (OUTCOMES re-exported)
 
@@ -85,7 +86,8 @@ def book_appointment(step: Step) -> None:
     step.summary = f"预约挂号：{hospital.name} {department} {local_time(when)}"
     step.notify("就医预约已安排",
                 f"已为您预约{hospital.name}{department}，就诊时间：{local_time(when)}。"
-                f"医院地址：{hospital.city}{hospital.address or ''}。请携带身份证件及病历资料按时就诊。")
+                f"医院地址：{hospital.city}{hospital.address or ''}。请携带身份证件及病历资料按时就诊。"
+                + NO_SHOW_TERMS["appointment"], sms_note=NO_SHOW_TERMS["appointment"])
 
 
 @handles("record_visit")
@@ -177,7 +179,8 @@ def assign_escort(step: Step) -> None:
     step.summary = f"安排陪诊员：{escort.name}（{escort.phone}）{local_time(starts_at)}"
     step.notify("陪诊已安排",
                 f"陪诊员{escort.name}（电话 {escort.phone}）将于{local_time(starts_at)}至"
-                f"{local_time(ends_at)}在{escort_hospital(case)}陪同您就诊，请保持电话畅通。")
+                f"{local_time(ends_at)}在{escort_hospital(case)}陪同您就诊，请保持电话畅通。" + NO_SHOW_TERMS["escort"],
+                sms_note=NO_SHOW_TERMS["escort"])
 
 
 @handles("record_escort_outcome")
@@ -202,4 +205,6 @@ def _outcome(step: Step) -> str:
         raise DomainError("请选择结果：" + "或".join(f"“{label}”" for label in choices.values()), field="outcome")
     step.milestone = outcome
     step.summary = f"{step.spec.label}：{choices[outcome]}"
+    if outcome == "no_show":
+        step.notify("服务已完成（未按时就诊）", no_show_message(step.case.line_code), sms_note=NO_SHOW_TOLD)
     return outcome

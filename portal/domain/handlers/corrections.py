@@ -12,6 +12,7 @@ from ...models import Appointment, Bill, EscortAssignment, EscortHourLog, Outcom
 from .. import history
 from ..errors import DomainError
 from ..product_data import HOTLINE
+from ..wording import NO_SHOW_TOLD
 from .base import Step, as_date, as_datetime, fetch, handles, hours_text, local_time
 
 #: what record_visit / record_escort_outcome may record; each outcome is also the milestone it reaches
@@ -179,12 +180,10 @@ def correct_outcome(step: Step) -> None:
                  "served_on": served_on.isoformat() if served_on else None}
     step.summary = f"更正就医结果：{choices[before]} → {choices[outcome]}{day}（{reason}）"
     what = "陪诊" if escort else "就医"
-    if outcome == "no_show":
-        told = ("根据服务细则，服务已安排而未按时就诊的，亦视为该次服务已使用。")
-    else:
-        told = "本次服务已完成。"
+    told = NO_SHOW_TOLD if outcome == "no_show" else "本次服务已完成。"
     step.notify("就医结果已更正", f"经核实，您本次{what}的结果已更正为“{choices[outcome].split('（')[0]}”{day}。"
-                f"{told}更正原因：{reason}。如有疑问请致电 {HOTLINE}。")
+                f"{told}更正原因：{reason}。如有疑问请致电 {HOTLINE}。",
+                sms_note=NO_SHOW_TOLD if outcome == "no_show" else None)
 
 
 def check_escort_window(starts_at: datetime, ends_at: datetime) -> None:
