@@ -232,6 +232,11 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
     ActionSpec("note", "添加内部备注", from_statuses=tuple(_ALL_STATUSES), fields=("text",),
                kind="note", internal=True),
     ActionSpec("terminate", "终止服务", from_statuses=_OPEN, to_status="terminated", fields=("reason", "note")),
+    # the seed asks 是否已开具住院条: an insured who applied before the slip existed enters its date later
+    # (the 10-day clock starts then); once the hospital is confirmed the coordinator holds it (issue 14 item 8)
+    ActionSpec("enter_admission_slip", "提交住院条开具日期", ("green_inpatient",), from_statuses=_OPEN,
+               roles=("insured",), fields=("admission_slip_date",), until_milestone="hospital_confirmed",
+               kind="service"),
     ActionSpec("cancel", "取消申请", from_statuses=_OPEN, to_status="cancelled", roles=("insured",),
                fields=("note",), until_milestone=CANCEL_UNTIL),
 ]}

@@ -224,7 +224,9 @@ ACTION_UI: dict[str, ActionUI] = {
     "note": ActionUI(panel="notes", side=True),
     "terminate": ActionUI(panel="terminate", side=True, fields={
         "reason": lambda c: select("终止原因", c.choices.termination_reasons(c.case), required="请选择终止原因。")}),
-    # the insured's own button on 进度 (insured/case_cancel.html), never in the staff workspace
+    # the insured's own forms on 进度 (insured/case_detail.html, case_cancel.html), never in the staff workspace
+    "enter_admission_slip": ActionUI(side=True, fields={"admission_slip_date": lambda c: DateField(
+        "住院条开具日期", validators=[InputRequired("请填写住院条开具日期。")])}),
     "cancel": ActionUI(side=True),
 }
 

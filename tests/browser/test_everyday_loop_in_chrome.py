@@ -182,3 +182,38 @@ def test_every_tap_target_on_the_insured_pages_is_at_least_44_px(demo, phone_pag
     assert {path: found for path, found in small.items() if found} == {}
 
 
+
+
+def test_the_insured_enters_the_admission_slip_later_on_the_phone(demo, phone_page, browser_login, shot, axe_violations,
+                                                                tmp_path):
+    """Issue 14 item 8: applied without the 住院条; once it exists, its date and photo are sent from the phone."""
+    page = phone_page
+    browser_login(page, "wangjianguo")  # consents at the first sign-in
+    db.session.expire_all()
+    hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
+    today = calendar.business_today()
+    user = db.session.scalar(select(User).where(User.username == "wangjianguo"))
+    case = intake.submit_request(insured=_wang(), line_code="green_inpatient", actor=user, channel="portal",
+                                 data={"illness": "恶性肿瘤——重度", "first_diagnosis_date":
+                                       (today - timedelta(days=30)).isoformat(), "city": "上海",
+                                       "hospital_id": hospital.id})
+    db.session.commit()
+    page.goto(f"/me/cases/{case.id}")
+    slip = page.locator("#admission-slip")
+    expect(slip).to_contain_text("住院条开具后，请在这里提交")
+    slip.get_by_label("住院条开具日期").fill(today.isoformat())
+    slip.get_by_role("button", name="提交住院条").click()
+    expect(page.locator("#admission_slip-error")).to_contain_text("请拍照或选择住院条文件")
+    shot(page, "01-slip-without-photo")
+    assert axe_violations(page) == []
+    photo = tmp_path / "住院条.pdf"
+    photo.write_bytes(PDF)
+    slip = page.locator("#admission-slip")
+    slip.get_by_label("住院条照片或 PDF").set_input_files(str(photo))
+    slip.get_by_role("button", name="提交住院条").click()
+    expect(page.get_by_text("已收到您的住院条，住院安排时限已开始计算。")).to_be_visible()
+    expect(page.locator("#admission-slip")).to_have_count(0)
+    expect(page.locator(f"#case-news-{case.id}")).to_contain_text("住院安排时限开始计算")
+    shot(page, "02-slip-entered")
+    db.session.commit()
+    assert db.session.get(Case, case.id).admission_slip_date == today

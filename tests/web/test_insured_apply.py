@@ -184,6 +184,48 @@ def test_inpatient_request_before_the_admission_slip_exists_waits_for_its_date(i
     assert [clock.state for clock in case.clocks] == ["pending"]
 
 
+def test_the_insured_enters_the_admission_slip_later_on_the_phone_and_the_clock_starts(insured, client_of, hospitals,
+                                                                                      today):
+    """Issue 14 item 8: after applying without the slip, its date is entered on the phone (not only by 英仕)."""
+    from portal.models import CaseEvent, Notification
+
+    client = client_of(insured)
+    client.post("/me/apply/green_inpatient", data=answers(today, hospitals["复旦大学附属中山医院"]),
+                content_type="multipart/form-data")
+    case = db.session.scalar(select(Case))
+    page = client.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert 'id="admission-slip"' in page and "住院条开具日期" in page
+    assert "待“住院条开具日期”后起算" in page and "admission_slip”" not in page  # not the raw code
+    version = str(case.version)
+    no_file = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                          data={"version": version, "admission_slip_date": today.isoformat()})
+    assert no_file.status_code == 422 and 'id="admission_slip-error">请拍照或选择住院条文件' in no_file.get_data(
+        as_text=True)
+    future = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                         data={"version": version, "admission_slip_date": (today + timedelta(days=3)).isoformat(),
+                               "admission_slip": upload(PDF, "住院条.pdf")})
+    assert future.status_code == 422 and "住院条开具日期不能晚于今天" in future.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+    done = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                       data={"version": version, "admission_slip_date": today.isoformat(),
+                             "admission_slip": upload(PDF, "住院条.pdf")})
+    assert done.status_code == 303
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.admission_slip_date == today
+    assert [(c.state, c.start_date) for c in case.clocks] == [("running", today)]
+    assert db.session.scalar(select(Document.kind)) == "admission_slip"
+    assert db.session.scalar(select(CaseEvent.summary).where(CaseEvent.action == "enter_admission_slip")) \
+        .startswith("客户提交住院条开具日期")
+    assert db.session.scalar(select(Notification.title).order_by(Notification.id.desc())) == "住院安排时限开始计算"
+    page = client.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert 'id="admission-slip"' not in page  # entered once; a correction goes through the hotline
+    again = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                        data={"version": str(case.version), "admission_slip_date": today.isoformat(),
+                              "admission_slip": upload(PDF, "住院条.pdf")})
+    assert again.status_code == 422
+
+
 def test_inpatient_request_with_a_disguised_slip_writes_nothing(insured, client_of, hospitals, today):
     data = {**answers(today, hospitals["复旦大学附属中山医院"]), "admission_slip_date": today.isoformat(),
             "admission_slip": upload(EXE, "slip.pdf")}

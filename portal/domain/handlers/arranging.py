@@ -8,6 +8,7 @@ from ...models import Appointment, Escort, EscortAssignment, Hospital
 from .. import directory, sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
+from ..product_data import HOTLINE
 from ..wording import NO_SHOW_TERMS, NO_SHOW_TOLD, no_show_message
 from .base import Step, as_date, as_datetime, fetch, handles, local_time
 from .corrections import OUTCOMES, booking_time_problem, check_escort_window  # noqa: F401  (OUTCOMES re-exported)
@@ -66,6 +67,31 @@ def confirm_hospital(step: Step) -> None:
             step.data["clock_start_moved"] = [{"clock": c.kind, "from": old.isoformat(), "to": start_on.isoformat(),
                                               "due_date": c.due_date.isoformat()} for c, old in moved]
             step.summary += f"，住院安排时限改自 {start_on.isoformat()} 起算"
+
+
+@handles("enter_admission_slip")
+def enter_admission_slip(step: Step) -> None:
+    """The insured, who applied before the 住院条 existed, enters its date: the 10-working-day clock starts,
+    counted from the later of the request and the slip (seed: 客户申请且住院条开具之日起)."""
+    case = step.case
+    if case.admission_slip_date is not None:
+        raise DomainError(f"住院条开具日期已登记（{calendar.format_cn_date(case.admission_slip_date)}），"
+                          f"如需更正请致电 {HOTLINE}", field="admission_slip_date")
+    slip = as_date(step.require("admission_slip_date", "请填写住院条开具日期"), "admission_slip_date",
+                   "日期格式不正确")
+    check_admission_slip(slip, step.today)
+    if slip < case.policy.start_date:
+        raise DomainError("住院条开具日期不能早于保单生效日", field="admission_slip_date")
+    case.admission_slip_date = slip
+    start_on = max(slip, calendar.to_business_date(case.submitted_at))
+    started = sla.start(case, "admission_slip", on_date=start_on, now=step.now)
+    if case.status == "awaiting_documents":
+        sla.pause(case, now=step.now)  # still waiting on the insured: the new clock waits too
+    step.summary = f"客户提交住院条开具日期：{calendar.format_cn_date(slip)}"
+    for clock in started:
+        step.notify("住院安排时限开始计算", f"已收到您的住院条开具日期（{calendar.format_cn_date(slip)}）。"
+                    f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前为您安排住院"
+                    + ("（暂定：该年度节假日安排尚未公布，日期可能调整）" if clock.provisional else "") + "。")
 
 
 @handles("book_appointment")
