@@ -217,3 +217,20 @@ def test_the_insured_enters_the_admission_slip_later_on_the_phone(demo, phone_pa
     shot(page, "02-slip-entered")
     db.session.commit()
     assert db.session.get(Case, case.id).admission_slip_date == today
+
+
+def test_a_long_hospital_name_is_shown_whole_on_the_phone(demo, phone_page, browser_login, shot):
+    """The closed <select> cuts a long name (华中科技大学同济医学院附属同济医院); the chosen one is said in full."""
+    page = phone_page
+    browser_login(page, "wangjianguo")
+    page.goto("/me/apply/green_outpatient")
+    page.get_by_label("就医城市").select_option("武汉")
+    name = "华中科技大学同济医学院附属同济医院"
+    expect(page.locator("#hospital_id option", has_text=name)).to_have_count(1)
+    page.get_by_label("医院", exact=True).select_option(label=name)
+    expect(page.locator("#hospital_id-chosen")).to_have_text(f"已选择：{name}")
+    shot(page, "01-long-hospital-name")
+    page.get_by_label("就医城市").select_option("上海")  # the field is swapped whole: no stale name left behind
+    expect(page.locator("#hospital_id option", has_text="复旦大学附属中山医院")).to_have_count(1)
+    expect(page.locator("#hospital_id-chosen")).to_have_count(1)
+    expect(page.locator("#hospital_id-chosen")).to_have_text("")
