@@ -248,3 +248,10 @@ def test_an_escort_request_names_the_city_and_a_hospital_typed_by_the_insured(in
     case = db.session.scalars(select(Case).where(Case.line_code == "domestic_escort")).one()
     assert (case.status, case.city, case.hospital_id, case.request_data["hospital_name"]) == (
         "submitted", "上海", None, "上海市某区中心医院")
+
+
+def test_a_covered_city_with_no_directory_hospital_yet_says_so_and_offers_the_hotline(insured, client_of, hospitals):
+    """Issue 14 item 8: 拉萨 is a green-channel city of the seed; with no hospital listed yet the phone says so."""
+    page = client_of(insured).get("/me/apply/green_outpatient/hospitals?city=拉萨", headers=HX).get_data(as_text=True)
+    assert "拉萨的合作医院目录暂未收录医院" in page and "请先选择城市" not in page
+    assert 'id="no-hospital-note"' in page and 'href="tel:4006065033"' in page
