@@ -255,3 +255,16 @@ def test_a_covered_city_with_no_directory_hospital_yet_says_so_and_offers_the_ho
     page = client_of(insured).get("/me/apply/green_outpatient/hospitals?city=拉萨", headers=HX).get_data(as_text=True)
     assert "拉萨的合作医院目录暂未收录医院" in page and "请先选择城市" not in page
     assert 'id="no-hospital-note"' in page and 'href="tel:4006065033"' in page
+
+
+@pytest.mark.parametrize("line, said", [
+    ("green_outpatient", ["我们承诺在合作医院为您安排就诊，但不承诺指定医生", "本次服务视为已使用"]),
+    ("green_inpatient", ["不承诺指定医生", "如未在预约时间入院，本次服务视为已使用"]),
+    ("domestic_escort", ["您自行安排的陪同人员、护工等费用不在保障范围内，不予报销", "本次服务视为已使用"]),
+    ("overseas_treatment", ["当地陪诊（合计不超过 40 小时）", "不支付任何医疗费用"]),
+])
+def test_the_apply_form_says_the_seeds_terms_in_plain_words(insured, client_of, line, said):
+    """Issue 14 item 7: where they matter — before the insured applies (the case page repeats them)."""
+    page = client_of(insured).get(f"/me/apply/{line}").get_data(as_text=True)
+    for words in said:
+        assert words in page, words
