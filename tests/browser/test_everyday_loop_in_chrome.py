@@ -234,3 +234,42 @@ def test_a_long_hospital_name_is_shown_whole_on_the_phone(demo, phone_page, brow
     expect(page.locator("#hospital_id option", has_text="复旦大学附属中山医院")).to_have_count(1)
     expect(page.locator("#hospital_id-chosen")).to_have_count(1)
     expect(page.locator("#hospital_id-chosen")).to_have_text("")
+
+
+def test_the_insured_reads_the_no_show_rule_with_the_booking_and_sees_a_corrected_outcome(
+        demo, phone_page, browser_login, shot, axe_violations):
+    """Issue 14 items 3 and 7 on the phone: the booking card says a no-show uses the service; a corrected
+    outcome is what the card, the status and the news then say."""
+    from sqlalchemy import update
+
+    from portal.models import Appointment, utcnow
+
+    page = phone_page
+    browser_login(page, "wangjianguo")
+    db.session.expire_all()
+    hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
+    coord = db.session.scalar(select(User).where(User.username == "coord1"))
+    today = calendar.business_today()
+    case = intake.submit_request(insured=_wang(), line_code="green_outpatient", actor=coord, channel="ys_hotline",
+                                 data={"illness": "恶性肿瘤——重度", "city": "上海", "hospital_id": hospital.id,
+                                       "first_diagnosis_date": (today - timedelta(days=30)).isoformat()})
+    for action, fields in [("verify", {}), ("accept", {}), ("confirm_hospital", {"hospital_id": hospital.id}),
+                           ("book_appointment", {"hospital_id": hospital.id, "department": "肿瘤科",
+                                                 "scheduled_at": utcnow() + timedelta(days=2)})]:
+        lifecycle.perform(case, action, actor=coord, **fields)
+    db.session.commit()
+    page.goto(f"/me/cases/{case.id}")
+    expect(page.locator(f"#appt-{case.id}").locator("xpath=..")).to_contain_text("如未在预约时间就诊，本次服务视为已使用。")
+    shot(page, "01-booked")
+    assert axe_violations(page) == []
+    db.session.execute(update(Appointment).where(Appointment.case_id == case.id)
+                       .values(scheduled_at=utcnow() - timedelta(hours=2)))
+    lifecycle.perform(case, "record_visit", actor=coord, outcome="visited")
+    lifecycle.perform(case, "correct_outcome", actor=coord, outcome="no_show", reason="医院回复您当天未到诊")
+    db.session.commit()
+    page.reload()
+    expect(page.locator(f"#outcome-{case.id}")).to_have_text("未按时就医（视为完成）")
+    expect(page.locator(f"#status-{case.id}").locator("xpath=..")).to_contain_text("亦视为该次服务已使用")
+    expect(page.locator(f"#case-news-{case.id}")).to_contain_text("就医结果已更正")
+    shot(page, "02-outcome-corrected")
+    assert axe_violations(page) == []
