@@ -44,7 +44,7 @@ from .privacy import (
     Transfer,
 )
 from .product import Product, ServiceLine
-from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
+from .services import Appointment, Bill, EscortAssignment, EscortHourLog, OutcomeCorrection, VisaApplication
 
 __all__ = [
     "AUDITOR_ROLES", "CHANNELS", "CONSENT_CHANNELS", "ID_TYPES", "NOTICE_KINDS", "OPEN_STATUSES", "ROLES",
@@ -53,7 +53,8 @@ __all__ = [
     "CaseEvent", "CaseRefCounter", "ConsentRecord", "DashboardSnapshot", "DataRequest",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "HolidayOverride", "Hospital", "InsurerDelivery",
-    "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "OutboundMessage", "Policy", "Product",
+    "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "OutboundMessage", "OutcomeCorrection",
+    "Policy", "Product",
     "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "ServiceRating", "Transfer",
     "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",

@@ -16,6 +16,7 @@ from ...models import (
     Hospital,
     InsuredPerson,
     Notification,
+    OutcomeCorrection,
     Policy,
     Product,
 )
@@ -102,6 +103,13 @@ def current_appointment(case: Case) -> Appointment | None:
         select(Appointment).where(Appointment.case_id == case.id, Appointment.cancelled_at.is_(None))
         .options(selectinload(Appointment.hospital)).order_by(Appointment.booked_at.desc()).limit(1)
     )
+
+
+def corrected_day(case: Case):
+    """The day the insured was really seen, when a correction recorded one (issue 14); else None."""
+    last = db.session.scalar(select(OutcomeCorrection).where(OutcomeCorrection.case_id == case.id)
+                             .order_by(OutcomeCorrection.id.desc()).limit(1))
+    return last.served_on if last is not None and last.to_outcome != "no_show" else None
 
 
 def current_escort(case: Case) -> EscortAssignment | None:
