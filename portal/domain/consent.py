@@ -37,11 +37,17 @@ def latest(insured, purpose: str = PROCESSING) -> ConsentRecord | None:
 
 
 def has_consent(insured, now: datetime | None = None) -> bool:
-    """True when the insured's newest record is a consent to the privacy notice in effect now."""
-    notice = current_notice("privacy", now)
-    record = latest(insured)
-    return (notice is not None and record is not None and record.action == "given"
-            and record.notice_id == notice.id)
+    """True when the insured's newest record is a consent to the privacy notice in effect now (one statement:
+    every insured page asks, through the consent gate)."""
+    notice = (select(Notice.id).where(Notice.kind == "privacy", Notice.effective_from <= business_today(now))
+              .order_by(Notice.version.desc()).limit(1).scalar_subquery())
+    newest = (select(ConsentRecord.id).where(ConsentRecord.insured_id == insured.id,
+                                             ConsentRecord.purpose == PROCESSING)
+              .order_by(ConsentRecord.id.desc()).limit(1).scalar_subquery())
+    found = db.session.scalar(select(ConsentRecord.id).where(ConsentRecord.id == newest,
+                                                             ConsentRecord.action == "given",
+                                                             ConsentRecord.notice_id == notice))
+    return found is not None
 
 
 def require_consent(insured, now: datetime | None = None) -> None:

@@ -226,13 +226,13 @@ def page(filters: Filters, user, *, now: datetime, after: str | None = None, siz
         # ties broken by clock id, not case id: the index already holds that order (ties are common —
         # every clock due the same day has the same deadline), so no sort of the whole day
         query = query.order_by(SlaClock.deadline, SlaClock.id).limit(size + 1)
-        rows = [Row(**r._mapping) for r in db.session.execute(query)]
+        rows = [Row(*r) for r in db.session.execute(query)]  # positional: the columns are the fields, in order
     if len(rows) <= size and filters.tab not in ("due_soon", "overdue"):
         query = _clockless_query(conditions)
         if cursor and cursor[0] == "n":
             query = query.where(Case.id > cursor[2])
         query = query.order_by(Case.id).limit(size + 1 - len(rows))
-        rows += [Row(**r._mapping) for r in db.session.execute(query)]
+        rows += [Row(*r) for r in db.session.execute(query)]
     _load(rows)
     more = len(rows) > size
     rows = rows[:size]
@@ -244,7 +244,7 @@ def _search(conditions, window: tuple, size: int) -> Page:
     """A reference or name search matches a handful of cases: one page, sorted here by nearest deadline."""
     query = (select(*_CASE_COLUMNS).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
              .where(*conditions).order_by(Case.id).limit(size))
-    rows = [Row(**r._mapping) for r in db.session.execute(query)]
+    rows = [Row(*r) for r in db.session.execute(query)]
     _load(rows)
     for row in rows:
         nearest = _nearest(row)
@@ -265,7 +265,7 @@ def _load(rows: list[Row]) -> None:
     if by_case:
         for values in db.session.execute(select(*_CLOCK_COLUMNS).where(SlaClock.case_id.in_(by_case))
                                          .order_by(SlaClock.id)):
-            clock = Clock(**values._mapping)
+            clock = Clock(*values)
             for row in by_case[clock.case_id]:
                 row.clocks.append(clock)
 
@@ -334,10 +334,16 @@ def city_options() -> list[str]:
     A loose index scan: one seek on ix_case_city per distinct city (each the smallest above the last),
     where DISTINCT would read the index entry of every case — tens of cities, 100k cases.
     """
-    cities = select(select(func.min(Case.city)).scalar_subquery().label("city")).cte("cities", recursive=True)
-    following = select(func.min(Case.city)).where(Case.city > cities.c.city).scalar_subquery()
-    cities = cities.union_all(select(following).where(cities.c.city.is_not(None)))
-    return list(db.session.scalars(select(cities.c.city).where(cities.c.city.is_not(None)).order_by(cities.c.city)))
+    return list(db.session.scalars(_CITIES))
+
+
+#: the loose index scan as one fixed text (building the recursive CTE in the expression language each request
+#: cost more than running it)
+_CITIES = text('''WITH RECURSIVE cities(city) AS (
+    SELECT (SELECT min(city) FROM "case")
+    UNION ALL SELECT (SELECT min(c.city) FROM "case" c WHERE c.city > cities.city) FROM cities
+    WHERE cities.city IS NOT NULL)
+SELECT city FROM cities WHERE city IS NOT NULL ORDER BY city''')
 
 
 # ---- alerts raised by the deadline sweep --------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What the insured may load: only their own policy, cases, documents and inbox; anything else is 404."""
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -25,14 +25,18 @@ def my_insured():
     """The InsuredPerson behind the logged-in account (404 for an account bound to nobody).
 
     Its policy, product and lines come in the same two queries: every insured page shows them, and one
-    lazy load after another cost four round trips. Later calls in the request find it in the session.
+    lazy load after another cost four round trips. Kept on `g` for the rest of the request (the consent gate
+    and the view both ask): `session.get` with loader options would run both queries again.
     """
-    insured = None
+    insured = g.get("my_insured")
+    if insured is not None:
+        return insured
     if current_user.insured_id is not None:
         insured = db.session.get(InsuredPerson, current_user.insured_id, options=[
             joinedload(InsuredPerson.policy).joinedload(Policy.product).selectinload(Product.lines)])
     if insured is None:
         abort(404)
+    g.my_insured = insured
     return insured
 
 
