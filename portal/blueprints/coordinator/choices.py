@@ -39,9 +39,11 @@ def escort_window(case) -> tuple[datetime, datetime] | None:
 
 def staff_options() -> list[tuple[int, str]]:
     """Active coordinators and supervisors, by name (two columns as tuples: no User object per colleague)."""
-    return [(user_id, name) for user_id, name in db.session.execute(
-        select(User.id, User.display_name).where(User.role.in_(STAFF_ROLES), User.active.is_(True))
-        .order_by(User.display_name))]
+    return [(user_id, name) for user_id, name in db.session.execute(_STAFF)]
+
+
+_STAFF = (select(User.id, User.display_name).where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+          .order_by(User.display_name))
 
 
 class Choices:
