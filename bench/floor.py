@@ -19,8 +19,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from portal import calendar
 from portal.domain import lines as line_specs
@@ -210,7 +211,8 @@ def _queue_line(user, r, today, names, staff_names) -> tuple:
 
 @bp.get("/queue/<int:user_id>")
 def queue(user_id):
-    """The queue's first page (全部) for one coordinator: six statements, one bare template."""
+    """The queue's first page (全部) for one coordinator: six statements, one bare template; as an htmx swap
+    (HX-Request, as the page answers a tab or filter change) the tabs, rows and pager only: four statements."""
     user = _user(USER_BY_ID, user_id, ("coordinator", "supervisor"))
     today = calendar.business_today()
     names = _names()
@@ -221,19 +223,23 @@ def queue(user_id):
     mine, unassigned, waiting, every = _rows(QUEUE_COUNTS, me=user_id)[0]
     tabs = (("mine", "我的", mine), ("unassigned", "未分配", unassigned), ("due_soon", "即将到期", None),
             ("overdue", "已超时", None), ("waiting", "等待客户", waiting), ("all", "全部", every))
-    alerts = _rows(ALERTS, me=user_id, supervisor=user[1] == "supervisor")
-    shown = [(a[0], a[1].replace("_", "-"), "bad" if a[1] == "breached" else "warn", ALERT_KINDS.get(a[1], "系统"),
-              a[2], a[3], _stamp(a[4])) for a in alerts]
     next_cursor = None
     if len(found) > 50:
         deadline = found[49][24]
         deadline = datetime.fromisoformat(deadline) if isinstance(deadline, str) else deadline
         deadline = deadline if deadline.tzinfo else deadline.replace(tzinfo=UTC)
         next_cursor = f"d_{deadline.astimezone(UTC).strftime('%Y%m%dT%H%M%S%f')}_{found[49][23]}"
+    swap = request.headers.get("HX-Request") == "true"
+    results = _render("queue_results.html", oob=swap, tabs=tabs, rows=rows, next_cursor=next_cursor)
+    if swap:
+        return results
+    alerts = _rows(ALERTS, me=user_id, supervisor=user[1] == "supervisor")
+    shown = [(a[0], a[1].replace("_", "-"), "bad" if a[1] == "breached" else "warn", ALERT_KINDS.get(a[1], "系统"),
+              a[2], a[3], _stamp(a[4])) for a in alerts]
     return _render("queue.html", s=_assets(), css=_static["staff_css"], title="工作队列 · 英仕", body_class="desk",
                    csrf=generate_csrf(), user=user, alert_count=alerts[0][5] if alerts else 0, alerts=shown,
                    line_names=_line_names, statuses=list(STATUSES.items()), cities=[c for (c,) in _rows(CITIES)],
-                   staff=staff, tabs=tabs, rows=rows, next_cursor=next_cursor, tel=_TEL, hotline=HOTLINE)
+                   staff=staff, results=Markup(results), tel=_TEL, hotline=HOTLINE)
 
 
 _TEL = "tel:" + HOTLINE.replace("-", "")
