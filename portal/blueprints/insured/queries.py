@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import abort, g
+from flask import abort, current_app, g
 from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -33,14 +33,16 @@ def my_insured():
     """The InsuredPerson behind the logged-in account (404 for an account bound to nobody).
 
     Its policy, product and lines come in the same two queries: every insured page shows them, and one
-    lazy load after another cost four round trips. Kept on `g` for the rest of the request (the consent gate
-    and the view both ask): `session.get` with loader options would run both queries again.
+    lazy load after another cost four round trips. Kept on `g` for the rest of the request (a page may ask
+    more than once): `session.get` with loader options would run both queries again.
     """
-    insured = g.get("my_insured")
-    if insured is not None:
-        return insured
-    if current_user.insured_id is not None:
-        insured = db.session.get(InsuredPerson, current_user.insured_id, options=[
+    who = current_user.insured_id
+    kept = g.get("my_insured")
+    if kept is not None and kept.id == who:  # the id too: tests run many requests in one app context
+        return kept
+    insured = None
+    if who is not None:
+        insured = db.session.get(InsuredPerson, who, options=[
             joinedload(InsuredPerson.policy).joinedload(Policy.product).selectinload(Product.lines)])
     if insured is None:
         abort(404)
@@ -88,20 +90,18 @@ _FACTS = (select(InsuredPerson.id, InsuredPerson.name, InsuredPerson.id_number, 
           .where(InsuredPerson.id == bindparam("who")))
 
 
-#: product id → its lines, per process: a product's lines are configuration (loaded with the product data,
-#: never edited while the portal runs; queue_rows.product_lines relies on the same)
-_PRODUCT_LINES: dict[int, tuple[LineLabel, ...]] = {}
-
-
 def product_lines(product_id: int) -> tuple[LineLabel, ...]:
-    """The product's lines in order, as plain values."""
-    found = _PRODUCT_LINES.get(product_id)
+    """The product's lines in order, as plain values — per process (kept on the app, as
+    queue_rows.product_lines keeps its own): a product's lines are configuration, loaded with the product data
+    and never edited while the portal runs."""
+    kept = current_app.extensions.setdefault("insured_product_lines", {})
+    found = kept.get(product_id)
     if found is None:
         found = tuple(LineLabel(*row) for row in db.session.execute(
             select(ServiceLine.code, ServiceLine.name, ServiceLine.short_name, ServiceLine.entitlement)
             .where(ServiceLine.product_id == product_id).order_by(ServiceLine.position, ServiceLine.id)))
         if found:  # nothing configured yet: ask again next time
-            _PRODUCT_LINES[product_id] = found
+            kept[product_id] = found
     return found
 
 
