@@ -410,6 +410,11 @@ def unread_alert_count(user) -> int:
     return db.session.scalar(_UNREAD_COUNT[user.role == "supervisor"], {"me": user.id})
 
 
+def alert_count(user, shown: list[Alert], *, limit: int = 20) -> int:
+    """How many unread alerts there are, given the newest `limit` of them: those, unless the list is full."""
+    return len(shown) if len(shown) < limit else unread_alert_count(user)
+
+
 def unread_alerts(user, *, limit: int = 20) -> list[Alert]:
     """The newest unread alerts for this user (nulls go to every supervisor)."""
     return list(db.session.scalars(_UNREAD[user.role == "supervisor"], {"me": user.id, "n": limit}))
