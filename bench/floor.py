@@ -91,7 +91,7 @@ WHERE r.id = (SELECT max(id) FROM consent_record WHERE insured_id = :who AND pur
 """
 #: every line of the product (names for the case cards) with this policy year's ledger row, if any
 HOME_LINES = """
-SELECT l.code, l.name, l.short_name, l.entitlement, e.total, e.reserved, e.consumed
+SELECT l.code, l.name, l.short_name, l.entitlement, e.total, e.reserved, e.consumed, e.lapsed
 FROM service_line l LEFT JOIN entitlement e ON e.insured_id = :who AND e.line_code = l.code AND e.year_start = :year
 WHERE l.product_id = :product ORDER BY l.position, l.id
 """
@@ -263,7 +263,8 @@ def home(insured_id):
     start, end = _day(p[4]), _day(p[5])
     year = policy_year(SimpleNamespace(start_date=start, end_date=end), today)
     lines = _rows(HOME_LINES, who=insured_id, year=year[0] if year else None, product=p[7])
-    balances = [(r[2], r[3] if r[4] is None else r[4] - r[5] - r[6], r[3] if r[4] is None else r[4]) for r in lines] \
+    balances = [(r[2], r[3] if r[4] is None else r[4] - r[5] - r[6] - r[7], r[3] if r[4] is None else r[4])
+                for r in lines] \
         if year else []
     names = {r[0]: r[1] for r in lines}
     cases = []

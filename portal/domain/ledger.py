@@ -83,16 +83,18 @@ def balances_of(insured_id: int, policy, lines, on_date: date) -> list[Balance]:
     year = policy_year(policy, on_date)
     if year is None:
         return []
-    rows = {row.line_code: row for row in db.session.scalars(select(Entitlement).where(
-        Entitlement.insured_id == insured_id, Entitlement.year_start == year[0]))}
+    rows = {row[0]: row[1:] for row in db.session.execute(
+        select(Entitlement.line_code, Entitlement.total, Entitlement.reserved, Entitlement.consumed,
+               Entitlement.lapsed).where(Entitlement.insured_id == insured_id, Entitlement.year_start == year[0]))}
     result = []
     for line in lines:
         row = rows.get(line.code)
         if row is None:
             result.append(Balance(line.code, line.name, line.short_name, line.entitlement, 0, 0, line.entitlement))
-        else:
-            result.append(Balance(line.code, line.name, line.short_name, row.total, row.reserved, row.consumed,
-                                  row.remaining))
+        else:  # as Entitlement.remaining: total − reserved − consumed − lapsed
+            total, reserved, consumed, lapsed = row
+            result.append(Balance(line.code, line.name, line.short_name, total, reserved, consumed,
+                                  total - reserved - consumed - lapsed))
     return result
 
 
