@@ -140,7 +140,8 @@ def _assets() -> SimpleNamespace:
                        staff_css=url_for("static", filename="css/staff.css"),
                        insured_css=url_for("static", filename="css/insured.css"),
                        htmx=url_for("static", filename="vendor/htmx.min.js"),
-                       submit_once=url_for("static", filename="js/submit-once.js"))
+                       submit_once=url_for("static", filename="js/submit-once.js"),
+                       chosen=url_for("static", filename="js/chosen.js"))
     return SimpleNamespace(**_static)
 
 
