@@ -223,7 +223,8 @@ def test_the_insured_enters_the_admission_slip_later_on_the_phone_and_the_clock_
     again = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
                         data={"version": str(case.version), "admission_slip_date": today.isoformat(),
                               "admission_slip": upload(PDF, "住院条.pdf")})
-    assert again.status_code == 422
+    assert again.status_code == 422  # the form is gone, so the refusal is said at the top of the page
+    assert "住院条开具日期已登记" in again.get_data(as_text=True)
 
 
 def test_a_slip_entered_weeks_after_the_request_starts_the_clock_the_day_it_is_entered(insured, client_of, hospitals,
