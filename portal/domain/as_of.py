@@ -14,7 +14,7 @@ Only a change of the past itself (an imported holiday notice recomputing due dat
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union
 
 from .. import calendar
 from ..extensions import db
@@ -48,6 +48,29 @@ def business_end(end: datetime) -> date:
     return calendar.to_business_date(end - timedelta(microseconds=1))
 
 
+LIVE_STATES = ("running", "paused")
+
+
+def live_candidates(end: datetime, *, resumed_since: bool = False):
+    """A SELECT of clock ids, a superset of the clocks live at `end` that were (or, for a past `end`, may have
+    been) overdue or at risk then — from index range reads whose size follows the clocks due around `end`
+    and what happened since, not all clocks (issue 20):
+    - not stopped now (running or paused) with a deadline by the at-risk cutoff's end (deadline is always the
+      end of the due date's business day), or breached before `end` (a pause after a breach can move the
+      deadline later);
+    - stopped at or after `end` (live then, whatever they are now);
+    - with `resumed_since`: the clocks of cases that left awaiting_documents at or after `end` (a pause
+      folded into the due date after `end` moved it later than it stood then)."""
+    cutoff = calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
+    parts = [select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
+             select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
+             select(SlaClock.id).where(SlaClock.stopped_at >= end)]
+    if resumed_since:
+        parts.append(select(SlaClock.id).where(SlaClock.case_id.in_(
+            select(CaseEvent.case_id).where(CaseEvent.from_status == WAITING, CaseEvent.at >= end))))
+    return union(*parts)
+
+
 def clocks_at(end: datetime, live_at, also: dict[int, str]) -> tuple[list[ClockAtEnd], dict[int, str]]:
     """The clocks live at `end` (the `live_at(end)` SQL condition) that were overdue or at risk then, and the
     status at `end` of the cases in `also` (case id → status now). Two statements for up to 500 cases.
@@ -65,7 +88,8 @@ def clocks_at(end: datetime, live_at, also: dict[int, str]) -> tuple[list[ClockA
                SlaClock.breached, SlaClock.breached_at, SlaClock.stopped_at, SlaClock.outcome,
                Case.ref, Case.line_code, Case.status)
         .join(Case, SlaClock.case_id == Case.id)
-        .where(live_at(end), or_(SlaClock.due_date <= cutoff, SlaClock.deadline < end,
+        .where(SlaClock.id.in_(live_candidates(end, resumed_since=True)), live_at(end),
+               or_(SlaClock.due_date <= cutoff, SlaClock.deadline < end,
                                  func.coalesce(SlaClock.breached_at, SlaClock.stopped_at) < end,
                                  and_(SlaClock.paused_days > 0, resumed_later)))
     ).all()

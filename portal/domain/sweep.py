@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from .. import calendar, outbox
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
-from . import history
+from . import history, rollups
 from .batching import chunks
 from .errors import StaleCaseError
 from .leases import dialect_insert
@@ -188,6 +188,8 @@ def _record_breaches(rows: list, now: datetime) -> None:
             update(table).where(table.c.id.in_(chunk), table.c.breached.is_(False), table.c.state == "running")
             .values(breached=True, breached_at=table.c.deadline).returning(table.c.id)
         ))
+    # the flipped clocks had no mark before (running: no outcome, no stop, not breached); rollups recount them
+    rollups.touched_clocks(db.session, dict.fromkeys(marked, []))
     rows = [row for row in rows if row.id in marked]
     cases = {}
     for chunk in chunks([row.case_id for row in rows]):
