@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select, text
 
 from portal import calendar, create_app
-from portal.domain import history, queue_counts
+from portal.domain import history, queue_counts, rollups
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import (
@@ -151,6 +151,7 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
                                      total=line.entitlement, reserved=0, consumed=0, lapsed=0))
     _insert(Entitlement, entitlements)
     queue_counts.rebuild(db.session)  # the rows above went in without the ORM: count them once
+    rollups.rebuild(db.session)
     db.session.commit()
     return {"cases": n_cases, "events": n_cases * 10, "documents": n_cases * 3, "insured": n_people}
 
