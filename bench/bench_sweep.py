@@ -25,7 +25,7 @@ from portal.extensions import db
 from portal.models import Case, InsuredPerson, Policy, Product, SlaClock, User
 
 SIZES = (1_000, 100_000)
-DUE_SHARE = 0.01  # half of it already breached, half due by the end of the next working day
+DUE_SHARE = 0.1  # half of it already breached, half due by the end of the next working day: 10,000 alerts at 100k
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 10:00 Asia/Shanghai
 BATCH = 10_000
 

@@ -19,7 +19,6 @@ INDEXES = [
     ("ix_case_event_action_at", "case_event", ["action", "at"]),
     ("ix_case_event_from_status_at", "case_event", ["from_status", "at"]),
     ("ix_sla_clock_stopped_at", "sla_clock", ["stopped_at"]),
-    ("ix_sla_clock_breached_at", "sla_clock", ["breached_at"]),
     ("ix_sla_clock_state_breached_at", "sla_clock", ["state", "breached_at"]),
     ("ix_audit_anchor_checkpoint", "audit_anchor", ["checkpoint_id", "case_id", "seq"]),
 ]

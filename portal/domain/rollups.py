@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import delete, event, inspect, select
+from sqlalchemy import delete, event, inspect, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
@@ -182,13 +182,17 @@ def today_marks(since: datetime, until: datetime) -> Counter:
     found: Counter = Counter()
     cases = db.session.execute(
         select(Case.line_code, *(getattr(Case, n) for n in _CASE_COLUMNS))
-        .where((Case.submitted_at >= since) | (Case.closed_at >= since))).all()
+        .where(Case.id.in_(union(select(Case.id).where(Case.submitted_at >= since, Case.submitted_at < until),
+                                 select(Case.id).where(Case.closed_at >= since, Case.closed_at < until))))).all()
     for line_code, *values in cases:
         found.update((line_code, figure) for figure, at in case_marks(*values) if since <= at < until)
     clocks = db.session.execute(
         select(Case.line_code, *(getattr(SlaClock, n) for n in _CLOCK_COLUMNS))
         .join(Case, Case.id == SlaClock.case_id)
-        .where((SlaClock.stopped_at >= since) | (SlaClock.breached_at >= since))).all()
+        .where(SlaClock.id.in_(union(
+            select(SlaClock.id).where(SlaClock.stopped_at >= since, SlaClock.stopped_at < until),
+            select(SlaClock.id).where(SlaClock.state.in_(("pending", "running", "paused", "stopped")),
+                                      SlaClock.breached_at >= since, SlaClock.breached_at < until))))).all()
     for line_code, *values in clocks:
         found.update((line_code, figure) for figure, at in clock_marks(*values) if since <= at < until)
     return found

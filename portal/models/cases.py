@@ -138,9 +138,9 @@ class SlaClock(db.Model):
         UniqueConstraint("case_id", "kind"),
         # (deadline, id) is the queue's order; case_id makes the deadline-tab counts index-only
         Index("ix_sla_clock_state_deadline", "state", "deadline", "id", "case_id"),
-        # the reports' bounded reads (issue 20): stops and breaches of a period, live clocks breached by then
+        # the reports' bounded reads (issue 20): stops and breaches of a period (state IN all states), live clocks
+        # breached by then
         Index("ix_sla_clock_stopped_at", "stopped_at"),
-        Index("ix_sla_clock_breached_at", "breached_at"),
         Index("ix_sla_clock_state_breached_at", "state", "breached_at"),
     )
 
