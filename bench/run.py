@@ -119,7 +119,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--seconds", type=int, default=60, help="per write rate of the mixed load")
     parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--prepare", action="store_true",
+                        help="only generate the data sets into the cache (bench/datasets.py), measure nothing")
     args = parser.parse_args()
+    if args.prepare:
+        return prepare(args)
     started = time.perf_counter()
     m: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,8 +147,7 @@ def main() -> None:
         if args.scale_cases:
             huge_url = _small_database(big_url, tmp, "huge")
             print(f"copying rows up to {args.scale_cases} cases …", flush=True)
-            m["huge"] = datasets.cached(huge_url, f"{args.cases}-to-{args.scale_cases}", lambda url: {
-                **_data_set(url, args.cases), **scale.copy_up(url, args.scale_cases)})
+            m["huge"] = _huge(huge_url, args)
             m["pages"]["huge"] = sql_count.run(huge_url)
             print("aggregates at the copied size …", flush=True)
             m["aggregates"]["huge"] = aggregates(huge_url)
@@ -160,6 +163,23 @@ def main() -> None:
     print(report)
     name = "RESULTS.md" if db_kind == "SQLite" else "RESULTS-postgresql.md"
     (ROOT / "bench" / name).write_text(report, encoding="utf-8")
+
+
+def prepare(args) -> None:
+    """Fill the cache with the data sets a run at these sizes uses (each into a throw-away database)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        big_url = args.database_url or f"sqlite:///{tmp}/big.db"
+        for label, work in ((args.small, lambda url: _data_set(url, args.small)),
+                            (args.cases, lambda url: _data_set(url, args.cases))):
+            print(f"data set {label}: {work(_small_database(big_url, tmp, f'prep{label}'))}", flush=True)
+        if args.scale_cases:
+            huge = _huge(_small_database(big_url, tmp, "prephuge"), args)
+            print(f"data set {args.scale_cases}: {huge}", flush=True)
+
+
+def _huge(url: str, args) -> dict:
+    return datasets.cached(url, f"{args.cases}-to-{args.scale_cases}", lambda u: {
+        **_data_set(u, args.cases), **scale.copy_up(u, args.scale_cases)})
 
 
 def _data_set(url: str, cases: int) -> dict:
