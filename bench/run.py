@@ -178,12 +178,24 @@ def prepare(args) -> None:
 
 
 def _huge(url: str, args) -> dict:
-    return datasets.cached(url, f"{args.cases}-to-{args.scale_cases}", lambda u: {
+    counts = datasets.cached(url, f"{args.cases}-to-{args.scale_cases}", lambda u: {
         **_data_set(u, args.cases), **scale.copy_up(u, args.scale_cases)})
+    _recount_live_clocks(url)
+    return counts
 
 
 def _data_set(url: str, cases: int) -> dict:
-    return datasets.cached(url, str(cases), lambda u: generate.build_database(u, cases))
+    counts = datasets.cached(url, str(cases), lambda u: generate.build_database(u, cases))
+    _recount_live_clocks(url)
+    return counts
+
+
+def _recount_live_clocks(url: str) -> None:
+    """The generator writes clocks without the ORM: count the live ones (portal.domain.live_clocks) once."""
+    from portal.domain import live_clocks
+    from portal.extensions import db
+
+    _in_app(url, lambda: (live_clocks.rebuild(db.session), db.session.commit()))
 
 
 def _floor_targets(url: str) -> dict:

@@ -18,7 +18,7 @@ from sqlalchemy import and_, exists, func, or_, select, union
 
 from .. import calendar
 from ..extensions import db
-from ..models import Case, CaseEvent, SlaClock
+from ..models import STATUSES, Case, CaseEvent, SlaClock
 from .batching import chunks
 
 WAITING = "awaiting_documents"
@@ -51,7 +51,7 @@ def business_end(end: datetime) -> date:
 LIVE_STATES = ("running", "paused")
 
 
-def live_candidates(end: datetime, *, resumed_since: bool = False):
+def live_candidates(end: datetime, *, resumed_since: bool = False, due_by: date | None = None):
     """A SELECT of clock ids, a superset of the clocks live at `end` that were (or, for a past `end`, may have
     been) overdue or at risk then — from index range reads whose size follows the clocks due around `end`
     and what happened since, not all clocks (issue 20):
@@ -60,8 +60,11 @@ def live_candidates(end: datetime, *, resumed_since: bool = False):
       deadline later);
     - stopped at or after `end` (live then, whatever they are now);
     - with `resumed_since`: the clocks of cases that left awaiting_documents at or after `end` (a pause
-      folded into the due date after `end` moved it later than it stood then)."""
+      folded into the due date after `end` moved it later than it stood then).
+    With `due_by`, the first part stops at that due date (the others are small)."""
     cutoff = calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
+    if due_by is not None:  # only the clocks due by then are wanted (a short list's first rows)
+        cutoff = min(cutoff, calendar.end_of_business_day(due_by))
     parts = [select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
              select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
              select(SlaClock.id).where(SlaClock.stopped_at >= end)]
@@ -77,7 +80,8 @@ def clocks_at(end: datetime, live_at, also: dict[int, str]) -> tuple[list[ClockA
 
     Candidates are narrowed in SQL — pauses only ever move a due date later, so a clock whose due date
     today is past the at-risk cutoff, that never breached before `end` and had no pause folded after it,
-    was neither — and each candidate is then decided in Python from its case's status history."""
+    was neither — and each candidate is then decided in Python from its case's status history (from its row
+    as it is when the case's status has not changed since `end`)."""
     as_of = business_end(end)
     cutoff = calendar.add_working_days(as_of, 1)
     resumed_later = exists().where(CaseEvent.case_id == SlaClock.case_id, CaseEvent.from_status == WAITING,
@@ -93,7 +97,14 @@ def clocks_at(end: datetime, live_at, also: dict[int, str]) -> tuple[list[ClockA
                                  func.coalesce(SlaClock.breached_at, SlaClock.stopped_at) < end,
                                  and_(SlaClock.paused_days > 0, resumed_later)))
     ).all()
-    history = _status_changes(sorted({row.case_id for row in candidates} | set(also)))
+    # only the cases whose status changed at or after `end` need their history: for the others what the row
+    # holds now is what it held then (no pause, resume or transition since) — an indexed read of what
+    # happened since `end`, not of every candidate's whole history (issue 20)
+    changed = set(db.session.scalars(
+        select(CaseEvent.case_id).where(CaseEvent.from_status.in_(list(STATUSES)), CaseEvent.at >= end,
+                                        CaseEvent.to_status.is_not(None),
+                                        CaseEvent.from_status != CaseEvent.to_status).distinct()))
+    history = _status_changes(sorted(({row.case_id for row in candidates} | set(also)) & changed))
     result = []
     for row in candidates:
         clock = _decide(row, history.get(row.case_id, []), end, as_of, cutoff)

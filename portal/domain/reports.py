@@ -24,6 +24,7 @@ stood at the week's end — pauses and resumes from the case's status history, b
 below give the same figures for end = now (the dashboard's live figures), where the clocks' state is current.
 """
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,7 +46,7 @@ from ..models import (
     utcnow,
 )
 from . import as_of as week_end
-from . import checkpoints, insurer, ratings, rollups
+from . import checkpoints, insurer, live_clocks, ratings, rollups
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -206,12 +207,13 @@ LIVE = ("overdue", "at_risk")
 
 
 def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ...] = COUNTS + SLA,
-                   ) -> list[list[LineFigures]]:
+                   now: datetime | None = None) -> list[list[LineFigures]]:
     """Per period, per line figures (those in `only`; the rest stay 0), from the figure rollups (issue 20): the
     windowed figures and "in progress" are sums over `figure_rollup` rows plus the marks of a period's partial
     days (rows with a timestamp in them, indexed); "overdue" and "at risk" at a period's end count the clocks
-    of a few bounded index reads (`as_of.live_candidates`). Never a scan of every case; `scan_figures` gives
-    the same from the case and clock rows (the definitions, and the tests' reference)."""
+    of a few bounded index reads (`as_of.live_candidates`), or, for a period ending at `now` (the dashboard),
+    are sums over the live clock rollup (`live_clocks`). Never a scan of every case; `scan_figures` gives the
+    same from the case and clock rows (the definitions, and the tests' reference)."""
     lines = service_lines()
     result = [{code: LineFigures(code, name) for code, name in lines} for _ in periods]
 
@@ -223,6 +225,7 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
         setattr(figures, key, getattr(figures, key) + value)
 
     windows = [_days(start, end) for start, end in periods]
+    marks: dict = {}  # the marks of each partial piece, read once
     wanted = [key for key in WINDOWED if key in only]
     if wanted:
         first = min(w[0] for w in windows)
@@ -236,7 +239,9 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
                 if day_from <= day < day_to and n:
                     add(index, line_code, figure, n)
             for since, until in partials:
-                for (line_code, figure), n in rollups.today_marks(since, until).items():
+                if (since, until) not in marks:
+                    marks[since, until] = rollups.today_marks(since, until)
+                for (line_code, figure), n in marks[since, until].items():
                     if figure in wanted:
                         add(index, line_code, figure, n)
     at_end: dict = {}  # per distinct end, computed once
@@ -249,7 +254,7 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
     for key in (k for k in LIVE if k in only):
         for index, (_, end) in enumerate(periods):
             if (key, end) not in at_end:
-                at_end[key, end] = _live_count(key, end)
+                at_end[key, end] = live_clocks.counts(now)[key] if end == now else _live_count(key, end)
             for line_code, n in at_end[key, end].items():
                 add(index, line_code, key, n)
     return [list(per_line.values()) for per_line in result]
@@ -342,15 +347,32 @@ def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: 
     (a condition of clocks overdue or at risk then), only the bounded candidates are read and sorted."""
     names = dict(service_lines())
     if bounded_at is not None:
-        condition = and_(SlaClock.id.in_(week_end.live_candidates(bounded_at)), condition)
+        last_due = _last_due_date(condition, limit, bounded_at) if limit else None
+        condition = and_(SlaClock.id.in_(week_end.live_candidates(bounded_at, due_by=last_due)), condition)
     query = (select(SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
                     SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
              .join(Case, SlaClock.case_id == Case.id).where(condition)
              .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
-    return [_clock_dict(row, names, as_of) for row in db.session.execute(query)]
+    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
+    return [_clock_dict(row, names, as_of, late) for row in db.session.execute(query)]
 
 
-def _clock_dict(row, names: dict, as_of: date) -> dict:
+def _last_due_date(condition, limit: int, now: datetime) -> date | None:
+    """The latest due date among the first `limit` clocks (by due date) matching `condition`, a condition of
+    clocks live now: read along ix_sla_clock_state_deadline (running clocks, deadline order: a deadline is the
+    end of its due date) and ix_sla_clock_state_breached_at (breached paused ones), each stopping after
+    `limit` matches, so a short list costs a short read even when thousands of clocks are overdue. None when
+    fewer than `limit` match (no bound). Clocks stopped after `now` (the other live ones) are few: read all."""
+    base = select(SlaClock.due_date).join(Case, SlaClock.case_id == Case.id).where(condition)
+    dues = [*db.session.scalars(base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
+                                .order_by(SlaClock.deadline).limit(limit)),
+            *db.session.scalars(base.where(SlaClock.state == "paused", SlaClock.breached_at.is_not(None))),
+            *db.session.scalars(base.where(SlaClock.stopped_at >= now))]
+    dues = sorted(d for d in dues if d is not None)
+    return dues[limit - 1] if len(dues) >= limit else None
+
+
+def _clock_dict(row, names: dict, as_of: date, late=calendar.working_days_between) -> dict:
     # working days late: until the clock stopped, or until `as_of` while it still runs
     until = min(calendar.to_business_date(row.stopped_at), as_of) if row.stopped_at else as_of
     return {
@@ -359,7 +381,7 @@ def _clock_dict(row, names: dict, as_of: date) -> dict:
         "due_date": row.due_date.isoformat() if row.due_date else None,
         "breached_at": _iso(row.breached_at or (row.stopped_at if row.outcome == "breached" else None)),
         "stopped_at": _iso(row.stopped_at),
-        "days_overdue": calendar.working_days_between(row.due_date, until) if row.due_date else None,
+        "days_overdue": late(row.due_date, until) if row.due_date else None,
         "status": STATUSES.get(row.status, row.status), "status_code": row.status,
     }
 
@@ -456,11 +478,12 @@ def _add_version(week: str, **fields) -> WeeklyReport:
 def _at_end_list(clocks: list, names: dict, as_of: date) -> list[dict]:
     """The report's rows of clocks as they stood at the week's end, oldest due date first."""
     clocks = sorted(clocks, key=lambda c: (c.due_date or date.max, c.ref, c.id))
+    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
     return [{
         "case_id": c.case_id, "ref": c.ref, "line_code": c.line_code, "line": names.get(c.line_code, c.line_code),
         "clock": CLOCK_LABELS.get(c.kind, c.kind), "due_date": c.due_date.isoformat() if c.due_date else None,
         "breached_at": _iso(c.breached_at), "stopped_at": None,
-        "days_overdue": calendar.working_days_between(c.due_date, as_of) if c.due_date else None,
+        "days_overdue": late(c.due_date, as_of) if c.due_date else None,
         "status": STATUSES.get(c.status, c.status),
     } for c in clocks]
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from .. import calendar, outbox
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
-from . import history, rollups
+from . import history, live_clocks, rollups
 from .batching import chunks
 from .errors import StaleCaseError
 from .leases import dialect_insert
@@ -192,6 +192,7 @@ def _record_breaches(rows: list, now: datetime, today: date) -> None:
     # the flipped clocks had no mark before (running: no outcome, no stop, not breached); rollups recount them
     rollups.touched_clocks(db.session, dict.fromkeys(marked, []))
     rows = [row for row in rows if row.id in marked]
+    live_clocks.touched(db.session, {row.id: ("running", row.due_date, False) for row in rows})
     history.append_rows([(row.case_id, dict(
         actor=None, kind="clock", action="breached", internal=True, now=now,
         summary=f"{clock_label(row.kind)}已超期（应于 {_cn_date(row.due_date, today)}前完成）",

@@ -31,6 +31,7 @@ from .ops import (
     InsurerDelivery,
     JobLease,
     JobRun,
+    LiveClockCount,
     QueueCount,
     WeeklyReport,
 )
@@ -54,8 +55,8 @@ __all__ = [
     "CaseEvent", "CaseRefCounter", "ConsentRecord", "DashboardSnapshot", "DataRequest", "FigureRollup",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "HolidayOverride", "Hospital", "InsurerDelivery",
-    "InsuredPerson", "JobLease", "JobRun", "Notice", "Notification", "OutboundMessage", "Policy", "Product",
-    "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "ServiceRating", "Transfer",
-    "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
+    "InsuredPerson", "JobLease", "JobRun", "LiveClockCount", "Notice", "Notification", "OutboundMessage", "Policy",
+    "Product", "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "ServiceRating",
+    "Transfer", "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
     "utcnow",
 ]

@@ -1,7 +1,8 @@
-"""The report figure rollups (issue 20) equal a recount from scratch after varied generated histories — cases
-opened, moved, closed; clocks stopped met or late, breached, paused, their outcomes corrected; transactions
-committed, rolled back and savepoints dropped; the sweep's Core UPDATE — and the figures read from them equal the
-definitions computed over every case and clock (`reports.scan_figures`), for whole weeks, partial days and now."""
+"""The report figure rollups and the live clock counts (issue 20) equal a recount from scratch after varied
+generated histories — cases opened, moved, closed; clocks stopped met or late, breached, paused, their
+outcomes corrected; transactions committed, rolled back and savepoints dropped; the sweep's Core UPDATE — and
+the figures read from them equal the definitions computed over every case and clock (`reports.scan_figures`),
+for whole weeks, partial days and now."""
 
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -11,7 +12,7 @@ from casework import at, walk
 from sqlalchemy import insert
 
 from portal import calendar
-from portal.domain import reports, rollups, sweep
+from portal.domain import live_clocks, reports, rollups, sweep
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Case, SlaClock
 
@@ -59,7 +60,8 @@ def _change(rng: random.Random, case: Case) -> None:
         clock.outcome = "breached" if clock.deadline < clock.stopped_at else "met"
         if clock.outcome == "breached":
             clock.breached, clock.breached_at = True, clock.deadline
-    elif roll < 0.7 and clock is not None and clock.state == "running" and not clock.breached:
+    elif roll < 0.7 and clock is not None and clock.state == "running" and not clock.breached \
+            and clock.deadline < NOW:  # a breach is recorded once the deadline has passed (the sweep)
         clock.breached, clock.breached_at = True, clock.deadline
     elif roll < 0.8 and clock is not None and clock.state == "stopped" and clock.outcome in ("met", "breached"):
         # a holiday import correcting a stopped clock's outcome (issue 17 item 2)
@@ -87,10 +89,20 @@ def _periods() -> list[tuple[datetime, datetime]]:
 def _assert_consistent() -> None:
     db.session.expire_all()
     assert rollups.stored(db.session) == rollups.recount(db.session)
+    assert live_clocks.stored(db.session) == live_clocks.recount(db.session)
     periods = _periods()
-    got, expected = reports.period_figures(periods), reports.scan_figures(periods)
-    for (start, end), mine, truth in zip(periods, got, expected, strict=True):
-        assert [vars(f) for f in mine] == [vars(f) for f in truth], (start, end)
+    expected = reports.scan_figures(periods)
+    # without `now`, every "at the end" figure from the bounded reads; with it, those ending now from the live
+    # clock rollup (the dashboard's way)
+    for got in (reports.period_figures(periods), reports.period_figures(periods, now=NOW)):
+        for (start, end), mine, truth in zip(periods, got, expected, strict=True):
+            assert [vars(f) for f in mine] == [vars(f) for f in truth], (start, end)
+    # the dashboard's short lists read along the indexes equal the same lists over every clock
+    today = calendar.business_today(NOW)
+    for condition in (reports.overdue_at(NOW), reports.at_risk_at(NOW)):
+        for limit in (1, 3, 10):
+            assert reports.clock_list(condition, as_of=today, limit=limit, bounded_at=NOW) == \
+                reports.clock_list(condition, as_of=today, limit=limit)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -133,6 +145,7 @@ def test_rows_written_outside_the_orm_are_counted_by_rebuild(app, product, make_
     db.session.commit()
     assert rollups.stored(db.session) != rollups.recount(db.session)
     rollups.rebuild(db.session)
+    live_clocks.rebuild(db.session)
     db.session.commit()
     _assert_consistent()
 

@@ -73,7 +73,7 @@ def figures(now: datetime) -> dict:
     trend_periods = [(reports.business_start(m), min(reports.business_start(m + timedelta(days=7)), now))
                      for m in mondays]
     month_start = reports.business_start(today.replace(day=1))
-    week, month = reports.period_figures([trend_periods[-1], (month_start, now)])
+    week, month = reports.period_figures([trend_periods[-1], (month_start, now)], now=now)
     trend = reports.period_figures(trend_periods, only=TREND_FIGURES)
     return {
         "now": now.isoformat(),
