@@ -1,4 +1,5 @@
-"""The dashboard's live clock counts as a rollup kept by the writing transaction (issue 20).
+"""The dashboard's live clock counts as a rollup kept by the writing transaction, and an index for its short
+lists (issue 20).
 
 Revision ID: j20b_live_clocks
 Revises: j20b_rollups
@@ -23,6 +24,8 @@ def upgrade():
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("line_code", "state", "due_date", "breached", name=op.f("pk_live_clock_count")),
     )
+    # clocks stopped after an instant, in deadline order, from the index alone (the dashboard's short lists)
+    op.create_index("ix_sla_clock_stopped_deadline", "sla_clock", ["stopped_at", "deadline", "id"])
     # the clocks already there (a clock without a due date under 0001-01-01, as portal.domain.live_clocks)
     op.execute("""
         INSERT INTO live_clock_count (line_code, state, due_date, breached, n)
@@ -32,4 +35,5 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_sla_clock_stopped_deadline", table_name="sla_clock")
     op.drop_table("live_clock_count")

@@ -51,7 +51,8 @@ def business_end(end: datetime) -> date:
 LIVE_STATES = ("running", "paused")
 
 
-def live_candidates(end: datetime, *, resumed_since: bool = False, due_by: date | None = None):
+def live_candidates(end: datetime, *, resumed_since: bool = False, due_by: date | None = None,
+                    running_from: datetime | None = None):
     """A SELECT of clock ids, a superset of the clocks live at `end` that were (or, for a past `end`, may have
     been) overdue or at risk then — from index range reads whose size follows the clocks due around `end`
     and what happened since, not all clocks (issue 20):
@@ -61,10 +62,22 @@ def live_candidates(end: datetime, *, resumed_since: bool = False, due_by: date 
     - stopped at or after `end` (live then, whatever they are now);
     - with `resumed_since`: the clocks of cases that left awaiting_documents at or after `end` (a pause
       folded into the due date after `end` moved it later than it stood then).
-    With `due_by`, the first part stops at that due date (the others are small)."""
+    With `due_by` (`end` being now), only those due by that date or without a due date (a short list sorted by
+    due date), and of the paused ones only the breached: a paused clock is neither overdue by its deadline nor
+    at risk now (it paused on or before today); with `running_from`, only running clocks due from then on
+    (the at-risk list: none is overdue)."""
     cutoff = calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
-    if due_by is not None:  # only the clocks due by then are wanted (a short list's first rows)
-        cutoff = min(cutoff, calendar.end_of_business_day(due_by))
+    if due_by is not None:  # only the clocks due by then (or without a due date) are wanted: a short list
+        due_by = calendar.end_of_business_day(due_by)
+        running = and_(SlaClock.state == "running", SlaClock.deadline <= min(cutoff, due_by))
+        return union(
+            select(SlaClock.id).where(running, SlaClock.deadline >= running_from) if running_from is not None
+            else select(SlaClock.id).where(running),
+            select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline.is_(None)),
+            select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end,
+                                      or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None))),
+            select(SlaClock.id).where(SlaClock.stopped_at >= end,
+                                      or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None))))
     parts = [select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
              select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
              select(SlaClock.id).where(SlaClock.stopped_at >= end)]

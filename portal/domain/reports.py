@@ -342,13 +342,15 @@ def total(figures: list[LineFigures]) -> LineFigures:
 
 
 def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: datetime | None = None,
-               ) -> list[dict]:
+               not_overdue: bool = False) -> list[dict]:
     """Clocks matching `condition` with their case, oldest deadline first, as plain dicts. With `bounded_at`
-    (a condition of clocks overdue or at risk then), only the bounded candidates are read and sorted."""
+    (now, and a condition of clocks overdue — or, `not_overdue`, at risk — then), only the bounded candidates
+    are read and sorted."""
     names = dict(service_lines())
     if bounded_at is not None:
         last_due = _last_due_date(condition, limit, bounded_at) if limit else None
-        condition = and_(SlaClock.id.in_(week_end.live_candidates(bounded_at, due_by=last_due)), condition)
+        condition = and_(SlaClock.id.in_(week_end.live_candidates(
+            bounded_at, due_by=last_due, running_from=bounded_at if not_overdue else None)), condition)
     query = (select(SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
                     SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
              .join(Case, SlaClock.case_id == Case.id).where(condition)
@@ -361,13 +363,15 @@ def _last_due_date(condition, limit: int, now: datetime) -> date | None:
     """The latest due date among the first `limit` clocks (by due date) matching `condition`, a condition of
     clocks live now: read along ix_sla_clock_state_deadline (running clocks, deadline order: a deadline is the
     end of its due date) and ix_sla_clock_state_breached_at (breached paused ones), each stopping after
-    `limit` matches, so a short list costs a short read even when thousands of clocks are overdue. None when
-    fewer than `limit` match (no bound). Clocks stopped after `now` (the other live ones) are few: read all."""
+    `limit` matches, so a short list costs a short read even when thousands of clocks are overdue, and the
+    clocks stopped after `now` (the other live ones; ix_sla_clock_stopped_deadline). None when fewer than
+    `limit` match (no bound)."""
     base = select(SlaClock.due_date).join(Case, SlaClock.case_id == Case.id).where(condition)
     dues = [*db.session.scalars(base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
                                 .order_by(SlaClock.deadline).limit(limit)),
             *db.session.scalars(base.where(SlaClock.state == "paused", SlaClock.breached_at.is_not(None))),
-            *db.session.scalars(base.where(SlaClock.stopped_at >= now))]
+            *db.session.scalars(base.where(SlaClock.stopped_at >= now, SlaClock.deadline.is_not(None))
+                                .order_by(SlaClock.deadline).limit(limit))]
     dues = sorted(d for d in dues if d is not None)
     return dues[limit - 1] if len(dues) >= limit else None
 

@@ -142,6 +142,7 @@ class SlaClock(db.Model):
         # breached by then
         Index("ix_sla_clock_stopped_at", "stopped_at"),
         Index("ix_sla_clock_state_breached_at", "state", "breached_at"),
+        Index("ix_sla_clock_stopped_deadline", "stopped_at", "deadline", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -99,10 +99,11 @@ def _assert_consistent() -> None:
             assert [vars(f) for f in mine] == [vars(f) for f in truth], (start, end)
     # the dashboard's short lists read along the indexes equal the same lists over every clock
     today = calendar.business_today(NOW)
-    for condition in (reports.overdue_at(NOW), reports.at_risk_at(NOW)):
+    for condition, not_overdue in ((reports.overdue_at(NOW), False), (reports.at_risk_at(NOW), True)):
         for limit in (1, 3, 10):
-            assert reports.clock_list(condition, as_of=today, limit=limit, bounded_at=NOW) == \
-                reports.clock_list(condition, as_of=today, limit=limit)
+            assert reports.clock_list(condition, as_of=today, limit=limit, bounded_at=NOW,
+                                      not_overdue=not_overdue) == reports.clock_list(condition, as_of=today,
+                                                                                     limit=limit)
 
 
 @pytest.mark.parametrize("seed", range(6))
