@@ -108,7 +108,8 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
             illness=product.covered_illnesses[0], first_diagnosis_date=policy_start + timedelta(days=100),
             request_data={}, eligibility=[], termination_reason="materials_missing" if status == "terminated" else None,
             assignee_id=rng.choice(staff + [None]), policy_year_start=policy_start, submitted_at=submitted,
-            closed_at=submitted + timedelta(days=8) if closed else None, updated_at=submitted, version=1,
+            # never in the future: a case submitted in the last 8 days closed by now
+            closed_at=min(submitted + timedelta(days=8), now) if closed else None, updated_at=submitted, version=1,
         ))
         start_day = calendar.to_business_date(submitted)
         for definition in line.clocks:
@@ -125,7 +126,7 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
                 case_id=case_id, kind=definition["kind"], days=definition["days"], state=state, start_date=start_day,
                 started_at=submitted, paused_days=0, due_date=due, deadline=calendar.end_of_business_day(due),
                 provisional=False, outcome=outcome, breached=outcome == "breached",
-                stopped_at=submitted + timedelta(days=7) if closed else None,
+                stopped_at=min(submitted + timedelta(days=7), now) if closed else None,
             ))
         prev = history.ZERO_HASH
         for seq in range(1, 11):
