@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import delete, event, inspect, select, union
+from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
@@ -176,25 +176,28 @@ def sums(first: date, last: date | None) -> dict[tuple[str, str], int]:
 
 def today_marks(since: datetime, until: datetime) -> Counter:
     """{(line, figure): n} of the marks in [since, until) — for the part of a period after its last full day;
-    reads only the cases and clocks with a timestamp in it (indexed)."""
+    reads only the cases and clocks with a timestamp in it, each set along its own index (a case submitted and
+    closed in it is read once)."""
     from ..extensions import db
 
+    def within(column):
+        return (column >= since) & (column < until)
+
+    def outside(column):
+        return column.is_(None) | (column < since) | (column >= until)
+
     found: Counter = Counter()
-    cases = db.session.execute(
-        select(Case.line_code, *(getattr(Case, n) for n in _CASE_COLUMNS))
-        .where(Case.id.in_(union(select(Case.id).where(Case.submitted_at >= since, Case.submitted_at < until),
-                                 select(Case.id).where(Case.closed_at >= since, Case.closed_at < until))))).all()
-    for line_code, *values in cases:
-        found.update((line_code, figure) for figure, at in case_marks(*values) if since <= at < until)
-    clocks = db.session.execute(
-        select(Case.line_code, *(getattr(SlaClock, n) for n in _CLOCK_COLUMNS))
-        .join(Case, Case.id == SlaClock.case_id)
-        .where(SlaClock.id.in_(union(
-            select(SlaClock.id).where(SlaClock.stopped_at >= since, SlaClock.stopped_at < until),
-            select(SlaClock.id).where(SlaClock.state.in_(("pending", "running", "paused", "stopped")),
-                                      SlaClock.breached_at >= since, SlaClock.breached_at < until))))).all()
-    for line_code, *values in clocks:
-        found.update((line_code, figure) for figure, at in clock_marks(*values) if since <= at < until)
+    columns = (Case.line_code, *(getattr(Case, n) for n in _CASE_COLUMNS))
+    for condition in (within(Case.submitted_at), within(Case.closed_at) & outside(Case.submitted_at)):
+        for line_code, *values in db.session.execute(select(*columns).where(condition)):
+            found.update((line_code, figure) for figure, at in case_marks(*values) if since <= at < until)
+    columns = (Case.line_code, *(getattr(SlaClock, n) for n in _CLOCK_COLUMNS))
+    for condition in (within(SlaClock.stopped_at),
+                      SlaClock.state.in_(("pending", "running", "paused", "stopped")) & within(SlaClock.breached_at)
+                      & outside(SlaClock.stopped_at)):
+        for line_code, *values in db.session.execute(select(*columns).join(Case, Case.id == SlaClock.case_id)
+                                                     .where(condition)):
+            found.update((line_code, figure) for figure, at in clock_marks(*values) if since <= at < until)
     return found
 
 
