@@ -58,6 +58,11 @@ I16_TABLES = dict(GUARDED)
 #: issue 15 (migration i15_privacy): notices, consent records, transfers abroad and restrictions
 I15_TABLES = {"notice": Guard(), "consent_record": Guard(), "transfer": Guard(), "restriction": Guard()}
 GUARDED.update(I15_TABLES)
+#: issue 14 (migration j14_outcome_corrections): ratings given once, outcome corrections, and the idempotency
+#: keys — whose key, owner and purpose are frozen while `case_id` is filled in once the create has made its case
+J14_TABLES = {"service_rating": Guard(), "outcome_correction": Guard(),
+              "form_submission": Guard(columns=("key", "user_id", "purpose", "created_at"))}
+GUARDED.update(J14_TABLES)
 
 PG_FUNCTION = "portal_append_only"
 _PG_CREATE_FUNCTION = f"""

@@ -2,14 +2,14 @@
 (issue 20).
 
 Revision ID: j20b_rollups
-Revises: i14_everyday_loop
+Revises: j14_outcome_corrections
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "j20b_rollups"
-down_revision = "i14_everyday_loop"
+down_revision = "j14_outcome_corrections"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ consents. A consent counts only for the notice version in effect today, so a new
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..calendar import business_today
 from ..extensions import db
@@ -38,10 +38,23 @@ def latest(insured, purpose: str = PROCESSING) -> ConsentRecord | None:
 
 def has_consent(insured, now: datetime | None = None) -> bool:
     """True when the insured's newest record is a consent to the privacy notice in effect now."""
-    notice = current_notice("privacy", now)
-    record = latest(insured)
-    return (notice is not None and record is not None and record.action == "given"
-            and record.notice_id == notice.id)
+    return has_consent_of(insured.id, now)
+
+
+def has_consent_of(insured_id: int, now: datetime | None = None) -> bool:
+    """has_consent by the insured's id, in one statement (every insured page asks, through the consent gate)."""
+    return db.session.scalar(_HAS_CONSENT, {"insured_id": insured_id, "today": business_today(now)}) is not None
+
+
+#: the insured's newest processing record, if it is a consent to the newest notice in effect; built once
+_HAS_CONSENT = select(ConsentRecord.id).where(
+    ConsentRecord.id == select(ConsentRecord.id).where(ConsentRecord.insured_id == bindparam("insured_id"),
+                                                       ConsentRecord.purpose == PROCESSING)
+    .order_by(ConsentRecord.id.desc()).limit(1).scalar_subquery(),
+    ConsentRecord.action == "given",
+    ConsentRecord.notice_id == select(Notice.id).where(Notice.kind == "privacy",
+                                                       Notice.effective_from <= bindparam("today"))
+    .order_by(Notice.version.desc()).limit(1).scalar_subquery())
 
 
 def require_consent(insured, now: datetime | None = None) -> None:

@@ -74,19 +74,27 @@ def _get_or_create(insured, line, year: tuple[date, date]) -> Entitlement:
 def balances(insured, on_date: date) -> list[Balance]:
     """Per line of the product, in line order; [] outside cover. Reads only (one query): a line without a
     ledger row yet has its full entitlement, and the row is created when a unit is first reserved."""
-    year = policy_year(insured.policy, on_date)
+    return balances_of(insured.id, insured.policy, insured.policy.product.lines, on_date)
+
+
+def balances_of(insured_id: int, policy, lines, on_date: date) -> list[Balance]:
+    """balances() from the insured's id, the policy's dates and the product's lines (code, name, short_name,
+    entitlement), for pages that hold those as plain values."""
+    year = policy_year(policy, on_date)
     if year is None:
         return []
-    rows = {row.line_code: row for row in db.session.scalars(select(Entitlement).where(
-        Entitlement.insured_id == insured.id, Entitlement.year_start == year[0]))}
+    rows = {row[0]: row[1:] for row in db.session.execute(
+        select(Entitlement.line_code, Entitlement.total, Entitlement.reserved, Entitlement.consumed,
+               Entitlement.lapsed).where(Entitlement.insured_id == insured_id, Entitlement.year_start == year[0]))}
     result = []
-    for line in insured.policy.product.lines:
+    for line in lines:
         row = rows.get(line.code)
         if row is None:
             result.append(Balance(line.code, line.name, line.short_name, line.entitlement, 0, 0, line.entitlement))
-        else:
-            result.append(Balance(line.code, line.name, line.short_name, row.total, row.reserved, row.consumed,
-                                  row.remaining))
+        else:  # as Entitlement.remaining: total − reserved − consumed − lapsed
+            total, reserved, consumed, lapsed = row
+            result.append(Balance(line.code, line.name, line.short_name, total, reserved, consumed,
+                                  total - reserved - consumed - lapsed))
     return result
 
 

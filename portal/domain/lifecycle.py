@@ -161,8 +161,8 @@ def _apply(step: Step) -> None:
     kind = "transition" if case.status != before_status else "milestone" if step.milestone else step.spec.kind
     history.append(case, actor=actor, kind=kind, action=step.spec.code, summary=step.summary,
                    from_status=before_status, to_status=case.status, data=data, internal=step.spec.internal, now=now)
-    for title, body in step.notices:
-        notify.insured(case, title, body)
+    for title, body, sms_note in step.notices:
+        notify.insured(case, title, body, sms_note=sms_note)
 
 
 def _tell_started(step: Step, clock) -> None:

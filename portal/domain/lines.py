@@ -175,6 +175,10 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
                until_milestone="escorted", fields=("starts_at", "ends_at", "reason"), kind="service"),
     ActionSpec("record_escort_outcome", "登记陪诊结果", ("domestic_escort",), sets_milestone="escorted",
                to_status="completed", fields=("outcome",)),
+    # a recorded outcome corrected (issue 14): a new record with its reason, never an edit; both outcomes use the
+    # unit (seed: 未在预定时间就医，亦视为该次服务已完成), so the case stays completed and the ledger does not move
+    ActionSpec("correct_outcome", "更正就医结果", (*GREEN, "domestic_escort"), from_statuses=("completed",),
+               fields=("outcome", "served_on", "reason"), kind="service"),
     # second opinions and overseas treatment
     ActionSpec("launch_decision", "告知启动决定", OVERSEAS, from_statuses=("verifying", "in_service"),
                sets_milestone="decision", to_status="in_service", fields=("launch", "note")),
@@ -228,6 +232,11 @@ ACTIONS: dict[str, ActionSpec] = {spec.code: spec for spec in [
     ActionSpec("note", "添加内部备注", from_statuses=tuple(_ALL_STATUSES), fields=("text",),
                kind="note", internal=True),
     ActionSpec("terminate", "终止服务", from_statuses=_OPEN, to_status="terminated", fields=("reason", "note")),
+    # the seed asks 是否已开具住院条: an insured who applied before the slip existed enters its date later
+    # (the 10-day clock starts then); once the hospital is confirmed the coordinator holds it (issue 14 item 8)
+    ActionSpec("enter_admission_slip", "提交住院条开具日期", ("green_inpatient",), from_statuses=_OPEN,
+               roles=("insured",), fields=("admission_slip_date",), until_milestone="hospital_confirmed",
+               kind="service"),
     ActionSpec("cancel", "取消申请", from_statuses=_OPEN, to_status="cancelled", roles=("insured",),
                fields=("note",), until_milestone=CANCEL_UNTIL),
 ]}

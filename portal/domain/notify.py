@@ -9,12 +9,13 @@ from ..models import Notification, User
 from .product_data import HOTLINE
 
 
-def insured(case, title: str, body: str, *, key: str | None = None) -> Notification | None:
+def insured(case, title: str, body: str, *, key: str | None = None, sms_note: str | None = None) -> Notification | None:
     """Tell the case's insured; the inbox row and the outbox message are part of the caller's transaction.
 
     Most hotline callers have no e-mail: they get the milestone as a short SMS to their phone instead.
     `emailed_at` is stamped by the outbox when the e-mail really left, never before. With `key` (unique), a
-    notice already sent under that key is not sent again and None is returned: reminders go out once."""
+    notice already sent under that key is not sent again and None is returned: reminders go out once.
+    `sms_note` is one sentence the short SMS must carry too (e.g. that a no-show counts as the service used)."""
     user = db.session.scalar(select(User).where(User.insured_id == case.insured_id))
     note = Notification(insured_id=case.insured_id, user_id=getattr(user, "id", None), case_id=case.id,
                         title=title, body=body, key=key)
@@ -35,6 +36,7 @@ def insured(case, title: str, body: str, *, key: str | None = None) -> Notificat
         outbox.enqueue("email", address, f"{body}\n\n案件编号：{case.ref}\n服务热线：{HOTLINE}",
                        subject=f"【重疾就医保】{title}", purpose="case_update", notification=note)
     elif phone and sms.enabled():
-        outbox.enqueue("sms", phone, f"【重疾就医保】{title}：案件 {case.ref}。详情请登录查看或致电 {HOTLINE}。",
+        text = f"【重疾就医保】{title}：案件 {case.ref}。{sms_note or ''}详情请登录查看或致电 {HOTLINE}。"
+        outbox.enqueue("sms", phone, text,
                        purpose="case_update", notification=note, params={"title": title[:20], "ref": case.ref})
     return note

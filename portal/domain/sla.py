@@ -345,7 +345,10 @@ class Promise(NamedTuple):
 def promise(case) -> Promise | None:
     """E.g. "我们将最晚于 11月28日（周五）前为您安排"; None unless a clock runs (paused = waiting on the insured)."""
     clock = next((c for c in case.clocks if c.state == "running" and c.due_date is not None), None)
-    if clock is None:
-        return None
-    text = f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前{PROMISE_VERBS.get(clock.kind, '为您办理')}"
-    return Promise(text, clock.due_date, bool(clock.provisional))
+    return None if clock is None else promise_of(clock.kind, clock.due_date, clock.provisional)
+
+
+def promise_of(kind: str, due_date: date, provisional: bool) -> Promise:
+    """The promise of a running clock of this kind, due then (lists that read the clock's columns only)."""
+    text = f"我们将最晚于 {calendar.format_cn_date(due_date)}前{PROMISE_VERBS.get(kind, '为您办理')}"
+    return Promise(text, due_date, bool(provisional))

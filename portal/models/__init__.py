@@ -46,7 +46,7 @@ from .privacy import (
     Transfer,
 )
 from .product import Product, ServiceLine
-from .services import Appointment, Bill, EscortAssignment, EscortHourLog, VisaApplication
+from .services import Appointment, Bill, EscortAssignment, EscortHourLog, OutcomeCorrection, VisaApplication
 
 __all__ = [
     "AUDITOR_ROLES", "CHANNELS", "CONSENT_CHANNELS", "ID_TYPES", "NOTICE_KINDS", "OPEN_STATUSES", "ROLES",
@@ -55,8 +55,9 @@ __all__ = [
     "CaseEvent", "CaseRefCounter", "ConsentRecord", "DashboardSnapshot", "DataRequest", "FigureRollup",
     "Document", "DocumentRequest", "Entitlement", "EntitlementEntry", "Escort",
     "EscortAssignment", "EscortHourLog", "Expert", "FormSubmission", "HolidayOverride", "Hospital", "InsurerDelivery",
-    "InsuredPerson", "JobLease", "JobRun", "LiveClockCount", "Notice", "Notification", "OutboundMessage", "Policy",
-    "Product", "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction", "RetentionPeriod", "ServiceRating",
-    "Transfer", "ServiceLine", "SlaClock", "UTCDateTime", "User", "VisaApplication", "WeeklyReport",
+    "InsuredPerson", "JobLease", "JobRun", "LiveClockCount", "Notice", "Notification", "OutboundMessage",
+    "OutcomeCorrection", "Policy", "Product", "QueueCount", "RateLimitCounter", "RegistrationCode", "Restriction",
+    "RetentionPeriod", "ServiceRating", "Transfer", "ServiceLine", "SlaClock", "UTCDateTime", "User",
+    "VisaApplication", "WeeklyReport",
     "utcnow",
 ]

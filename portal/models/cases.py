@@ -322,5 +322,7 @@ def _refuse(mapper, connection, target):
     raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
 
 
-event.listen(CaseEvent, "before_update", _refuse)
-event.listen(CaseEvent, "before_delete", _refuse)
+# append-only: the case history and the insured's ratings (issue 14: a rating is given once, never changed)
+for _model in (CaseEvent, ServiceRating):
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)

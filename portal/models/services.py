@@ -3,11 +3,12 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String
+from sqlalchemy import ForeignKey, Index, Numeric, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .cases import _refuse
 
 
 class Appointment(db.Model):
@@ -21,7 +22,7 @@ class Appointment(db.Model):
     notes: Mapped[str | None] = mapped_column(String(300))
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: visited | no_show, once known
+    #: visited | no_show, once known; a correction (OutcomeCorrection, kept forever) sets the corrected value here
     outcome: Mapped[str | None] = mapped_column(String(10))
     #: a rebooking cancels the earlier row instead of deleting it
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -43,12 +44,31 @@ class EscortAssignment(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: escorted | no_show, once known
+    #: escorted | no_show, once known; corrected like Appointment.outcome
     outcome: Mapped[str | None] = mapped_column(String(10))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     escort = relationship("Escort")
     hospital = relationship("Hospital")
+
+
+class OutcomeCorrection(db.Model):
+    """A recorded visit or escort outcome corrected (issue 14): 已就医 ⇄ 未按时就医, 已陪诊 ⇄ 客户未到, or the
+    day the insured was really seen. A new row with its reason, never an edit of the earlier record
+    (append-only: ORM and database triggers refuse UPDATE and DELETE)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    escort_assignment_id: Mapped[int | None] = mapped_column(ForeignKey("escort_assignment.id"))
+    #: visited | escorted | no_show, before and after
+    from_outcome: Mapped[str] = mapped_column(String(10))
+    to_outcome: Mapped[str] = mapped_column(String(10))
+    #: the day the insured was really seen, when it is not the booked day (None: the booked day)
+    served_on: Mapped[date | None]
+    reason: Mapped[str] = mapped_column(String(200))
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class VisaApplication(db.Model):
@@ -98,3 +118,7 @@ class EscortHourLog(db.Model):
     #: a wrong entry is voided with a reason (and re-entered), never edited or deleted
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+event.listen(OutcomeCorrection, "before_update", _refuse)
+event.listen(OutcomeCorrection, "before_delete", _refuse)

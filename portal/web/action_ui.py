@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from .. import calendar
 from ..domain import lines
-from ..domain.handlers.arranging import OUTCOMES
+from ..domain.handlers.corrections import OUTCOMES, outcome_choices
 from ..domain.product_data import DOCUMENT_KINDS
 from .forms import MultiCheckboxField
 from .params import id_or_none
@@ -48,8 +48,8 @@ class ExtraUpload:
 class ActionUI:
     """The presentation of one action; the defaults fit a plain "下一步操作" button without fields."""
 
-    #: the workspace panel its form sits in; "next" is the 下一步操作 box
-    panel: str = "next"
+    #: the workspace panel its form sits in; "next" is the 下一步操作 box; a mapping gives it per line
+    panel: str | Mapping[str, str] = "next"
     #: a side record or an exit: never offered as the case's next step (queue hint, workspace banner)
     side: bool = False
     #: this action's own build of a field, where the shared FIELDS builder does not fit
@@ -177,6 +177,16 @@ ACTION_UI: dict[str, ActionUI] = {
         "reason": lambda c: TextAreaField("改约原因（客户可见）", validators=[DataRequired("请说明改约原因。"),
                                                                      Length(max=200)])}),
     "record_escort_outcome": ActionUI(fields={"outcome": outcome_field("record_escort_outcome")}),
+    # a completed case's recorded outcome corrected (issue 14), in the panel that shows the booking
+    "correct_outcome": ActionUI(
+        panel={"green_outpatient": "appointment", "green_inpatient": "appointment",
+               "domestic_escort": "escort_roster"},
+        side=True, fields={
+            "outcome": lambda c: RadioField("更正后的结果", choices=list(outcome_choices(c.case.line_code).items()),
+                                            validators=[InputRequired("请选择更正后的结果。")]),
+            "served_on": lambda c: DateField("实际就诊日期（与预约日期不同时填写）", validators=[Optional()]),
+            "reason": lambda c: TextAreaField("更正原因（客户可见）", validators=[DataRequired("请说明更正原因。"),
+                                                                         Length(max=200)])}),
     # second opinions and overseas treatment
     "launch_decision": ActionUI(),
     "materials_complete": ActionUI(panel="documents"),
@@ -214,7 +224,9 @@ ACTION_UI: dict[str, ActionUI] = {
     "note": ActionUI(panel="notes", side=True),
     "terminate": ActionUI(panel="terminate", side=True, fields={
         "reason": lambda c: select("终止原因", c.choices.termination_reasons(c.case), required="请选择终止原因。")}),
-    # the insured's own button on 进度 (insured/case_cancel.html), never in the staff workspace
+    # the insured's own forms on 进度 (insured/case_detail.html, case_cancel.html), never in the staff workspace
+    "enter_admission_slip": ActionUI(side=True, fields={"admission_slip_date": lambda c: DateField(
+        "住院条开具日期", validators=[InputRequired("请填写住院条开具日期。")])}),
     "cancel": ActionUI(side=True),
 }
 
@@ -242,6 +254,12 @@ HISTORY_ACTIONS = {
 def ui(code: str) -> ActionUI:
     """The presentation entry of an action (KeyError for a code lines.ACTIONS does not have)."""
     return ACTION_UI[code]
+
+
+def panel_of(code: str, line_code: str) -> str:
+    """The workspace panel the action's form sits in on this line."""
+    panel = ACTION_UI[code].panel
+    return panel.get(line_code, "next") if isinstance(panel, Mapping) else panel
 
 
 def is_side(code: str) -> bool:

@@ -39,6 +39,10 @@ def money(value) -> str:
     return f"{value:,.2f}"
 
 
+#: clock starts that are not milestones of a line (the raw code once reached the insured's page)
+START_LABELS = {"admission_slip": "住院条开具日期"}
+
+
 def clock_waits(clock) -> str:
     """For a clock not started yet: what it waits for, e.g. 安排就医时限（40 个工作日）待“医疗签证已获批”后起算."""
     from ..domain import lines, sla
@@ -46,7 +50,8 @@ def clock_waits(clock) -> str:
     waits = sla.waiting_for(clock.case, clock)
     if not waits:
         return ""
-    steps = "、".join(f"“{lines.milestone_label(clock.case.line_code, code)}”" for code in waits)
+    steps = "、".join(f"“{START_LABELS.get(code) or lines.milestone_label(clock.case.line_code, code)}”"
+                      for code in waits)
     return f"{sla.clock_label(clock.kind)}（{clock.days} 个工作日）待{steps}后起算"
 
 

@@ -9,13 +9,24 @@ import pytest
 import test_coordinator_journey as journey
 from helpers import accept_required_documents
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import calendar
 from portal.domain import intake, lifecycle, lines, transfers
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
-from portal.models import Bill, Case, Escort, EscortHourLog, Hospital, User, utcnow
+from portal.models import (
+    Appointment,
+    Bill,
+    Case,
+    Escort,
+    EscortAssignment,
+    EscortHourLog,
+    Hospital,
+    OutcomeCorrection,
+    User,
+    utcnow,
+)
 
 #: the action codes the line journeys submit through their forms (step() in test_coordinator_journey.py)
 BY_THE_JOURNEYS = {
@@ -26,7 +37,8 @@ BY_THE_JOURNEYS = {
     "treatment_arranged", "departed", "log_escort_hours", "add_bill", "deliver", "returned", "note",
 }
 #: what this file submits
-HERE = {"reschedule_appointment", "reschedule_escort", "imaging_transferred", "update_bill", "void_bill",
+HERE = {"reschedule_appointment", "reschedule_escort", "correct_outcome", "imaging_transferred", "update_bill",
+        "void_bill",
         "void_escort_hours", "request_documents", "documents_received", "assign", "terminate"}
 
 
@@ -161,3 +173,52 @@ def test_bills_and_escort_hours_are_updated_and_voided_and_a_supervisor_assigns(
     db.session.expire_all()  # read what the server committed
     assert db.session.get(Case, second.id).assignee_id == int(coord2)
     shot(page, "04-assigned-by-the-supervisor")
+
+
+def _in_the_past(model, case):
+    """Move the case's booking an hour into the past (a visit is recorded only once its time has come)."""
+    column = model.scheduled_at if model is Appointment else model.starts_at
+    db.session.execute(update(model).where(model.case_id == case.id).values(
+        {column.key: utcnow() - timedelta(hours=4), **({"ends_at": utcnow() - timedelta(hours=1)}
+                                                         if model is EscortAssignment else {})}))
+    db.session.commit()
+
+
+def test_a_recorded_visit_and_an_escort_outcome_are_corrected(world, browser_login, shot, axe_violations):
+    page, insured = world
+    browser_login(page, "coord1")
+    case, hospital = _open(insured("丙一"), "green_outpatient")
+    _run(case, ("verify", {}), ("accept", {}), ("confirm_hospital", {"hospital_id": hospital.id}),
+         ("book_appointment", {"hospital_id": hospital.id, "department": "肿瘤内科",
+                               "scheduled_at": utcnow() + timedelta(days=1)}))
+    _in_the_past(Appointment, case)
+    _run(case, ("record_visit", {"outcome": "visited"}))
+    page.goto(f"/staff/cases/{case.id}")
+    form = page.locator("#action-correct-outcome")
+    form.get_by_label("未按时就医（视为完成）", exact=True).check()
+    journey.refused(page, "correct_outcome", "更正就医结果", "served_on", "客户未到时不填写实际就诊日期",
+                    fill={"实际就诊日期（与预约日期不同时填写）": calendar.business_today().isoformat(),
+                          "更正原因（客户可见）": "医院回复客户未到诊"})
+    shot(page, "05-correction-refused-at-its-field")
+    form.get_by_label("实际就诊日期（与预约日期不同时填写）", exact=True).fill("")
+    journey.step(page, "correct_outcome", "更正就医结果", check=["未按时就医（视为完成）"],
+                 fill={"更正原因（客户可见）": "医院回复客户未到诊"})
+    expect(page.locator(f"#appointment-{case.id}")).to_contain_text("未按时就医")
+    expect(page.locator(f"#timeline-{case.id}")).to_contain_text("更正就医结果：已按时就医 → 未按时就医")
+    shot(page, "06-visit-corrected")
+    assert axe_violations(page) == []
+
+    escort_case, _ = _open(insured("丙二"), "domestic_escort")
+    zhou = db.session.scalar(select(Escort).where(Escort.phone == "13800010001"))
+    window = {"starts_at": utcnow() + timedelta(days=3), "ends_at": utcnow() + timedelta(days=3, hours=3)}
+    _run(escort_case, ("verify", {}), ("accept", {}),
+         ("record_escort_request", {"hospital_id": hospital.id, **window}), ("assign_escort", {"escort_id": zhou.id}))
+    _in_the_past(EscortAssignment, escort_case)
+    _run(escort_case, ("record_escort_outcome", {"outcome": "no_show"}))
+    page.goto(f"/staff/cases/{escort_case.id}")
+    journey.step(page, "correct_outcome", "更正就医结果", check=["已完成陪诊"],
+                 fill={"更正原因（客户可见）": "陪诊员补报：已在门口会合"})
+    expect(page.locator(f"#escort-roster-{escort_case.id}")).to_contain_text("已陪诊")
+    db.session.expire_all()
+    assert [r.to_outcome for r in db.session.scalars(select(OutcomeCorrection).order_by(OutcomeCorrection.id))] \
+        == ["no_show", "escorted"]

@@ -182,3 +182,94 @@ def test_every_tap_target_on_the_insured_pages_is_at_least_44_px(demo, phone_pag
     assert {path: found for path, found in small.items() if found} == {}
 
 
+
+
+def test_the_insured_enters_the_admission_slip_later_on_the_phone(demo, phone_page, browser_login, shot, axe_violations,
+                                                                tmp_path):
+    """Issue 14 item 8: applied without the 住院条; once it exists, its date and photo are sent from the phone."""
+    page = phone_page
+    browser_login(page, "wangjianguo")  # consents at the first sign-in
+    db.session.expire_all()
+    hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
+    today = calendar.business_today()
+    user = db.session.scalar(select(User).where(User.username == "wangjianguo"))
+    case = intake.submit_request(insured=_wang(), line_code="green_inpatient", actor=user, channel="portal",
+                                 data={"illness": "恶性肿瘤——重度", "first_diagnosis_date":
+                                       (today - timedelta(days=30)).isoformat(), "city": "上海",
+                                       "hospital_id": hospital.id})
+    db.session.commit()
+    page.goto(f"/me/cases/{case.id}")
+    slip = page.locator("#admission-slip")
+    expect(slip).to_contain_text("住院条开具后，请在这里提交")
+    slip.get_by_label("住院条开具日期").fill(today.isoformat())
+    slip.get_by_role("button", name="提交住院条").click()
+    expect(page.locator("#admission_slip-error")).to_contain_text("请拍照或选择住院条文件")
+    shot(page, "01-slip-without-photo")
+    assert axe_violations(page) == []
+    photo = tmp_path / "住院条.pdf"
+    photo.write_bytes(PDF)
+    slip = page.locator("#admission-slip")
+    slip.get_by_label("住院条照片或 PDF").set_input_files(str(photo))
+    slip.get_by_role("button", name="提交住院条").click()
+    expect(page.get_by_text("已收到您的住院条，住院安排时限已开始计算。")).to_be_visible()
+    expect(page.locator("#admission-slip")).to_have_count(0)
+    expect(page.locator(f"#case-news-{case.id}")).to_contain_text("住院安排时限开始计算")
+    shot(page, "02-slip-entered")
+    db.session.commit()
+    assert db.session.get(Case, case.id).admission_slip_date == today
+
+
+def test_a_long_hospital_name_is_shown_whole_on_the_phone(demo, phone_page, browser_login, shot):
+    """The closed <select> cuts a long name (华中科技大学同济医学院附属同济医院); the chosen one is said in full."""
+    page = phone_page
+    browser_login(page, "wangjianguo")
+    page.goto("/me/apply/green_outpatient")
+    page.get_by_label("就医城市").select_option("武汉")
+    name = "华中科技大学同济医学院附属同济医院"
+    expect(page.locator("#hospital_id option", has_text=name)).to_have_count(1)
+    page.get_by_label("医院", exact=True).select_option(label=name)
+    expect(page.locator("#hospital_id-chosen")).to_have_text(f"已选择：{name}")
+    shot(page, "01-long-hospital-name")
+    page.get_by_label("就医城市").select_option("上海")  # the field is swapped whole: no stale name left behind
+    expect(page.locator("#hospital_id option", has_text="复旦大学附属中山医院")).to_have_count(1)
+    expect(page.locator("#hospital_id-chosen")).to_have_count(1)
+    expect(page.locator("#hospital_id-chosen")).to_have_text("")
+
+
+def test_the_insured_reads_the_no_show_rule_with_the_booking_and_sees_a_corrected_outcome(
+        demo, phone_page, browser_login, shot, axe_violations):
+    """Issue 14 items 3 and 7 on the phone: the booking card says a no-show uses the service; a corrected
+    outcome is what the card, the status and the news then say."""
+    from sqlalchemy import update
+
+    from portal.models import Appointment, utcnow
+
+    page = phone_page
+    browser_login(page, "wangjianguo")
+    db.session.expire_all()
+    hospital = db.session.scalar(select(Hospital).where(Hospital.name == "复旦大学附属中山医院"))
+    coord = db.session.scalar(select(User).where(User.username == "coord1"))
+    today = calendar.business_today()
+    case = intake.submit_request(insured=_wang(), line_code="green_outpatient", actor=coord, channel="ys_hotline",
+                                 data={"illness": "恶性肿瘤——重度", "city": "上海", "hospital_id": hospital.id,
+                                       "first_diagnosis_date": (today - timedelta(days=30)).isoformat()})
+    for action, fields in [("verify", {}), ("accept", {}), ("confirm_hospital", {"hospital_id": hospital.id}),
+                           ("book_appointment", {"hospital_id": hospital.id, "department": "肿瘤科",
+                                                 "scheduled_at": utcnow() + timedelta(days=2)})]:
+        lifecycle.perform(case, action, actor=coord, **fields)
+    db.session.commit()
+    page.goto(f"/me/cases/{case.id}")
+    expect(page.locator(f"#appt-{case.id}").locator("xpath=..")).to_contain_text("如未在预约时间就诊，本次服务视为已使用。")
+    shot(page, "01-booked")
+    assert axe_violations(page) == []
+    db.session.execute(update(Appointment).where(Appointment.case_id == case.id)
+                       .values(scheduled_at=utcnow() - timedelta(hours=2)))
+    lifecycle.perform(case, "record_visit", actor=coord, outcome="visited")
+    lifecycle.perform(case, "correct_outcome", actor=coord, outcome="no_show", reason="医院回复您当天未到诊")
+    db.session.commit()
+    page.reload()
+    expect(page.locator(f"#outcome-{case.id}")).to_have_text("未按时就医（视为完成）")
+    expect(page.locator(f"#status-{case.id}").locator("xpath=..")).to_contain_text("亦视为该次服务已使用")
+    expect(page.locator(f"#case-news-{case.id}")).to_contain_text("就医结果已更正")
+    shot(page, "02-outcome-corrected")
+    assert axe_violations(page) == []

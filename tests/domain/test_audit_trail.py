@@ -28,8 +28,11 @@ from portal.models import (
     Document,
     Entitlement,
     EntitlementEntry,
+    FormSubmission,
     InsurerDelivery,
+    OutcomeCorrection,
     Restriction,
+    ServiceRating,
     Transfer,
     WeeklyReport,
 )
@@ -91,11 +94,17 @@ def _one_row_of_every_guarded_table(world, make_user):
                             documents=[], action="choose_provider", at=NOW))
     db.session.add(Restriction(object_type="case_text", object_id=case.id, case_id=case.id,
                                reason="retention_expired", at=NOW))
+    # issue 14: a rating, an outcome correction, an idempotency key
+    db.session.add(ServiceRating(case_id=case.id, insured_id=case.insured_id, line_code=case.line_code, score=5,
+                                 created_at=NOW))
+    db.session.add(OutcomeCorrection(case_id=case.id, from_outcome="visited", to_outcome="no_show", reason="r",
+                                     corrected_at=NOW))
+    db.session.add(FormSubmission(key="0" * 32, purpose="case", created_at=NOW))
     db.session.commit()
 
 
 #: what each UPDATE below changes: a frozen column (insurer_delivery freezes only what was delivered)
-_CHANGE = {"insurer_delivery": "title = 'x'"}
+_CHANGE = {"insurer_delivery": "title = 'x'", "form_submission": "purpose = 'x'"}
 
 
 @pytest.mark.parametrize("table", sorted(db_guards.GUARDED))
@@ -141,6 +150,17 @@ def test_a_delivery_to_the_insurer_keeps_what_was_sent_but_takes_its_read_mark(w
         with pytest.raises(DBAPIError, match="append-only"):
             db.session.execute(text(f"UPDATE insurer_delivery SET {change}"),
                                {"case": world[0].id, "now": datetime(2020, 1, 1)})
+        db.session.rollback()
+
+
+def test_an_idempotency_key_takes_the_case_it_made_but_keeps_its_key_and_owner(world):
+    db.session.add(FormSubmission(key="1" * 32, purpose="case", created_at=NOW))
+    db.session.commit()
+    db.session.execute(text("UPDATE form_submission SET case_id = :case"), {"case": world[0].id})
+    db.session.commit()
+    for change in ("key = 'x'", "user_id = 1", "created_at = :now"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(f"UPDATE form_submission SET {change}"), {"now": datetime(2020, 1, 1)})
         db.session.rollback()
 
 

@@ -141,3 +141,98 @@ def test_a_voided_escort_hour_entry_frees_its_hours_under_the_cap(open_, staff, 
                              ("log_escort_hours", at(2026, 7, 9, 13),
                               {"day": D(2026, 7, 7), "hours": "4", "escort_name": "Linda Wang"})])
     assert "累计 20 小时" in case.events[-1].summary
+
+
+# ---- a recorded outcome corrected (issue 14 item 3): a new record with its reason, never an edit ---------------
+
+def _visited(open_, staff, directory, outcome="visited"):
+    case = _booked(open_, staff, directory)
+    return walk(case, staff.coord, [("record_visit", at(2026, 6, 10, 11), {"outcome": outcome})])
+
+
+def _ledger(case):
+    from portal.models import Entitlement, EntitlementEntry
+    row = db.session.scalar(select(Entitlement).where(Entitlement.insured_id == case.insured_id,
+                                                      Entitlement.line_code == case.line_code))
+    kinds = list(db.session.scalars(select(EntitlementEntry.kind).where(EntitlementEntry.entitlement_id == row.id)
+                                    .order_by(EntitlementEntry.id)))
+    return row.reserved, row.consumed, kinds
+
+
+def test_a_visit_recorded_wrongly_is_corrected_to_a_no_show_by_a_new_record(open_, staff, directory):
+    from portal.models import OutcomeCorrection
+    case = _visited(open_, staff, directory)
+    clock_before = (case.clocks[0].outcome, case.clocks[0].breached)
+    ledger_before = _ledger(case)
+    walk(case, staff.coord, [("correct_outcome", at(2026, 6, 11, 9),
+                              {"outcome": "no_show", "reason": "医院回复客户当天未到诊"})])
+    assert (case.status, case.milestone) == ("completed", "no_show")
+    row = db.session.scalar(select(OutcomeCorrection))
+    assert (row.from_outcome, row.to_outcome, row.reason, row.corrected_by_id) == (
+        "visited", "no_show", "医院回复客户当天未到诊", staff.coord.id)
+    assert db.session.scalar(select(Appointment.outcome).where(Appointment.cancelled_at.is_(None))) == "no_show"
+    # the first record stays in the history; the correction is a new event naming its reason
+    assert [e.action for e in case.events[-2:]] == ["record_visit", "correct_outcome"]
+    assert "已按时就医 → 未按时就医" in case.events[-1].summary and "客户当天未到诊" in case.events[-1].summary
+    assert case.events[-1].data["milestone"] == {"from": "visited", "to": "no_show"}
+    # a no-show uses the unit like a visit (seed): the ledger does not move; the arranging promise stays as it was
+    assert _ledger(case) == ledger_before and ledger_before[:2] == (0, 1)
+    assert (case.clocks[0].outcome, case.clocks[0].breached) == clock_before == ("met", False)
+    note = db.session.scalar(select(Notification).order_by(Notification.id.desc()))
+    assert note.title == "就医结果已更正" and "亦视为该次服务已使用" in note.body and "客户当天未到诊" in note.body
+
+
+def test_a_no_show_corrected_to_a_visit_on_another_day(open_, staff, directory):
+    case = _visited(open_, staff, directory, outcome="no_show")
+    walk(case, staff.coord, [("correct_outcome", at(2026, 6, 12, 9),
+                              {"outcome": "visited", "served_on": D(2026, 6, 11), "reason": "医院改到次日就诊"})])
+    assert case.milestone == "visited"
+    assert "实际就诊日期" in case.events[-1].summary
+    # the day alone corrected again later: a second row, the milestone unchanged
+    walk(case, staff.coord, [("correct_outcome", at(2026, 6, 12, 10),
+                              {"outcome": "visited", "served_on": D(2026, 6, 10), "reason": "核对挂号单，应为当天"})])
+    assert case.milestone == "visited" and case.events[-1].data["milestone"] == {"from": "visited", "to": "visited"}
+
+
+def test_an_outcome_correction_is_checked_at_its_fields(open_, staff, directory):
+    case = _visited(open_, staff, directory)
+    when = at(2026, 6, 11, 9)
+    same = refused(case, "correct_outcome", staff.coord, when, outcome="visited", reason="x")
+    assert same.field == "outcome" and "无需更正" in same.message
+    assert refused(case, "correct_outcome", staff.coord, when, outcome="no_show", reason="").field == "reason"
+    assert refused(case, "correct_outcome", staff.coord, when, outcome="visited", served_on=D(2026, 6, 20),
+                   reason="x").field == "served_on"  # in the future
+    assert refused(case, "correct_outcome", staff.coord, when, outcome="visited", served_on=D(2026, 5, 20),
+                   reason="x").field == "served_on"  # before the request
+    assert refused(case, "correct_outcome", staff.coord, when, outcome="no_show", served_on=D(2026, 6, 10),
+                   reason="x").field == "served_on"  # a no-show has no visit day
+    assert refused(case, "correct_outcome", staff.coord, when, outcome="escorted", reason="x").field == "outcome"
+
+
+def test_an_outcome_cannot_be_corrected_before_it_is_recorded_nor_by_the_insured(open_, staff, directory):
+    case = _booked(open_, staff, directory)
+    assert "不能执行“更正就医结果”" in refused(case, "correct_outcome", staff.coord, at(2026, 6, 4, 9),
+                                            outcome="no_show", reason="x").message
+    assert lifecycle.refusal(case, "correct_outcome", staff.coord) is not None
+
+
+def test_an_escort_outcome_is_corrected_and_the_correction_rows_are_append_only(open_, staff, directory):
+    from portal.models import AppendOnlyError, OutcomeCorrection
+    case = open_("domestic_escort", DAY1)
+    walk(case, staff.coord, [
+        ("verify", at(2026, 6, 1, 10), {}), ("accept", at(2026, 6, 1, 11), {}),
+        ("record_escort_request", at(2026, 6, 1, 12),
+         {"hospital_id": directory.bj.id, "starts_at": at(2026, 6, 4, 8), "ends_at": at(2026, 6, 4, 12)}),
+        ("assign_escort", at(2026, 6, 2, 9), {"escort_id": directory.zhou.id}),
+        ("record_escort_outcome", at(2026, 6, 4, 13), {"outcome": "no_show"}),
+        ("correct_outcome", at(2026, 6, 5, 9), {"outcome": "escorted", "reason": "陪诊员补报：已在门口会合"}),
+    ])
+    assert (case.status, case.milestone) == ("completed", "escorted")
+    assert db.session.scalar(select(EscortAssignment.outcome).where(EscortAssignment.cancelled_at.is_(None))) \
+        == "escorted"
+    row = db.session.scalar(select(OutcomeCorrection))
+    assert row.escort_assignment_id is not None and row.appointment_id is None
+    row.reason = "改写"
+    with pytest.raises(AppendOnlyError):
+        db.session.flush()
+    db.session.rollback()

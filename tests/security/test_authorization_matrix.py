@@ -62,6 +62,7 @@ MATRIX: dict[str, Entry] = {
     "insured.case_cancel_confirm": Entry(INSURED, "case"),
     "insured.case_cancel": Entry(INSURED, "case"),
     "insured.case_rate": Entry(INSURED, "case"),
+    "insured.case_admission_slip": Entry(INSURED, "case"),
     "insured.document_list": Entry(INSURED, "case"),
     "insured.document_upload": Entry(INSURED, "case"),
     "insured.document_view": Entry(INSURED, "document"),

@@ -61,7 +61,7 @@ def test_every_panel_an_action_sits_in_is_shown_by_the_workspace():
     for template in TEMPLATES.rglob("*.html"):
         rendered |= set(re.findall(r'panels\["([a-z_]+)"\]', template.read_text(encoding="utf-8")))
     staff_codes = [c for c, s in lines.ACTIONS.items() if set(s.roles) & set(lines.STAFF)]
-    assert {action_ui.ACTION_UI[c].panel for c in staff_codes} <= rendered
+    assert {action_ui.panel_of(c, line) for c in staff_codes for line in lines.MILESTONES} <= rendered
 
 
 def test_every_line_has_its_panels_and_each_panel_its_template():

@@ -134,3 +134,14 @@ def test_submit_without_a_known_line_is_404(world, login_as):
     directory, coord, insured = world
     client = login_as(coord)
     assert client.post(f"/staff/intake/{insured.id}?line=moon", data=_request(insured, directory)).status_code == 404
+
+
+def test_the_hotline_screen_shows_policy_periods_with_their_years(world, login_as):
+    """Issue 14 item 6: "1月15日（周四）– 1月14日（周四）" hid which year a policy ran in."""
+    _, coord, insured = world
+    client = login_as(coord)
+    found = client.post("/staff/intake", data={"policy_no": "SD2026000101"}).get_data(as_text=True)
+    start, end = insured.policy.start_date, insured.policy.end_date
+    period = f"{start.year}年{start.month}月{start.day}日 – {end.year}年{end.month}月{end.day}日"
+    assert period in found
+    assert period in client.get(f"/staff/intake/{insured.id}").get_data(as_text=True)

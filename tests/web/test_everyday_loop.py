@@ -292,3 +292,74 @@ def test_the_dashboard_shows_ratings_per_line_and_week(world, make_user, login_a
     page = login_as("auditor").get("/audit/").get_data(as_text=True)
     table = page.split('id="rating-table"')[1].split("</table>")[0]
     assert "就医绿通·门诊预约" in table and "2.0 分" in table and "低分 1" in table
+
+
+# ---- item 3: a recorded visit outcome corrected; item 7: the no-show rule said when booking -------------------
+
+def test_the_booking_notice_and_case_page_say_a_no_show_counts_as_used(world, make_user, login_as):
+    from sqlalchemy import select
+
+    from portal.models import Notification, OutboundMessage, utcnow
+
+    directory, coord, case = world
+    case.insured.phone = "13800000999"
+    insured = make_user("insured", insured=case.insured)
+    from datetime import timedelta
+    advance(case, coord, "verify", "accept", ("confirm_hospital", {"hospital_id": directory.bj.id}),
+            ("book_appointment", {"hospital_id": directory.bj.id, "department": "肿瘤内科",
+                                  "scheduled_at": utcnow() + timedelta(days=2)}))
+    note = db.session.scalar(select(Notification).where(Notification.title == "就医预约已安排"))
+    assert "如未在预约时间就诊，本次服务视为已使用" in note.body
+    sms = db.session.scalar(select(OutboundMessage.body).where(OutboundMessage.notification_id == note.id))
+    assert "如未在预约时间就诊，本次服务视为已使用" in sms
+    page = login_as(insured).get(f"/me/cases/{case.id}").get_data(as_text=True)
+    card = page.split(f'id="appt-{case.id}"')[1].split("</section>")[0]
+    assert "如未在预约时间就诊，本次服务视为已使用" in card
+
+
+def test_a_coordinator_corrects_a_visit_to_a_no_show_and_the_insured_sees_it(world, make_user, login_as):
+    from sqlalchemy import select
+
+    from portal.models import OutcomeCorrection
+
+    case = _completed(world)
+    _, coord, _ = world
+    client = login_as(coord)
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    form = re.search(r'<form[^>]+id="action-correct-outcome".*?</form>', page, re.S).group(0)
+    assert "更正原因（客户可见）" in form and "未按时就医" in form
+    assert f'id="appointment-{case.id}"' in page and page.index('id="action-correct-outcome"') > page.index(
+        f'id="appointment-{case.id}"')  # in the booking's panel
+    missing = act(client, case, "correct_outcome", outcome="no_show", reason="")
+    assert missing.status_code == 422 and "请说明更正原因" in missing.get_data(as_text=True)
+    same = act(client, case, "correct_outcome", outcome="visited", reason="核对")
+    assert same.status_code == 422 and "无需更正" in same.get_data(as_text=True)
+    done = act(client, case, "correct_outcome", htmx=True, outcome="no_show", reason="医院回复未到诊")
+    assert done.status_code == 200 and "<html" not in done.get_data(as_text=True)
+    assert "更正就医结果" in done.get_data(as_text=True)
+    assert db.session.scalar(select(OutcomeCorrection.to_outcome)) == "no_show"
+    insured = login_as(make_user("insured", insured=case.insured))
+    mine = insured.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert "未按时就医（视为完成）" in mine.split(f'id="outcome-{case.id}"')[1].split("</dd>")[0]
+    assert "您未在约定时间就诊" in mine and "亦视为该次服务已使用" in mine
+    assert "医院回复未到诊" in mine  # the reason, in the news and the timeline
+    auditor = login_as(make_user("auditor"))
+    assert "未按时就医" in auditor.get(f"/audit/cases/{case.id}").get_data(as_text=True)
+
+
+def test_a_no_show_is_told_as_used_not_as_a_plain_completion(world, make_user):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from portal.models import Appointment, Notification, utcnow
+
+    directory, coord, case = world
+    advance(case, coord, "verify", "accept", ("confirm_hospital", {"hospital_id": directory.bj.id}),
+            ("book_appointment", {"hospital_id": directory.bj.id, "department": "肿瘤内科",
+                                  "scheduled_at": utcnow() + timedelta(hours=2)}))
+    db.session.execute(update(Appointment).values(scheduled_at=utcnow() - timedelta(hours=1)))
+    advance(case, coord, ("record_visit", {"outcome": "no_show"}))
+    note = db.session.scalar(select(Notification).order_by(Notification.id.desc()))
+    assert note.title == "服务已完成（未按时就诊）" and "视为该次服务已使用" in note.body
+    assert "感谢您的信任" not in note.body

@@ -184,6 +184,48 @@ def test_inpatient_request_before_the_admission_slip_exists_waits_for_its_date(i
     assert [clock.state for clock in case.clocks] == ["pending"]
 
 
+def test_the_insured_enters_the_admission_slip_later_on_the_phone_and_the_clock_starts(insured, client_of, hospitals,
+                                                                                      today):
+    """Issue 14 item 8: after applying without the slip, its date is entered on the phone (not only by 英仕)."""
+    from portal.models import CaseEvent, Notification
+
+    client = client_of(insured)
+    client.post("/me/apply/green_inpatient", data=answers(today, hospitals["复旦大学附属中山医院"]),
+                content_type="multipart/form-data")
+    case = db.session.scalar(select(Case))
+    page = client.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert 'id="admission-slip"' in page and "住院条开具日期" in page
+    assert "待“住院条开具日期”后起算" in page and "admission_slip”" not in page  # not the raw code
+    version = str(case.version)
+    no_file = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                          data={"version": version, "admission_slip_date": today.isoformat()})
+    assert no_file.status_code == 422 and 'id="admission_slip-error">请拍照或选择住院条文件' in no_file.get_data(
+        as_text=True)
+    future = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                         data={"version": version, "admission_slip_date": (today + timedelta(days=3)).isoformat(),
+                               "admission_slip": upload(PDF, "住院条.pdf")})
+    assert future.status_code == 422 and "住院条开具日期不能晚于今天" in future.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+    done = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                       data={"version": version, "admission_slip_date": today.isoformat(),
+                             "admission_slip": upload(PDF, "住院条.pdf")})
+    assert done.status_code == 303
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.admission_slip_date == today
+    assert [(c.state, c.start_date) for c in case.clocks] == [("running", today)]
+    assert db.session.scalar(select(Document.kind)) == "admission_slip"
+    assert db.session.scalar(select(CaseEvent.summary).where(CaseEvent.action == "enter_admission_slip")) \
+        .startswith("客户提交住院条开具日期")
+    assert db.session.scalar(select(Notification.title).order_by(Notification.id.desc())) == "住院安排时限开始计算"
+    page = client.get(f"/me/cases/{case.id}").get_data(as_text=True)
+    assert 'id="admission-slip"' not in page  # entered once; a correction goes through the hotline
+    again = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                        data={"version": str(case.version), "admission_slip_date": today.isoformat(),
+                              "admission_slip": upload(PDF, "住院条.pdf")})
+    assert again.status_code == 422
+
+
 def test_inpatient_request_with_a_disguised_slip_writes_nothing(insured, client_of, hospitals, today):
     data = {**answers(today, hospitals["复旦大学附属中山医院"]), "admission_slip_date": today.isoformat(),
             "admission_slip": upload(EXE, "slip.pdf")}
@@ -206,3 +248,23 @@ def test_an_escort_request_names_the_city_and_a_hospital_typed_by_the_insured(in
     case = db.session.scalars(select(Case).where(Case.line_code == "domestic_escort")).one()
     assert (case.status, case.city, case.hospital_id, case.request_data["hospital_name"]) == (
         "submitted", "上海", None, "上海市某区中心医院")
+
+
+def test_a_covered_city_with_no_directory_hospital_yet_says_so_and_offers_the_hotline(insured, client_of, hospitals):
+    """Issue 14 item 8: 拉萨 is a green-channel city of the seed; with no hospital listed yet the phone says so."""
+    page = client_of(insured).get("/me/apply/green_outpatient/hospitals?city=拉萨", headers=HX).get_data(as_text=True)
+    assert "拉萨的合作医院目录暂未收录医院" in page and "请先选择城市" not in page
+    assert 'id="no-hospital-note"' in page and 'href="tel:4006065033"' in page
+
+
+@pytest.mark.parametrize("line, said", [
+    ("green_outpatient", ["我们承诺在合作医院为您安排就诊，但不承诺指定医生", "本次服务视为已使用"]),
+    ("green_inpatient", ["不承诺指定医生", "如未在预约时间入院，本次服务视为已使用"]),
+    ("domestic_escort", ["您自行安排的陪同人员、护工等费用不在保障范围内，不予报销", "本次服务视为已使用"]),
+    ("overseas_treatment", ["当地陪诊（合计不超过 40 小时）", "不支付任何医疗费用"]),
+])
+def test_the_apply_form_says_the_seeds_terms_in_plain_words(insured, client_of, line, said):
+    """Issue 14 item 7: where they matter — before the insured applies (the case page repeats them)."""
+    page = client_of(insured).get(f"/me/apply/{line}").get_data(as_text=True)
+    for words in said:
+        assert words in page, words

@@ -106,3 +106,19 @@ def _count_queries(app, call) -> int:
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     return len(statements)
+
+
+def test_home_pages_cases_with_their_total(insured, client_of, open_case, app):
+    from flask_login import login_user
+
+    from portal.blueprints.insured.queries import my_cases_page
+
+    first, second = open_case(insured), open_case(insured, "domestic_escort")
+    with app.test_request_context("/me/"):
+        login_user(insured)
+        page_one, page_two, past = (my_cases_page(n, per_page=1) for n in (1, 2, 3))
+    assert [c.id for c in page_one.items] == [second.id] and [c.id for c in page_two.items] == [first.id]
+    assert (page_one.total, page_one.pages, page_one.has_next, page_one.has_prev) == (2, 2, True, False)
+    assert page_two.has_prev and not page_two.has_next
+    assert past.items == [] and past.total == 2  # past the end: still the total, for the pager
+    assert page_one.items[0].promise == sla.promise(second) and page_one.items[0].status_label == "已提交"

@@ -38,9 +38,12 @@ def escort_window(case) -> tuple[datetime, datetime] | None:
 
 
 def staff_options() -> list[tuple[int, str]]:
-    """Active coordinators and supervisors, by name."""
-    return [(u.id, u.display_name) for u in db.session.scalars(
-        select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True)).order_by(User.display_name))]
+    """Active coordinators and supervisors, by name (two columns as tuples: no User object per colleague)."""
+    return [(user_id, name) for user_id, name in db.session.execute(_STAFF)]
+
+
+_STAFF = (select(User.id, User.display_name).where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+          .order_by(User.display_name))
 
 
 class Choices:

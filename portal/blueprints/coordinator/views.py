@@ -10,9 +10,29 @@ from . import bp, views_case, views_intake, views_privacy, views_queue  # noqa: 
 from .worklist import unread_alert_count
 
 
+class _OnFirstUse:
+    """A template value counted when a template first prints or tests it: fragments that never show the
+    header (a queue tab swap, a panel) never pay for the count."""
+
+    def __init__(self, compute):
+        self._compute, self._value, self._done = compute, None, False
+
+    def _get(self):
+        if not self._done:
+            self._value, self._done = self._compute(), True
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._get())
+
+    def __str__(self) -> str:
+        return str(self._get())
+
+
 @bp.context_processor
 def staff_header() -> dict:
-    """The alert count in the header of every /staff page."""
+    """The alert count in the header of every /staff page (a view that has it already passes it)."""
     if not current_user.is_authenticated:
         return {}
-    return {"alert_count": unread_alert_count(current_user)}
+    user = current_user._get_current_object()
+    return {"alert_count": _OnFirstUse(lambda: unread_alert_count(user))}

@@ -84,7 +84,7 @@ def workspace(case, *, bound=None, message: str | None = None) -> dict:
         forms[bound.action_code] = bound
     panels = defaultdict(list)
     for spec in specs:
-        panels[action_ui.ui(spec.code).panel].append(spec)
+        panels[action_ui.panel_of(spec.code, case.line_code)].append(spec)
     documents = active_documents(case)
     review_forms = {d.id: ReviewForm(formdata=None, prefix=f"doc{d.id}-", version=case.version)
                     for d in documents if d.kind not in REPORT_KINDS}

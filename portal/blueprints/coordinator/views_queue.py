@@ -38,7 +38,8 @@ def queue():
            "first_page": not request.args.get("after")}
     if wants_fragment():
         return render("coordinator/queue.html", "coordinator/_queue_results.html", oob=True, **ctx)
-    return render("coordinator/queue.html", alerts=worklist.unread_alerts(user),
+    alerts = worklist.unread_alerts(user)
+    return render("coordinator/queue.html", alerts=alerts, alert_count=worklist.alert_count(user, alerts),
                   product_lines=queue_rows.product_lines(), statuses=STATUSES, cities=worklist.city_options(),
                   staff=staff, **ctx)
 

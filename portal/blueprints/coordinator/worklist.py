@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from flask import abort
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text
 
 from ... import calendar
 from ...extensions import db
-from ...models import OPEN_STATUSES, STATUSES, Alert, Case, InsuredPerson, SlaClock
+from ...models import OPEN_STATUSES, STATUSES, Alert, Case, InsuredPerson, SlaClock, utcnow
 from ...web.labels import DUE_SOON_WORKING_DAYS
 from ...web.params import cursor_id
 
@@ -48,9 +48,10 @@ class Filters:
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Clock:
-    """What a queue row shows of a clock (plain values: the row never touches an ORM object)."""
+    """What a queue row shows of a clock (plain values: the row never touches an ORM object; slots, not
+    frozen: seventy of these per page, and a frozen dataclass's __init__ costs a setattr call per field)."""
 
     id: int
     case_id: int
@@ -66,7 +67,7 @@ class Clock:
     outcome: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One queue line: the case's columns, its insured's name and ID, and the clock it is sorted by."""
 
@@ -115,22 +116,27 @@ class Page:
     next_cursor: str | None
 
 
-def _case_conditions(filters: Filters, user, *, tab: str) -> list:
+def _case_conditions(filters: Filters, user, *, tab: str, bound: bool = False) -> list:
+    """The tab's and the filters' conditions on the case; `bound`: named parameters (me, assignee, line,
+    status, city) in place of the values, for a statement built once per shape (see _statement)."""
+    def value(name: str, actual):
+        return bindparam(name) if bound else actual
+
     conditions = [] if tab == "all" else [Case.status.in_(OPEN_STATUSES)]
     if tab == "mine":
-        conditions.append(Case.assignee_id == user.id)
+        conditions.append(Case.assignee_id == value("me", None if bound else user.id))
     elif tab == "unassigned":
         conditions.append(Case.assignee_id.is_(None))
     elif filters.assignee is not None:
-        conditions.append(Case.assignee_id == filters.assignee)
+        conditions.append(Case.assignee_id == value("assignee", filters.assignee))
     if tab == "waiting":
         conditions.append(Case.status == "awaiting_documents")
     if filters.line:
-        conditions.append(Case.line_code == filters.line)
+        conditions.append(Case.line_code == value("line", filters.line))
     if filters.status:
-        conditions.append(Case.status == filters.status)
+        conditions.append(Case.status == value("status", filters.status))
     if filters.city:
-        conditions.append(Case.city == filters.city)
+        conditions.append(Case.city == value("city", filters.city))
     if filters.q:
         q = filters.q.strip()
         # a reference prefix (as a range, so the unique index serves it), or the insured's exact name
@@ -211,28 +217,20 @@ def _cursor(row: Row) -> str:
 
 def page(filters: Filters, user, *, now: datetime, after: str | None = None, size: int = PAGE_SIZE) -> Page:
     """One page of the tab, nearest deadline first; `after` is the cursor of the previous page's last row."""
-    conditions = _case_conditions(filters, user, tab=filters.tab)
     if filters.q:
-        return _search(conditions, _window(filters.tab, now), size)
-    window = _deadline_window(filters.tab, now)
+        return _search(_case_conditions(filters, user, tab=filters.tab), _window(filters.tab, now), size)
     cursor = _parse_cursor(after)
+    since, until = _window(filters.tab, now)
+    params = {"me": user.id, "assignee": filters.assignee, "line": filters.line, "status": filters.status,
+              "city": filters.city, "since": since, "until": until, "after_deadline": cursor[1] if cursor else None,
+              "after_id": cursor[2] if cursor else None}
     rows: list[Row] = []
     clockless = filters.tab == "waiting" or filters.status in CLOCKLESS_STATUSES
     if not clockless and (cursor is None or cursor[0] == "d"):
-        query = _running_query(conditions, window)
-        if cursor:
-            query = query.where(or_(SlaClock.deadline > cursor[1],
-                                    and_(SlaClock.deadline == cursor[1], SlaClock.id > cursor[2])))
-        # ties broken by clock id, not case id: the index already holds that order (ties are common —
-        # every clock due the same day has the same deadline), so no sort of the whole day
-        query = query.order_by(SlaClock.deadline, SlaClock.id).limit(size + 1)
-        rows = [Row(**r._mapping) for r in db.session.execute(query)]
+        rows = [Row(*r) for r in db.session.execute(_statement("running", filters, cursor), {**params, "n": size + 1})]
     if len(rows) <= size and filters.tab not in ("due_soon", "overdue"):
-        query = _clockless_query(conditions)
-        if cursor and cursor[0] == "n":
-            query = query.where(Case.id > cursor[2])
-        query = query.order_by(Case.id).limit(size + 1 - len(rows))
-        rows += [Row(**r._mapping) for r in db.session.execute(query)]
+        rows += [Row(*r) for r in db.session.execute(_statement("clockless", filters, cursor),
+                                                     {**params, "n": size + 1 - len(rows)})]
     _load(rows)
     more = len(rows) > size
     rows = rows[:size]
@@ -240,11 +238,43 @@ def page(filters: Filters, user, *, now: datetime, after: str | None = None, siz
     return Page([row for row in rows if row.clock_id is None or _is_nearest(row)], next_cursor)
 
 
+#: the page statements, built once per shape (part, tab, which filters are set, cursor kind) with the values as
+#: named parameters: building the expression each request cost more than running it
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(part: str, filters: Filters, cursor):
+    key = (part, filters.tab, bool(filters.line), bool(filters.status), bool(filters.city),
+           filters.assignee is not None, cursor[0] if cursor else None)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        conditions = _case_conditions(filters, None, tab=filters.tab, bound=True)
+        if part == "running":
+            since, until = _window(filters.tab, utcnow())
+            window = [c for c in (SlaClock.deadline >= bindparam("since") if since else None,
+                                  SlaClock.deadline < bindparam("until") if until else None) if c is not None]
+            found = _running_query(conditions, window)
+            if cursor:
+                after, after_id = bindparam("after_deadline"), bindparam("after_id")
+                found = found.where(or_(SlaClock.deadline > after,
+                                        and_(SlaClock.deadline == after, SlaClock.id > after_id)))
+            # ties broken by clock id, not case id: the index already holds that order (ties are common —
+            # every clock due the same day has the same deadline), so no sort of the whole day
+            found = found.order_by(SlaClock.deadline, SlaClock.id).limit(bindparam("n"))
+        else:
+            found = _clockless_query(conditions)
+            if cursor and cursor[0] == "n":
+                found = found.where(Case.id > bindparam("after_id"))
+            found = found.order_by(Case.id).limit(bindparam("n"))
+        _STATEMENTS[key] = found
+    return found
+
+
 def _search(conditions, window: tuple, size: int) -> Page:
     """A reference or name search matches a handful of cases: one page, sorted here by nearest deadline."""
     query = (select(*_CASE_COLUMNS).join(InsuredPerson, Case.insured_id == InsuredPerson.id)
              .where(*conditions).order_by(Case.id).limit(size))
-    rows = [Row(**r._mapping) for r in db.session.execute(query)]
+    rows = [Row(*r) for r in db.session.execute(query)]
     _load(rows)
     for row in rows:
         nearest = _nearest(row)
@@ -263,11 +293,13 @@ def _load(rows: list[Row]) -> None:
     for row in rows:  # a case with two running clocks comes once per clock
         by_case.setdefault(row.id, []).append(row)
     if by_case:
-        for values in db.session.execute(select(*_CLOCK_COLUMNS).where(SlaClock.case_id.in_(by_case))
-                                         .order_by(SlaClock.id)):
-            clock = Clock(**values._mapping)
+        for values in db.session.execute(_CLOCKS, {"cases": list(by_case)}):
+            clock = Clock(*values)
             for row in by_case[clock.case_id]:
                 row.clocks.append(clock)
+
+
+_CLOCKS = select(*_CLOCK_COLUMNS).where(SlaClock.case_id.in_(bindparam("cases", expanding=True))).order_by(SlaClock.id)
 
 
 def counts(filters: Filters, user, *, now: datetime) -> dict[str, int]:
@@ -298,15 +330,22 @@ def tab_counts(filters: Filters, user) -> dict[str, int]:
                                         ("city = :city", filters.city)) if value]
     params = {"me": user.id, "line": filters.line, "status": filters.status, "city": filters.city,
               "assignee": filters.assignee}
-    sums = []
-    for tab in COUNTED_TABS:
-        condition = _TAB_SQL[tab]
-        if filters.assignee is not None and tab not in ("mine", "unassigned"):
-            condition += " AND assignee_id = :assignee"
-        sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN n ELSE 0 END), 0)")
-    where = f" WHERE {' AND '.join(narrowing)}" if narrowing else ""
-    values = db.session.execute(text(f"SELECT {', '.join(sums)} FROM queue_count{where}"), params).one()
+    key = (filters.assignee is not None, *narrowing)
+    statement = _COUNT_STATEMENTS.get(key)
+    if statement is None:  # one text per shape (which filters are set), per process
+        sums = []
+        for tab in COUNTED_TABS:
+            condition = _TAB_SQL[tab]
+            if filters.assignee is not None and tab not in ("mine", "unassigned"):
+                condition += " AND assignee_id = :assignee"
+            sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN n ELSE 0 END), 0)")
+        where = f" WHERE {' AND '.join(narrowing)}" if narrowing else ""
+        statement = _COUNT_STATEMENTS[key] = text(f"SELECT {', '.join(sums)} FROM queue_count{where}")
+    values = db.session.execute(statement, params).one()
     return dict(zip(COUNTED_TABS, (int(v) for v in values), strict=True))
+
+
+_COUNT_STATEMENTS: dict[tuple, object] = {}
 
 
 def deadline_counts(filters: Filters, user, *, now: datetime) -> dict[str, int]:
@@ -334,10 +373,16 @@ def city_options() -> list[str]:
     A loose index scan: one seek on ix_case_city per distinct city (each the smallest above the last),
     where DISTINCT would read the index entry of every case — tens of cities, 100k cases.
     """
-    cities = select(select(func.min(Case.city)).scalar_subquery().label("city")).cte("cities", recursive=True)
-    following = select(func.min(Case.city)).where(Case.city > cities.c.city).scalar_subquery()
-    cities = cities.union_all(select(following).where(cities.c.city.is_not(None)))
-    return list(db.session.scalars(select(cities.c.city).where(cities.c.city.is_not(None)).order_by(cities.c.city)))
+    return list(db.session.scalars(_CITIES))
+
+
+#: the loose index scan as one fixed text (building the recursive CTE in the expression language each request
+#: cost more than running it)
+_CITIES = text('''WITH RECURSIVE cities(city) AS (
+    SELECT (SELECT min(city) FROM "case")
+    UNION ALL SELECT (SELECT min(c.city) FROM "case" c WHERE c.city > cities.city) FROM cities
+    WHERE cities.city IS NOT NULL)
+SELECT city FROM cities WHERE city IS NOT NULL ORDER BY city''')
 
 
 # ---- alerts raised by the deadline sweep --------------------------------------------------------------------
@@ -349,14 +394,30 @@ def _alerts_for(user):
     return mine
 
 
+def _mine(supervisor: bool):
+    """My alerts as a condition on a named parameter `me` (the two statements below are built once)."""
+    mine = Alert.recipient_id == bindparam("me")
+    return or_(mine, Alert.recipient_id.is_(None)) if supervisor else mine
+
+
+_UNREAD_COUNT = {supervisor: select(func.count(Alert.id)).where(_mine(supervisor), Alert.read_at.is_(None))
+                 for supervisor in (False, True)}
+_UNREAD = {supervisor: select(Alert).where(_mine(supervisor), Alert.read_at.is_(None))
+           .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(bindparam("n")) for supervisor in (False, True)}
+
+
 def unread_alert_count(user) -> int:
-    return db.session.scalar(select(func.count(Alert.id)).where(_alerts_for(user), Alert.read_at.is_(None)))
+    return db.session.scalar(_UNREAD_COUNT[user.role == "supervisor"], {"me": user.id})
+
+
+def alert_count(user, shown: list[Alert], *, limit: int = 20) -> int:
+    """How many unread alerts there are, given the newest `limit` of them: those, unless the list is full."""
+    return len(shown) if len(shown) < limit else unread_alert_count(user)
 
 
 def unread_alerts(user, *, limit: int = 20) -> list[Alert]:
     """The newest unread alerts for this user (nulls go to every supervisor)."""
-    return list(db.session.scalars(select(Alert).where(_alerts_for(user), Alert.read_at.is_(None))
-                                   .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)))
+    return list(db.session.scalars(_UNREAD[user.role == "supervisor"], {"me": user.id, "n": limit}))
 
 
 def alert_for(user, alert_id: int) -> Alert | None:

@@ -5,16 +5,18 @@ from flask_login import current_user
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
+from ... import calendar
 from ...domain import documents, history, lifecycle, lines, ratings, sla, transfers, waiting, wording
 from ...domain.product_data import LINE_TERMS, REPORT_KINDS
 from ...web.forms import VersionedForm
 from ...web.render import redirect_after_post, render, wants_fragment
 from ...web.saving import save
 from . import bp
-from .forms import RatingForm
+from .forms import AdmissionSlipForm, RatingForm, upload_rule
 from .queries import (
     case_for_panel,
     case_notifications,
+    corrected_day,
     current_appointment,
     current_escort,
     get_case_or_404,
@@ -78,6 +80,28 @@ def case_rate(case_id):
     return redirect_after_post(url_for("insured.case_detail", case_id=case.id))
 
 
+@bp.post("/cases/<int:case_id>/admission-slip")
+def case_admission_slip(case_id):
+    """住院条: enter the slip's date and file it after applying without it (the clock starts); its insured only."""
+    case = case_for_panel(case_id)
+    form = AdmissionSlipForm()
+    result = save(form, lambda: _enter_slip(case, form), field="admission_slip_date") \
+        if form.validate_on_submit() else None
+    if result is None or not result.ok:
+        return render("insured/case_detail.html", status=result.status if result else 422,
+                      **panel(case, slip_form=form))
+    flash("已收到您的住院条，住院安排时限已开始计算。", "success")
+    return redirect_after_post(url_for("insured.case_detail", case_id=case.id), trigger="case-updated")
+
+
+def _enter_slip(case, form):
+    """The date through the lifecycle (it starts the clock), then the slip filed and recorded."""
+    lifecycle.perform(case, "enter_admission_slip", actor=current_user, expected_version=form.expected_version(),
+                      admission_slip_date=form.admission_slip_date.data)
+    saved = documents.save_upload(case, form.admission_slip.data, kind="admission_slip", actor=current_user)
+    documents.record_upload(case, [saved], actor=current_user)
+
+
 def _refused(case, form, result):
     """A refused cancel: back on the confirm page (no JS), or the case page with the message (htmx)."""
     if wants_fragment():
@@ -99,7 +123,7 @@ def _can_cancel(case) -> bool:
     return any(spec.code == "cancel" for spec in lifecycle.available_actions(case, current_user))
 
 
-def panel(case, *, rating_form=None) -> dict:
+def panel(case, *, rating_form=None, slip_form=None) -> dict:
     """Everything the case panel shows, gathered once for the page and the polled fragment."""
     visible = documents.active_documents(case)
     failed = [r for r in case.eligibility or [] if not r.get("passed")]
@@ -121,9 +145,17 @@ def panel(case, *, rating_form=None) -> dict:
         "rating": ratings.rating_of(case) if case.status == "completed" else None,
         "rating_form": (rating_form or RatingForm(formdata=None)) if can_rate else None,
         "rating_labels": ratings.SCORES,
+        # applied before the 住院条 existed: the insured enters it here (outside the polled panel)
+        "slip_form": (slip_form or AdmissionSlipForm(formdata=None, version=case.version))
+        if case.admission_slip_date is None and lifecycle.refusal(case, "enter_admission_slip", current_user) is None
+        else None,
+        "today_iso": calendar.business_today().isoformat(),
+        "upload_rule": upload_rule(),
         "milestones": lines.MILESTONES.get(case.line_code, []),
         "requests": requests,
         "appointment": current_appointment(case),
+        "served_on": corrected_day(case),
+        "no_show_terms": wording.NO_SHOW_TERMS,
         "escort": current_escort(case),
         "reports": [d for d in visible if d.kind in REPORT_KINDS and d.delivered_at is not None],
         "uploaded": [d for d in visible if d.kind not in REPORT_KINDS],

@@ -11,7 +11,7 @@ from ...domain.eligibility import SLIP_IN_FUTURE
 from ...domain.lines import CITY_ONLY
 from ...domain.product_data import DOCUMENT_KINDS
 from ...domain.submissions import new_key
-from ...web.forms import ChineseForm
+from ...web.forms import ChineseForm, VersionedForm
 
 #: what the file inputs offer; phones show "take photo" for the image types
 ACCEPT = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.jpg,.jpeg,.png,.heic,.heif,.pdf"
@@ -223,6 +223,18 @@ class CrossBorderWithdrawForm(ChineseForm):
     """Withdraw the consent naming one hospital (a button per standing consent)."""
 
     hospital_id = HiddenField(validators=[DataRequired("请选择要撤回的出境同意。")])
+
+
+class AdmissionSlipForm(VersionedForm):
+    """住院条 entered after applying without it (the seed asks 是否已开具住院条): its date and the slip itself."""
+
+    admission_slip_date = DateField("住院条开具日期", validators=[InputRequired("请填写住院条开具日期。"),
+                                                            _not_after_today(SLIP_IN_FUTURE)])
+    admission_slip = FileField("住院条照片或 PDF", render_kw={"accept": ACCEPT})
+
+    def validate_admission_slip(self, field):
+        if not getattr(field.data, "filename", None):
+            raise ValidationError("请拍照或选择住院条文件。")
 
 
 class RatingForm(ChineseForm):

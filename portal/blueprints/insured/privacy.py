@@ -1,7 +1,7 @@
 """我的资料与授权 (SPEC §7): the consent gate, the notices, withdrawal, 下载我的资料, deletion requests,
 and the consent to send one case's records abroad."""
 
-from flask import flash, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, request, send_file, url_for
 from flask_login import current_user
 
 from ...domain import consent, data_export, privacy_rights, transfers
@@ -22,7 +22,11 @@ UNGATED = {"insured.consent_form", "insured.consent_give", "insured.privacy_over
 @bp.before_request
 def consent_gate():
     """No /me page and no application before the insured consented to the privacy notice in effect."""
-    if request.endpoint in UNGATED or consent.has_consent(my_insured()):
+    if request.endpoint in UNGATED:
+        return None
+    if current_user.insured_id is None:  # an account bound to nobody (as my_insured answers)
+        abort(404)
+    if consent.has_consent_of(current_user.insured_id):  # by id: the page loads the insured only if it needs to
         return None
     target = url_for("insured.consent_form", next=request.full_path if request.method == "GET" else None)
     if wants_fragment():

@@ -4,14 +4,14 @@ from flask import redirect, url_for
 from sqlalchemy import update
 
 from ... import calendar
-from ...domain import ledger, sla
+from ...domain import ledger
 from ...extensions import db
 from ...models import Notification, utcnow
 from ...web.forms import EmptyForm
 from ...web.params import page_number
 from ...web.render import render
 from . import bp
-from .queries import inbox_page, my_cases_page, my_insured, unread_count
+from .queries import home_facts, inbox_page, my_cases_page, my_insured, product_lines, unread_count
 
 
 @bp.context_processor
@@ -23,15 +23,12 @@ def _navigation():
 @bp.get("/")
 def home():
     """我的服务: the policy, entitlements left per line and every case with its promise; the insured only."""
-    insured = my_insured()
-    policy = insured.policy
+    me = home_facts()
+    lines = product_lines(me.product_id)
     today = calendar.business_today()
-    cases = my_cases_page(page_number())
-    response = render("insured/home.html", insured=insured, policy=policy, year=ledger.policy_year(policy, today),
-                      balances=ledger.balances(insured, today),
-                      lines={line.code: line for line in policy.product.lines}, cases=cases,
-                      promise_for=sla.promise)
-    return response
+    return render("insured/home.html", me=me, year=ledger.policy_year(me, today),
+                  balances=ledger.balances_of(me.insured_id, me, lines, today),
+                  line_names={line.code: line.name for line in lines}, cases=my_cases_page(page_number()))
 
 
 @bp.get("/inbox")

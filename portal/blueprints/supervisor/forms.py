@@ -7,18 +7,17 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
-    PasswordField,
     RadioField,
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from ...domain import directory
-from ...domain.accounts import MIN_PASSWORD
 from ...extensions import db
 from ...models import User
+from ...web.account_admin import AccountForm
 from ...web.forms import ChineseForm, PlainText
 from ...web.params import id_or_none
 
@@ -129,20 +128,11 @@ class CsvImportForm(ChineseForm):
 
 # ---- staff ---------------------------------------------------------------------------------------
 
-class StaffAccountForm(ChineseForm):
-    username = StringField("用户名", validators=[DataRequired("请填写用户名。"),
-                                              Length(3, 60, "用户名长度为 3–60 个字符。"), PlainText()])
-    display_name = StringField("显示姓名", validators=[DataRequired("请填写显示姓名。"), Length(max=60), PlainText()])
+class StaffAccountForm(AccountForm):
     role = SelectField("角色", choices=list(STAFF_ROLE_LABELS.items()), default="coordinator", validate_choice=False)
-    password = PasswordField(f"初始密码（至少 {MIN_PASSWORD} 位）", validators=[DataRequired("请设置初始密码。")])
-    confirm = PasswordField("再次输入密码", validators=[EqualTo("password", "两次输入的密码不一致。")])
-    email = EmailField("电子邮箱（选填，用于接收时限提醒）", validators=[Optional(), Email("邮箱格式不正确。")])
+    email = EmailField("电子邮箱（选填，用于接收时限提醒）", validators=[Optional(), Email("邮箱格式不正确。"),
+                                                                    Length(max=120)])
     phone = StringField("手机号（选填）", validators=[Optional(), Length(max=30)])
-
-
-class PasswordResetForm(ChineseForm):
-    password = PasswordField(f"新密码（至少 {MIN_PASSWORD} 位）", validators=[DataRequired("请设置新密码。")])
-    confirm = PasswordField("再次输入新密码", validators=[EqualTo("password", "两次输入的密码不一致。")])
 
 
 # ---- holiday calendar ----------------------------------------------------------------------------

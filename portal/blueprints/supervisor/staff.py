@@ -1,19 +1,18 @@
-"""Staff accounts: coordinators, supervisors and 史带 auditors (supervisors; SPEC §1)."""
+"""英仕 staff accounts: coordinators and supervisors (supervisors only; 史带 manages its own, SPEC §1)."""
 
-from functools import partial
-
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, request, url_for
 from sqlalchemy import func, or_, select
 
 from ...domain import accounts
 from ...extensions import db
 from ...models import OPEN_STATUSES, Case, User, utcnow
+from ...web.account_admin import new_account_page, password_page
 from ...web.audit import who
 from ...web.params import PER_PAGE, page_number, safe_next
 from ...web.render import redirect_after_post, render, wants_fragment
-from ...web.saving import form_status, save
+from ...web.saving import save
 from . import bp
-from .forms import STAFF_ROLE_LABELS, PasswordResetForm, StaffAccountForm
+from .forms import STAFF_ROLE_LABELS, StaffAccountForm
 
 ROW = "coordinator/admin/_staff_row.html"
 
@@ -35,7 +34,7 @@ def open_case_counts(user_ids) -> dict[int, int]:
 
 @bp.get("/admin/users")
 def staff_list():
-    """Staff and auditor accounts with their open case counts, filterable; supervisors only."""
+    """英仕 staff accounts with their open case counts, filterable; supervisors only."""
     role, active, q = request.args.get("role", ""), request.args.get("active", "1"), request.args.get("q", "").strip()
     stmt = select(User).where(User.role.in_(accounts.PROVIDER_ROLES))
     if role in accounts.PROVIDER_ROLES:
@@ -54,18 +53,9 @@ def staff_list():
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 def staff_new():
-    """Create a coordinator, supervisor or auditor login; supervisors only."""
-    form = StaffAccountForm()
-    if form.validate_on_submit() and (result := save(form, lambda: _create(form), field="username")).ok:
-        flash(f"已创建{STAFF_ROLE_LABELS[result.value.role]}账号 {result.value.username}。", "success")
-        return redirect(url_for("supervisor.staff_list"), code=303)
-    return render("coordinator/admin/staff_form.html", form=form, status=form_status(form))
-
-
-def _create(form) -> User:
-    return accounts.create_staff(username=form.username.data.strip(), password=form.password.data,
-                                 role=form.role.data, display_name=form.display_name.data.strip(),
-                                 email=form.email.data or None, phone=form.phone.data or None, **who())
+    """Create a coordinator or supervisor login; supervisors only."""
+    return new_account_page(StaffAccountForm(), roles=STAFF_ROLE_LABELS, template="coordinator/admin/staff_form.html",
+                            back="supervisor.staff_list")
 
 
 @bp.post("/admin/users/<int:user_id>/deactivate")
@@ -101,12 +91,6 @@ def _row_response(user: User, *, message: str = "", error: str = "", status: int
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
 def staff_password_reset(user_id):
-    """Set a new password for a staff login and lift any lock-out; supervisors only."""
-    user = staff_or_404(user_id)
-    form = PasswordResetForm()
-    reset = partial(accounts.reset_password, user, form.password.data, **who())
-    if form.validate_on_submit() and save(form, reset, field="password").ok:
-        flash(f"已重置 {user.username} 的密码，请通过安全渠道告知本人。", "success")
-        return redirect(url_for("supervisor.staff_list"), code=303)
-    return render("coordinator/admin/staff_password.html", form=form, user=user, roles=STAFF_ROLE_LABELS,
-                  status=form_status(form))
+    """Set a new password for a staff login; ends its sessions; supervisors only."""
+    return password_page(staff_or_404(user_id), roles=STAFF_ROLE_LABELS,
+                         template="coordinator/admin/staff_password.html", back="supervisor.staff_list")

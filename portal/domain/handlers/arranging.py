@@ -8,13 +8,10 @@ from ...models import Appointment, Escort, EscortAssignment, Hospital
 from .. import directory, sla
 from ..eligibility import check_admission_slip
 from ..errors import DomainError
+from ..product_data import HOTLINE
+from ..wording import NO_SHOW_TERMS, NO_SHOW_TOLD, no_show_message
 from .base import Step, as_date, as_datetime, fetch, handles, local_time
-from .corrections import booking_time_problem, check_escort_window
-
-OUTCOMES = {
-    "record_visit": {"visited": "已按时就医", "no_show": "未按时就医（视为完成）"},
-    "record_escort_outcome": {"escorted": "已完成陪诊", "no_show": "未按约定就诊（视为完成）"},
-}
+from .corrections import OUTCOMES, booking_time_problem, check_escort_window  # noqa: F401  (OUTCOMES re-exported)
 
 
 def _hospital(step: Step) -> Hospital:
@@ -72,6 +69,31 @@ def confirm_hospital(step: Step) -> None:
             step.summary += f"，住院安排时限改自 {start_on.isoformat()} 起算"
 
 
+@handles("enter_admission_slip")
+def enter_admission_slip(step: Step) -> None:
+    """The insured, who applied before the 住院条 existed, enters its date: the 10-working-day clock starts,
+    counted from the later of the request and the slip (seed: 客户申请且住院条开具之日起)."""
+    case = step.case
+    if case.admission_slip_date is not None:
+        raise DomainError(f"住院条开具日期已登记（{calendar.format_cn_date(case.admission_slip_date)}），"
+                          f"如需更正请致电 {HOTLINE}", field="admission_slip_date")
+    slip = as_date(step.require("admission_slip_date", "请填写住院条开具日期"), "admission_slip_date",
+                   "日期格式不正确")
+    check_admission_slip(slip, step.today)
+    if slip < case.policy.start_date:
+        raise DomainError("住院条开具日期不能早于保单生效日", field="admission_slip_date")
+    case.admission_slip_date = slip
+    start_on = max(slip, calendar.to_business_date(case.submitted_at))
+    started = sla.start(case, "admission_slip", on_date=start_on, now=step.now)
+    if case.status == "awaiting_documents":
+        sla.pause(case, now=step.now)  # still waiting on the insured: the new clock waits too
+    step.summary = f"客户提交住院条开具日期：{calendar.format_cn_date(slip)}"
+    for clock in started:
+        step.notify("住院安排时限开始计算", f"已收到您的住院条开具日期（{calendar.format_cn_date(slip)}）。"
+                    f"我们将最晚于 {calendar.format_cn_date(clock.due_date)}前为您安排住院"
+                    + ("（暂定：该年度节假日安排尚未公布，日期可能调整）" if clock.provisional else "") + "。")
+
+
 @handles("book_appointment")
 def book_appointment(step: Step) -> None:
     """Book the appointment at a cooperating hospital and tell the insured (= arranged)."""
@@ -90,7 +112,8 @@ def book_appointment(step: Step) -> None:
     step.summary = f"预约挂号：{hospital.name} {department} {local_time(when)}"
     step.notify("就医预约已安排",
                 f"已为您预约{hospital.name}{department}，就诊时间：{local_time(when)}。"
-                f"医院地址：{hospital.city}{hospital.address or ''}。请携带身份证件及病历资料按时就诊。")
+                f"医院地址：{hospital.city}{hospital.address or ''}。请携带身份证件及病历资料按时就诊。"
+                + NO_SHOW_TERMS["appointment"], sms_note=NO_SHOW_TERMS["appointment"])
 
 
 @handles("record_visit")
@@ -182,7 +205,8 @@ def assign_escort(step: Step) -> None:
     step.summary = f"安排陪诊员：{escort.name}（{escort.phone}）{local_time(starts_at)}"
     step.notify("陪诊已安排",
                 f"陪诊员{escort.name}（电话 {escort.phone}）将于{local_time(starts_at)}至"
-                f"{local_time(ends_at)}在{escort_hospital(case)}陪同您就诊，请保持电话畅通。")
+                f"{local_time(ends_at)}在{escort_hospital(case)}陪同您就诊，请保持电话畅通。" + NO_SHOW_TERMS["escort"],
+                sms_note=NO_SHOW_TERMS["escort"])
 
 
 @handles("record_escort_outcome")
@@ -207,4 +231,6 @@ def _outcome(step: Step) -> str:
         raise DomainError("请选择结果：" + "或".join(f"“{label}”" for label in choices.values()), field="outcome")
     step.milestone = outcome
     step.summary = f"{step.spec.label}：{choices[outcome]}"
+    if outcome == "no_show":
+        step.notify("服务已完成（未按时就诊）", no_show_message(step.case.line_code), sms_note=NO_SHOW_TOLD)
     return outcome

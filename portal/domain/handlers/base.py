@@ -27,7 +27,8 @@ class Step:
     summary: str = ""
     #: extra CaseEvent data (ids of rows written, names shown in the history)
     data: dict = field(default_factory=dict)
-    notices: list[tuple[str, str]] = field(default_factory=list)
+    #: (title, body, sms_note): what the insured is told; sms_note, when given, goes into the short SMS too
+    notices: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def today(self) -> date:
@@ -44,8 +45,8 @@ class Step:
             raise DomainError(message, field=name)
         return value.strip() if isinstance(value, str) else value
 
-    def notify(self, title: str, body: str) -> None:
-        self.notices.append((title, body))
+    def notify(self, title: str, body: str, *, sms_note: str | None = None) -> None:
+        self.notices.append((title, body, sms_note))
 
 
 Handler = Callable[[Step], None]

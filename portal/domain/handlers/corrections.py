@@ -1,5 +1,6 @@
-"""Corrections (issue 14): a booking is moved, a wrong bill or escort-hour entry is voided and entered again —
-never edited or deleted; each names its reason in the history, and the SLA outcome stays truthful."""
+"""Corrections (issue 14): a booking is moved, a recorded outcome corrected, a wrong bill or escort-hour entry
+voided and entered again — never edited or deleted; each names its reason in the history, and the SLA outcome
+stays truthful."""
 
 from datetime import datetime
 
@@ -7,10 +8,18 @@ from sqlalchemy import select
 
 from ... import calendar
 from ...extensions import db
-from ...models import Appointment, Bill, EscortAssignment, EscortHourLog
+from ...models import Appointment, Bill, EscortAssignment, EscortHourLog, OutcomeCorrection
 from .. import history
 from ..errors import DomainError
-from .base import Step, as_datetime, fetch, handles, hours_text, local_time
+from ..product_data import HOTLINE
+from ..wording import NO_SHOW_TOLD
+from .base import Step, as_date, as_datetime, fetch, handles, hours_text, local_time
+
+#: what record_visit / record_escort_outcome may record; each outcome is also the milestone it reaches
+OUTCOMES = {
+    "record_visit": {"visited": "已按时就医", "no_show": "未按时就医（视为完成）"},
+    "record_escort_outcome": {"escorted": "已完成陪诊", "no_show": "未按约定就诊（视为完成）"},
+}
 
 #: an escort booking is one visit, not days of escorting (50 hours were once accepted)
 MAX_ESCORT_HOURS = 12
@@ -96,6 +105,85 @@ def reschedule_escort(step: Step) -> None:
     step.data = {"escort_assignment_id": moved.id, "replaces": current.id, "reason": reason}
     step.summary = f"改约陪诊时间：{local_time(current.starts_at)} → {local_time(starts_at)}（{reason}）"
     step.notify("陪诊时间已变更", f"陪诊时间已改为{local_time(starts_at)}至{local_time(ends_at)}。原因：{reason}。")
+
+
+def outcome_choices(line_code: str) -> dict[str, str]:
+    """The outcomes a booking of this line can have (the escort's, or the green channel's)."""
+    return OUTCOMES["record_escort_outcome" if line_code == "domestic_escort" else "record_visit"]
+
+
+def _booking_with_outcome(case):
+    """The case's booking whose outcome was recorded (the one not superseded by a rebooking)."""
+    model = EscortAssignment if case.line_code == "domestic_escort" else Appointment
+    return db.session.scalar(select(model).where(
+        model.case_id == case.id, model.cancelled_at.is_(None), model.outcome.is_not(None)).order_by(model.id.desc()))
+
+
+def _recorded_day(case, booking):
+    """The day the record says the insured was seen: the last corrected day, else the booked day."""
+    last = db.session.scalar(select(OutcomeCorrection).where(OutcomeCorrection.case_id == case.id)
+                             .order_by(OutcomeCorrection.id.desc()))
+    if last is not None and last.served_on is not None:
+        return last.served_on
+    return calendar.to_business_date(getattr(booking, "starts_at", None) or booking.scheduled_at)
+
+
+def _served_on(step: Step, outcome: str):
+    """The corrected day of the visit, when given: not for a no-show, after submission, not in the future,
+    within the policy period."""
+    value = step.get("served_on")
+    if value is None:
+        return None
+    day = as_date(value, "served_on", "日期格式不正确")
+    case = step.case
+    if outcome == "no_show":
+        raise DomainError("客户未到时不填写实际就诊日期", field="served_on")
+    if day > step.today:
+        raise DomainError("实际就诊日期不能晚于今天", field="served_on")
+    submitted = calendar.to_business_date(case.submitted_at)
+    if day < submitted:
+        raise DomainError(f"实际就诊日期不能早于申请提交日 {calendar.format_cn_date(submitted)}", field="served_on")
+    if not case.policy.start_date <= day <= case.policy.end_date:
+        raise DomainError("实际就诊日期须在保单期间内", field="served_on")
+    return day
+
+
+@handles("correct_outcome")
+def correct_outcome(step: Step) -> None:
+    """Correct a recorded visit or escort outcome (or the day it happened): a new OutcomeCorrection row with the
+    reason; the booking and milestone show the corrected value. Both outcomes use the unit (seed: 未在预定时间
+    就医，亦视为该次服务已完成), so the case stays completed, the ledger and the arranging clock do not move."""
+    case = step.case
+    booking = _booking_with_outcome(case)
+    if booking is None:
+        raise DomainError("本案件没有已登记的就医结果可更正")
+    choices = outcome_choices(case.line_code)
+    outcome = step.get("outcome") or booking.outcome
+    if outcome not in choices:
+        raise DomainError("请选择结果：" + "或".join(f"“{label}”" for label in choices.values()), field="outcome")
+    served_on = _served_on(step, outcome)
+    before, recorded = booking.outcome, _recorded_day(case, booking)
+    if outcome == before and (served_on is None or served_on == recorded):
+        raise DomainError("与已登记的结果相同，无需更正", field="outcome")
+    reason = _reason(step)
+    escort = isinstance(booking, EscortAssignment)
+    row = OutcomeCorrection(case_id=case.id, appointment_id=None if escort else booking.id,
+                            escort_assignment_id=booking.id if escort else None, from_outcome=before,
+                            to_outcome=outcome, served_on=served_on, reason=reason, corrected_by_id=step.actor.id,
+                            corrected_at=step.now)
+    db.session.add(row)
+    booking.outcome = outcome
+    db.session.flush()
+    step.milestone = outcome if outcome != before else None
+    day = f"，实际就诊日期 {calendar.format_cn_date(served_on)}" if served_on else ""
+    step.data = {"outcome_correction_id": row.id, "from": before, "to": outcome, "reason": reason,
+                 "served_on": served_on.isoformat() if served_on else None}
+    step.summary = f"更正就医结果：{choices[before]} → {choices[outcome]}{day}（{reason}）"
+    what = "陪诊" if escort else "就医"
+    told = NO_SHOW_TOLD if outcome == "no_show" else "本次服务已完成。"
+    step.notify("就医结果已更正", f"经核实，您本次{what}的结果已更正为“{choices[outcome].split('（')[0]}”{day}。"
+                f"{told}更正原因：{reason}。如有疑问请致电 {HOTLINE}。",
+                sms_note=NO_SHOW_TOLD if outcome == "no_show" else None)
 
 
 def check_escort_window(starts_at: datetime, ends_at: datetime) -> None:
