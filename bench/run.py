@@ -158,7 +158,7 @@ def main() -> None:
             print("aggregates at the copied size …", flush=True)
             m["aggregates"]["huge"] = aggregates(huge_url)
     print("deadline sweep …", flush=True)
-    m["sweep"] = bench_sweep.run((args.small, args.cases))
+    m["sweep"] = bench_sweep.run(tuple(sorted({args.small, args.cases})))
     print("calendar …", flush=True)
     m["calendar"] = bench_calendar.run()
     print("page weight …", flush=True)
