@@ -69,6 +69,9 @@ class Config:
     #: longest a request waits for a database lock (SQLite busy timeout, PostgreSQL lock_timeout) before it
     #: answers 503: well under gunicorn's worker timeout (30 s, gunicorn.conf.py)
     DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", 10))
+    #: proxies in front that append the client's address to X-Forwarded-For (1 behind deploy/nginx.conf): the
+    #: rate limits, the audit log and consent records then see the client, not the proxy (issue 18)
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     #: longest a client may take to send a request body (seconds in all; and between two reads)
     BODY_TIMEOUT = float(os.environ.get("BODY_TIMEOUT", 120))
     BODY_IDLE_TIMEOUT = float(os.environ.get("BODY_IDLE_TIMEOUT", 20))

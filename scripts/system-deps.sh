@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# System packages needed by `make test` (real browser, CJK fonts, PostgreSQL)
+# System packages needed by `make test` (real browser, CJK fonts, PostgreSQL, nginx for the proxy fault test)
 # plus a check for node/npm. A no-op (well under a second) when all present.
 set -euo pipefail
 
 # fonts-noto-cjk: without it Chinese text renders as boxes in screenshots.
-PACKAGES=(chromium chromium-driver fonts-noto-cjk postgresql)
+PACKAGES=(chromium chromium-driver fonts-noto-cjk postgresql nginx)
 
 die() { echo "system-deps.sh: $*" >&2; exit 1; }
 

@@ -2,6 +2,7 @@
 
 from flask import Flask, current_app, jsonify, render_template
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..domain.product_data import HOTLINE
 from ..extensions import db, login_manager
@@ -33,6 +34,8 @@ def init_web(app: Flask) -> None:
     for error in OUTAGE_ERRORS:  # the database is down or a lock was not granted in time: 503 (issue 18)
         app.register_error_handler(error, handle_outage)
     app.add_url_rule("/healthz", "healthz", healthz)
+    if proxies := app.config["TRUSTED_PROXIES"]:  # the client's address and scheme as the proxy saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.wsgi_app = BodyDeadline(app.wsgi_app, total=app.config["BODY_TIMEOUT"], idle=app.config["BODY_IDLE_TIMEOUT"])
     app.wsgi_app = OutageGuard(app.wsgi_app)  # outermost: even a middleware's database error gets the page
 

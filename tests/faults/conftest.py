@@ -154,3 +154,11 @@ def _dispose(database: Database) -> None:
     with database.app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium for the fault test that needs a browser, launched as tests/browser/conftest.py does."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]}

@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -179,11 +180,12 @@ class Process:
 class Gunicorn(Process):
     """gunicorn with the project's gunicorn.conf.py on a free loopback port; waits until /healthz answers."""
 
-    def __init__(self, env: dict, log: Path, *, workers: int = 2, threads: int | None = None):
-        self.port = free_port()
+    def __init__(self, env: dict, log: Path, *, workers: int = 2, threads: int | None = None,
+                 port: int | None = None, args: tuple[str, ...] = ()):
+        self.port = port or free_port()  # a given port: with --reuse-port, a second gunicorn beside the first
         self.base = f"http://127.0.0.1:{self.port}"
         command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
-                   "-b", f"127.0.0.1:{self.port}", "--log-level", "info"]
+                   "-b", f"127.0.0.1:{self.port}", "--log-level", "info", *args]
         if threads:
             command += ["--threads", str(threads)]
         super().__init__([*command, "wsgi:app"], env, log)
@@ -224,10 +226,11 @@ class Reply:
 class Client:
     """A browser-like client: cookies, the CSRF token from the pages, no exception for 4xx/5xx."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, *, context: ssl.SSLContext | None = None):
         self.base = base
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect(),
+                                                  urllib.request.HTTPSHandler(context=context))
         self.token = None
 
     def request(self, method: str, path: str, data: dict | None = None, *, headers: dict | None = None,
@@ -236,6 +239,8 @@ class Client:
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=dict(headers or {}))
         if method != "GET" and self.token:
             request.add_header("X-CSRFToken", self.token)
+        if method != "GET":  # as a browser does; over HTTPS Flask-WTF requires a same-origin Referer
+            request.add_header("Referer", self.base + "/")
         started = time.monotonic()
         try:
             with self.opener.open(request, timeout=timeout) as response:
@@ -280,17 +285,23 @@ def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
 
 
 def raw_post(port: int, path: str, body: bytes, content_type: str, *, cookie: str = "", token: str = "",
-             timeout: float = 60) -> Reply:
-    """One POST of a ready-made body on a connection of its own (closed afterwards)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+             timeout: float = 60, context: ssl.SSLContext | None = None) -> Reply:
+    """One POST of a ready-made body on a connection of its own (closed afterwards); HTTPS given `context`."""
+    connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context) if context \
+        else http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     started = time.monotonic()
     try:
         connection.request("POST", path, body=body, headers={"Content-Type": content_type, "Cookie": cookie,
-                                                              "X-CSRFToken": token})
+                                                              "X-CSRFToken": token, "Referer": referer(port, context)})
         response = connection.getresponse()
         return Reply(response.status, response.headers, response.read(), time.monotonic() - started)
     finally:
         connection.close()
+
+
+def referer(port: int, context: ssl.SSLContext | None = None) -> str:
+    """The Referer a browser sends with a form of the site on `port` (HTTPS given a context)."""
+    return f"{'https' if context else 'http'}://127.0.0.1:{port}/"
 
 
 def cookie_header(client: Client) -> str:

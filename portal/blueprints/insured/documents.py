@@ -40,7 +40,7 @@ def document_upload(case_id):
         return _page(case, form, status=result.status)
     saved = result.value
     if wants_fragment():
-        return _page(case, UploadForm(formdata=None), saved=saved, trigger="case-updated")
+        return _page(case, UploadForm(formdata=None), saved=saved, repeat=not saved, trigger="case-updated")
     flash(f"已上传 {len(saved)} 个文件，我们会尽快审核。" if saved else REPEAT, "success")
     return redirect(url_for("insured.document_list", case_id=case.id), code=303)
 
@@ -68,7 +68,7 @@ def document_view(case_id, document_id):
     return audited_document_response(document, download=document.kind in REPORT_KINDS)
 
 
-def _page(case, form, *, status=200, saved=(), trigger=None):
+def _page(case, form, *, status=200, saved=(), repeat=False, trigger=None):
     uploaded = [d for d in documents.active_documents(case) if d.kind not in REPORT_KINDS]
     requests = open_requests(case)
     requested = [kind for request_ in requests for kind in request_.kinds if kind in DOCUMENT_KINDS]
@@ -79,4 +79,5 @@ def _page(case, form, *, status=200, saved=(), trigger=None):
                   case=case, line=line, form=form, uploaded=uploaded, missing=missing, requests=requests,
                   rows=list(dict.fromkeys([*missing, *requested])),
                   required=list(dict.fromkeys([*(line.required_documents if line else []), *requested])),
-                  saved=saved, upload_rule=upload_rule(), kind_label=documents.kind_label)
+                  saved=saved, repeat_note=REPEAT if repeat else None, upload_rule=upload_rule(),
+                  kind_label=documents.kind_label)

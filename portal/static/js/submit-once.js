@@ -33,3 +33,74 @@ window.addEventListener("pageshow", function (e) {
     });
   });
 });
+// An htmx form whose request got no answer — the connection failed or was reset, as when gunicorn stops
+// (issue 18), or the proxy answered 502–504 — is sent again, at most twice (after 1 s, then 3 s), with the
+// very form data of the first try: the same idempotency key or version, so a request that did land is not
+// done twice. Its buttons stay disabled meanwhile; after the last try the user is told and may send again.
+(function () {
+  var DELAYS = [1000, 3000];
+  var PROXY_STATUS = [502, 503, 504];
+  var tries = new WeakMap();
+  var again = new WeakSet(); // elements whose next request is a retry: no second hx-confirm
+
+  function buttons(elt) {
+    var form = elt.closest("form");
+    return form ? Array.prototype.slice.call(form.querySelectorAll("button, input[type=submit]")) : [elt];
+  }
+  function busy(elt, on) {
+    buttons(elt).forEach(function (b) {
+      b.disabled = on;
+      if (on) { b.setAttribute("aria-busy", "true"); } else { b.removeAttribute("aria-busy"); }
+    });
+  }
+  function tell(elt, text) {
+    var place = elt.closest("form") || elt.parentNode;
+    var note = place.querySelector("[data-network-error]");
+    if (!text) { if (note) { note.remove(); } return; }
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "error form-error";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-network-error", "");
+      place.insertBefore(note, place.firstChild);
+    }
+    note.textContent = text;
+  }
+  function retry(e) {
+    var d = e.detail, elt = d.elt, config = d.requestConfig;
+    if (!config || config.verb === "get" || !document.body.contains(elt)) {
+      return; // a GET refreshes itself the next time; a removed element has nothing left to send
+    }
+    var n = tries.get(elt) || 0;
+    if (n >= DELAYS.length) {
+      tries.delete(elt);
+      busy(elt, false);
+      tell(elt, d.xhr && d.xhr.status ? "系统暂时无法访问，未能提交，请稍后再试；紧急情况请致电 400-606-5033。"
+                                      : "网络连接中断，未能提交。请检查网络后重新提交。");
+      return;
+    }
+    tries.set(elt, n + 1);
+    busy(elt, true);
+    window.setTimeout(function () {
+      busy(elt, false); // hx-disabled-elt disables them again for the request itself
+      again.add(elt);
+      htmx.ajax(config.verb, config.path, {source: elt, target: d.target, values: config.formData});
+    }, DELAYS[n]);
+  }
+  document.addEventListener("htmx:sendError", retry); // after htmx re-enabled the buttons
+  document.addEventListener("htmx:confirm", function (e) {
+    if (again.delete(e.detail.elt)) { // the user confirmed the first try already
+      e.preventDefault();
+      e.detail.issueRequest(true);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (e) { // an answer came (status 0: none)
+    var status = e.detail.xhr && e.detail.xhr.status;
+    if (PROXY_STATUS.indexOf(status) >= 0) {
+      retry(e); // here, not at htmx:responseError: htmx re-enables the buttons in between
+    } else if (status) {
+      tries.delete(e.detail.elt);
+      tell(e.detail.elt, "");
+    }
+  });
+})();
