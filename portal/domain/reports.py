@@ -369,9 +369,12 @@ def _last_due_date(condition, limit: int, now: datetime) -> date | None:
     base = select(SlaClock.due_date).join(Case, SlaClock.case_id == Case.id).where(condition)
     dues = [*db.session.scalars(base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
                                 .order_by(SlaClock.deadline).limit(limit)),
-            *db.session.scalars(base.where(SlaClock.state == "paused", SlaClock.breached_at.is_not(None))),
-            *db.session.scalars(base.where(SlaClock.stopped_at >= now, SlaClock.deadline.is_not(None))
-                                .order_by(SlaClock.deadline).limit(limit))]
+            # ids first, from the index alone: folded into the condition, SQLite's planner may pick another
+            # index and read every case (16 s at 1M)
+            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
+                SlaClock.state == "paused", SlaClock.breached_at.is_not(None))))),
+            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
+                SlaClock.stopped_at >= now, SlaClock.deadline.is_not(None)))).order_by(SlaClock.deadline).limit(limit))]
     dues = sorted(d for d in dues if d is not None)
     return dues[limit - 1] if len(dues) >= limit else None
 
