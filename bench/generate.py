@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select, text
 
 from portal import calendar, create_app
-from portal.domain import history, queue_counts
+from portal.domain import history, queue_counts, rollups
 from portal.domain.demo import load_demo_data
 from portal.extensions import db
 from portal.models import (
@@ -108,7 +108,8 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
             illness=product.covered_illnesses[0], first_diagnosis_date=policy_start + timedelta(days=100),
             request_data={}, eligibility=[], termination_reason="materials_missing" if status == "terminated" else None,
             assignee_id=rng.choice(staff + [None]), policy_year_start=policy_start, submitted_at=submitted,
-            closed_at=submitted + timedelta(days=8) if closed else None, updated_at=submitted, version=1,
+            # never in the future: a case submitted in the last 8 days closed by now
+            closed_at=min(submitted + timedelta(days=8), now) if closed else None, updated_at=submitted, version=1,
         ))
         start_day = calendar.to_business_date(submitted)
         for definition in line.clocks:
@@ -125,7 +126,7 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
                 case_id=case_id, kind=definition["kind"], days=definition["days"], state=state, start_date=start_day,
                 started_at=submitted, paused_days=0, due_date=due, deadline=calendar.end_of_business_day(due),
                 provisional=False, outcome=outcome, breached=outcome == "breached",
-                stopped_at=submitted + timedelta(days=7) if closed else None,
+                stopped_at=min(submitted + timedelta(days=7), now) if closed else None,
             ))
         prev = history.ZERO_HASH
         for seq in range(1, 11):
@@ -151,6 +152,7 @@ def generate(n_cases: int, *, seed: int = 7, now: datetime | None = None) -> dic
                                      total=line.entitlement, reserved=0, consumed=0, lapsed=0))
     _insert(Entitlement, entitlements)
     queue_counts.rebuild(db.session)  # the rows above went in without the ORM: count them once
+    rollups.rebuild(db.session)
     db.session.commit()
     return {"cases": n_cases, "events": n_cases * 10, "documents": n_cases * 3, "insured": n_people}
 

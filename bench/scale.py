@@ -3,7 +3,7 @@
 `copy_up(url, target)` repeats the generated cases and their SLA clocks — ids offset, references suffixed —
 until the database holds `target` cases; the copies belong to the same insured people and policies, and carry
 no events or documents (the pages and aggregates measured at this size read cases and clocks). The queue's
-counter rows are recounted afterwards.
+counter rows and the report figure rollups are recounted afterwards.
 """
 
 import time
@@ -11,7 +11,7 @@ import time
 from sqlalchemy import func, insert, literal, select, text
 
 from portal import create_app
-from portal.domain import queue_counts
+from portal.domain import queue_counts, rollups
 from portal.extensions import db
 from portal.models import Case, SlaClock
 
@@ -44,6 +44,7 @@ def copy_up(url: str, target: int) -> dict:
                   SlaClock.id <= clock_max)
             db.session.commit()
         queue_counts.rebuild(db.session)
+        rollups.rebuild(db.session)
         db.session.commit()
         total = db.session.scalar(select(func.count()).select_from(Case))
         if db.engine.dialect.name == "postgresql":

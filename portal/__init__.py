@@ -46,7 +46,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     from . import models  # noqa: F401  (register every table with the metadata)
     from .blueprints import register_blueprints
     from .cli import register_cli
-    from .domain import queue_counts  # noqa: F401  (the queue's counters follow every committed case change)
+    from .domain import (
+        live_clocks,  # noqa: F401  (the dashboard's live clock counts follow every committed clock change,
+        queue_counts,  # noqa: F401  the queue's counters every committed case change,
+        rollups,  # noqa: F401  and the reports' figure rollups both)
+    )
     from .web import init_web
     from .web.params import init_params
 

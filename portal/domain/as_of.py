@@ -14,11 +14,11 @@ Only a change of the past itself (an imported holiday notice recomputing due dat
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union
 
 from .. import calendar
 from ..extensions import db
-from ..models import Case, CaseEvent, SlaClock
+from ..models import STATUSES, Case, CaseEvent, SlaClock
 from .batching import chunks
 
 WAITING = "awaiting_documents"
@@ -48,13 +48,53 @@ def business_end(end: datetime) -> date:
     return calendar.to_business_date(end - timedelta(microseconds=1))
 
 
+LIVE_STATES = ("running", "paused")
+
+
+def live_candidates(end: datetime, *, resumed_since: bool = False, due_by: date | None = None,
+                    running_from: datetime | None = None):
+    """A SELECT of clock ids, a superset of the clocks live at `end` that were (or, for a past `end`, may have
+    been) overdue or at risk then — from index range reads whose size follows the clocks due around `end`
+    and what happened since, not all clocks (issue 20):
+    - not stopped now (running or paused) with a deadline by the at-risk cutoff's end (deadline is always the
+      end of the due date's business day), or breached before `end` (a pause after a breach can move the
+      deadline later);
+    - stopped at or after `end` (live then, whatever they are now);
+    - with `resumed_since`: the clocks of cases that left awaiting_documents at or after `end` (a pause
+      folded into the due date after `end` moved it later than it stood then).
+    With `due_by` (`end` being now), only those due by that date or without a due date (a short list sorted by
+    due date), and of the paused ones only the breached: a paused clock is neither overdue by its deadline nor
+    at risk now (it paused on or before today); with `running_from`, only running clocks due from then on
+    (the at-risk list: none is overdue)."""
+    cutoff = calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
+    if due_by is not None:  # only the clocks due by then (or without a due date) are wanted: a short list
+        due_by = calendar.end_of_business_day(due_by)
+        running = and_(SlaClock.state == "running", SlaClock.deadline <= min(cutoff, due_by))
+        return union(
+            select(SlaClock.id).where(running, SlaClock.deadline >= running_from) if running_from is not None
+            else select(SlaClock.id).where(running),
+            select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline.is_(None)),
+            select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end,
+                                      or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None))),
+            select(SlaClock.id).where(SlaClock.stopped_at >= end,
+                                      or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None))))
+    parts = [select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
+             select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
+             select(SlaClock.id).where(SlaClock.stopped_at >= end)]
+    if resumed_since:
+        parts.append(select(SlaClock.id).where(SlaClock.case_id.in_(
+            select(CaseEvent.case_id).where(CaseEvent.from_status == WAITING, CaseEvent.at >= end))))
+    return union(*parts)
+
+
 def clocks_at(end: datetime, live_at, also: dict[int, str]) -> tuple[list[ClockAtEnd], dict[int, str]]:
     """The clocks live at `end` (the `live_at(end)` SQL condition) that were overdue or at risk then, and the
     status at `end` of the cases in `also` (case id → status now). Two statements for up to 500 cases.
 
     Candidates are narrowed in SQL — pauses only ever move a due date later, so a clock whose due date
     today is past the at-risk cutoff, that never breached before `end` and had no pause folded after it,
-    was neither — and each candidate is then decided in Python from its case's status history."""
+    was neither — and each candidate is then decided in Python from its case's status history (from its row
+    as it is when the case's status has not changed since `end`)."""
     as_of = business_end(end)
     cutoff = calendar.add_working_days(as_of, 1)
     resumed_later = exists().where(CaseEvent.case_id == SlaClock.case_id, CaseEvent.from_status == WAITING,
@@ -65,11 +105,19 @@ def clocks_at(end: datetime, live_at, also: dict[int, str]) -> tuple[list[ClockA
                SlaClock.breached, SlaClock.breached_at, SlaClock.stopped_at, SlaClock.outcome,
                Case.ref, Case.line_code, Case.status)
         .join(Case, SlaClock.case_id == Case.id)
-        .where(live_at(end), or_(SlaClock.due_date <= cutoff, SlaClock.deadline < end,
+        .where(SlaClock.id.in_(live_candidates(end, resumed_since=True)), live_at(end),
+               or_(SlaClock.due_date <= cutoff, SlaClock.deadline < end,
                                  func.coalesce(SlaClock.breached_at, SlaClock.stopped_at) < end,
                                  and_(SlaClock.paused_days > 0, resumed_later)))
     ).all()
-    history = _status_changes(sorted({row.case_id for row in candidates} | set(also)))
+    # only the cases whose status changed at or after `end` need their history: for the others what the row
+    # holds now is what it held then (no pause, resume or transition since) — an indexed read of what
+    # happened since `end`, not of every candidate's whole history (issue 20)
+    changed = set(db.session.scalars(
+        select(CaseEvent.case_id).where(CaseEvent.from_status.in_(list(STATUSES)), CaseEvent.at >= end,
+                                        CaseEvent.to_status.is_not(None),
+                                        CaseEvent.from_status != CaseEvent.to_status).distinct()))
+    history = _status_changes(sorted(({row.case_id for row in candidates} | set(also)) & changed))
     result = []
     for row in candidates:
         clock = _decide(row, history.get(row.case_id, []), end, as_of, cutoff)

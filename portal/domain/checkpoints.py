@@ -50,7 +50,7 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
     db.session.flush()
     previous = latest()
     number = (previous.id if previous else 0) + 1
-    _anchor_new_events(number)
+    _anchor_new_events(number, (previous.event_id_upto or 0) if previous else 0)
     audit_from = previous.audit_length if previous else 0
     db.session.execute(insert(AuditAnchor).from_select(
         ["checkpoint_id", "case_id", "seq", "hash"],
@@ -84,12 +84,20 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
     return checkpoint
 
 
-def _anchor_new_events(number: int) -> None:
-    """INSERT … SELECT every case event without an anchor yet (one statement: one consistent snapshot)."""
+def _anchor_new_events(number: int, upto: int) -> None:
+    """INSERT … SELECT every case event without an anchor yet (one statement: one consistent snapshot).
+
+    On SQLite only the events after `upto` (the last event id the previous checkpoints anchored) are looked
+    at, so a checkpoint costs what is new (issue 20): writers are serialised and the issuer holds the write
+    lock, so every event up to `upto` had committed before that checkpoint and was anchored, and a new row
+    always takes a higher id. On PostgreSQL a transaction can commit a lower id after a checkpoint, so every
+    event is checked against the anchors."""
     anchored = AuditAnchor.__table__.alias("anchored")
     fresh = (select(literal(number), CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
              .outerjoin(anchored, and_(anchored.c.case_id == CaseEvent.case_id, anchored.c.seq == CaseEvent.seq))
              .where(anchored.c.id.is_(None)))
+    if db.session.get_bind().dialect.name != "postgresql":
+        fresh = fresh.where(CaseEvent.id > upto)
     db.session.execute(insert(AuditAnchor).from_select(["checkpoint_id", "case_id", "seq", "hash"], fresh))
 
 

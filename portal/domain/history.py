@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -133,12 +133,45 @@ def _tails(case_ids: set[int]) -> dict:
     return tails
 
 
-def _event(case, last, *, actor, kind: str, action: str, summary: str, from_status: str | None = None,
-           to_status: str | None = None, data: dict | None = None, internal: bool = False,
-           now: datetime | None = None) -> CaseEvent:
+def append_rows(entries: list[tuple[int, dict]]) -> None:
+    """`append_many` for the system's bulk writes (the deadline sweep records thousands of breaches): (case id,
+    keyword arguments of `append`) each, as one executemany INSERT of plain rows — no ORM objects, the same
+    links and hashes. A concurrent append to any of these cases fails on unique (case_id, seq): StaleCaseError,
+    nothing forked."""
+    db.session.flush()  # pending changes first, so an IntegrityError below can only be these events'
+    tails = _tails({case_id for case_id, _ in entries})
+    rows = []
+    for case_id, args in entries:
+        fields = _fields(case_id, tails.get(case_id), **args)
+        row = {**fields, "hash": compute_hash(fields)}
+        tails[case_id] = _Link(row["seq"], row["hash"])
+        rows.append(row)
+    if not rows:
+        return
+    try:
+        db.session.execute(insert(CaseEvent.__table__), rows)
+    except IntegrityError as error:
+        raise StaleCaseError() from error
+
+
+@dataclass(frozen=True)
+class _Link:
+    seq: int
+    hash: str
+
+
+def _event(case, last, **args) -> CaseEvent:
     """The next link after `last` (None: the first), hashed."""
-    fields = {
-        "case_id": case.id,
+    fields = _fields(case.id, last, **args)
+    return CaseEvent(**fields, case=case, hash=compute_hash(fields))  # case=: keeps a loaded case.events current
+
+
+def _fields(case_id: int, last, *, actor, kind: str, action: str, summary: str, from_status: str | None = None,
+            to_status: str | None = None, data: dict | None = None, internal: bool = False,
+            now: datetime | None = None) -> dict:
+    """The fields of the next link after `last` (None: the first), without its hash."""
+    return {
+        "case_id": case_id,
         "seq": (last.seq if last else 0) + 1,
         "at": _aware(now or utcnow()),
         "actor_id": getattr(actor, "id", None),
@@ -153,7 +186,6 @@ def _event(case, last, *, actor, kind: str, action: str, summary: str, from_stat
         "internal": bool(internal),
         "prev_hash": last.hash if last else ZERO_HASH,
     }
-    return CaseEvent(**fields, case=case, hash=compute_hash(fields))  # case=: keeps a loaded case.events current
 
 
 def verify(case_id: int | None = None) -> VerifyResult:

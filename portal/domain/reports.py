@@ -24,18 +24,29 @@ stood at the week's end — pauses and resumes from the case's status history, b
 below give the same figures for end = now (the dashboard's live figures), where the clocks' state is current.
 """
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select
+from sqlalchemy import and_, case, func, insert, literal, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from .. import calendar
 from ..extensions import db
-from ..models import OPEN_STATUSES, STATUSES, Case, CaseEvent, ServiceLine, SlaClock, WeeklyReport, utcnow
+from ..models import (
+    OPEN_STATUSES,
+    STATUSES,
+    Case,
+    CaseEvent,
+    FigureRollup,
+    ServiceLine,
+    SlaClock,
+    WeeklyReport,
+    utcnow,
+)
 from . import as_of as week_end
-from . import checkpoints, insurer, ratings
+from . import checkpoints, insurer, live_clocks, ratings, rollups
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -190,10 +201,110 @@ def service_lines() -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+CLOCK_STATES = ("pending", "running", "paused", "stopped")
+WINDOWED = ("opened", "completed", "terminated", "cancelled", "met", "breached")
+LIVE = ("overdue", "at_risk")
+
+
 def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ...] = COUNTS + SLA,
-                   ) -> list[list[LineFigures]]:
-    """Per period, per line figures (those in `only`; the rest stay 0) — two grouped queries however many
-    periods, never a loop over cases."""
+                   now: datetime | None = None) -> list[list[LineFigures]]:
+    """Per period, per line figures (those in `only`; the rest stay 0), from the figure rollups (issue 20): the
+    windowed figures and "in progress" are sums over `figure_rollup` rows plus the marks of a period's partial
+    days (rows with a timestamp in them, indexed); "overdue" and "at risk" at a period's end count the clocks
+    of a few bounded index reads (`as_of.live_candidates`), or, for a period ending at `now` (the dashboard),
+    are sums over the live clock rollup (`live_clocks`). Never a scan of every case; `scan_figures` gives the
+    same from the case and clock rows (the definitions, and the tests' reference)."""
+    lines = service_lines()
+    result = [{code: LineFigures(code, name) for code, name in lines} for _ in periods]
+
+    def add(index: int, line_code: str, key: str, value: int) -> None:
+        if line_code not in result[index]:  # a line no product lists any more: still reported
+            for per_line in result:
+                per_line[line_code] = LineFigures(line_code, line_code)
+        figures = result[index][line_code]
+        setattr(figures, key, getattr(figures, key) + value)
+
+    windows = [_days(start, end) for start, end in periods]
+    marks: dict = {}  # the marks of each partial piece, read once
+    wanted = [key for key in WINDOWED if key in only]
+    if wanted:
+        first = min(w[0] for w in windows)
+        last = max(w[1] for w in windows)
+        rows = db.session.execute(select(FigureRollup.line_code, FigureRollup.day, FigureRollup.figure,
+                                         FigureRollup.n)
+                                  .where(FigureRollup.day >= first, FigureRollup.day < last,
+                                         FigureRollup.figure.in_(wanted))).all()
+        for index, (day_from, day_to, partials) in enumerate(windows):
+            for line_code, day, figure, n in rows:
+                if day_from <= day < day_to and n:
+                    add(index, line_code, figure, n)
+            for since, until in partials:
+                if (since, until) not in marks:
+                    marks[since, until] = rollups.today_marks(since, until)
+                for (line_code, figure), n in marks[since, until].items():
+                    if figure in wanted:
+                        add(index, line_code, figure, n)
+    at_end: dict = {}  # per distinct end, computed once
+    if "in_progress" in only:
+        for index, (_, end) in enumerate(periods):
+            if ("in_progress", end) not in at_end:
+                at_end["in_progress", end] = _in_progress(end)
+            for (line_code, key), n in at_end["in_progress", end].items():
+                add(index, line_code, key, n)
+    for key in (k for k in LIVE if k in only):
+        for index, (_, end) in enumerate(periods):
+            if (key, end) not in at_end:
+                at_end[key, end] = live_clocks.counts(now)[key] if end == now else _live_count(key, end)
+            for line_code, n in at_end[key, end].items():
+                add(index, line_code, key, n)
+    return [list(per_line.values()) for per_line in result]
+
+
+def _days(start: datetime, end: datetime) -> tuple[date, date, list[tuple[datetime, datetime]]]:
+    """[start, end) as whole business dates [first, last) and the partial pieces before and after them."""
+    first, last = calendar.to_business_date(start), calendar.to_business_date(end)
+    partials = []
+    if business_start(first) != start:
+        first += timedelta(days=1)
+        partials.append((start, min(business_start(first), end)))
+    if first > last:
+        return first, first, partials  # start and end within one day: the one partial piece
+    if business_start(last) != end:
+        partials.append((business_start(last), end))
+    return first, last, partials
+
+
+def _in_progress(end: datetime) -> dict:
+    """{(line, "in_progress"): n} of cases open at `end`: Σ(opened − left) before it."""
+    last = calendar.to_business_date(end)
+    counts: dict = {}
+    rows = db.session.execute(select(FigureRollup.line_code, FigureRollup.figure, func.sum(FigureRollup.n))
+                              .where(FigureRollup.day < last, FigureRollup.figure.in_(("opened", "left")))
+                              .group_by(FigureRollup.line_code, FigureRollup.figure)).all()
+    marks = [((line, figure), int(n)) for line, figure, n in rows]
+    if business_start(last) != end:
+        marks += list(rollups.today_marks(business_start(last), end).items())
+    for (line_code, figure), n in marks:
+        if figure in ("opened", "left"):
+            key = (line_code, "in_progress")
+            counts[key] = counts.get(key, 0) + (n if figure == "opened" else -n)
+    return counts
+
+
+def _live_count(key: str, end: datetime) -> dict[str, int]:
+    """{line: clocks overdue (or at risk) at `end`} among the bounded candidates (SQL conditions below)."""
+    condition = overdue_at(end) if key == "overdue" else at_risk_at(end)
+    rows = db.session.execute(select(Case.line_code, func.count()).select_from(SlaClock)
+                              .join(Case, SlaClock.case_id == Case.id)
+                              .where(SlaClock.id.in_(week_end.live_candidates(end)), condition)
+                              .group_by(Case.line_code)).all()
+    return {line_code: int(n) for line_code, n in rows}
+
+
+def scan_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ...] = COUNTS + SLA,
+                 ) -> list[list[LineFigures]]:
+    """`period_figures` computed from scratch over every case and clock (two grouped queries however many
+    periods): the definitions themselves, which the rollups must equal (tests)."""
     lines = service_lines()
     result = [{code: LineFigures(code, name) for code, name in lines} for _ in periods]
     for conditions, source in ((_case_conditions, None), (_clock_conditions, SlaClock)):
@@ -206,30 +317,15 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
         if not columns:
             continue
         query = select(Case.line_code, *columns).group_by(Case.line_code)
-        relevant = _relevant(conditions, periods, only)
-        if relevant is not None:
-            query = query.where(relevant)
         if source is not None:
             query = query.select_from(SlaClock).join(Case, SlaClock.case_id == Case.id)
         for line_code, *values in db.session.execute(query):
             for (index, key), value in zip(keys, values, strict=True):
-                if line_code not in result[index]:  # a line no product lists any more: still reported
+                if line_code not in result[index]:
                     for per_line in result:
                         per_line[line_code] = LineFigures(line_code, line_code)
                 setattr(result[index][line_code], key, int(value))
     return [list(per_line.values()) for per_line in result]
-
-
-def _relevant(conditions, periods, only):
-    """A cheap superset of the rows any sum counts, so most rows are skipped before the sums: the windowed
-    figures over the hull of the periods. None (no filter) when a state-at-the-end figure is wanted: rows
-    open at an end are most rows, so the filter skips little, and SQLite turns its OR into a multi-index OR
-    that fetches nearly every row by rowid — 20% slower than reading the table straight through at 100k."""
-    hull = conditions(min(start for start, _ in periods), max(end for _, end in periods))
-    wanted = [key for key in hull if key in only]
-    if any(key in AT_END for key in wanted):
-        return None
-    return or_(*(hull[key] for key in wanted))
 
 
 def line_stats(start: datetime, end: datetime) -> list[LineFigures]:
@@ -245,17 +341,45 @@ def total(figures: list[LineFigures]) -> LineFigures:
     return row
 
 
-def clock_list(condition, *, as_of: date, limit: int | None = None) -> list[dict]:
-    """Clocks matching `condition` with their case, oldest deadline first, as plain dicts."""
+def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: datetime | None = None,
+               not_overdue: bool = False) -> list[dict]:
+    """Clocks matching `condition` with their case, oldest deadline first, as plain dicts. With `bounded_at`
+    (now, and a condition of clocks overdue — or, `not_overdue`, at risk — then), only the bounded candidates
+    are read and sorted."""
     names = dict(service_lines())
+    if bounded_at is not None:
+        last_due = _last_due_date(condition, limit, bounded_at) if limit else None
+        condition = and_(SlaClock.id.in_(week_end.live_candidates(
+            bounded_at, due_by=last_due, running_from=bounded_at if not_overdue else None)), condition)
     query = (select(SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
                     SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
              .join(Case, SlaClock.case_id == Case.id).where(condition)
              .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
-    return [_clock_dict(row, names, as_of) for row in db.session.execute(query)]
+    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
+    return [_clock_dict(row, names, as_of, late) for row in db.session.execute(query)]
 
 
-def _clock_dict(row, names: dict, as_of: date) -> dict:
+def _last_due_date(condition, limit: int, now: datetime) -> date | None:
+    """The latest due date among the first `limit` clocks (by due date) matching `condition`, a condition of
+    clocks live now: read along ix_sla_clock_state_deadline (running clocks, deadline order: a deadline is the
+    end of its due date) and ix_sla_clock_state_breached_at (breached paused ones), each stopping after
+    `limit` matches, so a short list costs a short read even when thousands of clocks are overdue, and the
+    clocks stopped after `now` (the other live ones; ix_sla_clock_stopped_deadline). None when fewer than
+    `limit` match (no bound)."""
+    base = select(SlaClock.due_date).join(Case, SlaClock.case_id == Case.id).where(condition)
+    dues = [*db.session.scalars(base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
+                                .order_by(SlaClock.deadline).limit(limit)),
+            # ids first, from the index alone: folded into the condition, SQLite's planner may pick another
+            # index and read every case (16 s at 1M)
+            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
+                SlaClock.state == "paused", SlaClock.breached_at.is_not(None))))),
+            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
+                SlaClock.stopped_at >= now, SlaClock.deadline.is_not(None)))).order_by(SlaClock.deadline).limit(limit))]
+    dues = sorted(d for d in dues if d is not None)
+    return dues[limit - 1] if len(dues) >= limit else None
+
+
+def _clock_dict(row, names: dict, as_of: date, late=calendar.working_days_between) -> dict:
     # working days late: until the clock stopped, or until `as_of` while it still runs
     until = min(calendar.to_business_date(row.stopped_at), as_of) if row.stopped_at else as_of
     return {
@@ -264,7 +388,7 @@ def _clock_dict(row, names: dict, as_of: date) -> dict:
         "due_date": row.due_date.isoformat() if row.due_date else None,
         "breached_at": _iso(row.breached_at or (row.stopped_at if row.outcome == "breached" else None)),
         "stopped_at": _iso(row.stopped_at),
-        "days_overdue": calendar.working_days_between(row.due_date, until) if row.due_date else None,
+        "days_overdue": late(row.due_date, until) if row.due_date else None,
         "status": STATUSES.get(row.status, row.status), "status_code": row.status,
     }
 
@@ -285,7 +409,10 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
         raise DomainError(f"{week} 尚未开始，无法生成周报。", "week")
     as_of = _as_of(end)
     figures = period_figures([(start, end)], only=tuple(f for f in COUNTS + SLA if f not in ("overdue", "at_risk")))[0]
-    breaches = clock_list(and_(_breached(), _within(_breach_time(), start, end)), as_of=as_of)
+    breaches = clock_list(and_(_breached(), _within(_breach_time(), start, end), SlaClock.id.in_(union(
+        # every state named, so the (state, breached_at) index serves the range
+        select(SlaClock.id).where(SlaClock.state.in_(CLOCK_STATES), _within(SlaClock.breached_at, start, end)),
+        select(SlaClock.id).where(_within(SlaClock.stopped_at, start, end))))), as_of=as_of)
     at_end, statuses = week_end.clocks_at(end, _live_at, also={c["case_id"]: c["status_code"] for c in breaches})
     by_line = {f.code: f for f in figures}
     for clock in at_end:
@@ -358,11 +485,12 @@ def _add_version(week: str, **fields) -> WeeklyReport:
 def _at_end_list(clocks: list, names: dict, as_of: date) -> list[dict]:
     """The report's rows of clocks as they stood at the week's end, oldest due date first."""
     clocks = sorted(clocks, key=lambda c: (c.due_date or date.max, c.ref, c.id))
+    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
     return [{
         "case_id": c.case_id, "ref": c.ref, "line_code": c.line_code, "line": names.get(c.line_code, c.line_code),
         "clock": CLOCK_LABELS.get(c.kind, c.kind), "due_date": c.due_date.isoformat() if c.due_date else None,
         "breached_at": _iso(c.breached_at), "stopped_at": None,
-        "days_overdue": calendar.working_days_between(c.due_date, as_of) if c.due_date else None,
+        "days_overdue": late(c.due_date, as_of) if c.due_date else None,
         "status": STATUSES.get(c.status, c.status),
     } for c in clocks]
 

@@ -22,7 +22,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from .. import calendar, outbox
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
-from . import history
+from . import history, live_clocks, rollups
 from .batching import chunks
 from .errors import StaleCaseError
 from .leases import dialect_insert
@@ -161,8 +161,9 @@ def _lost_race(error: OperationalError) -> bool:
 
 def _sweep_batch(pairs: list, now: datetime, supervisors: list[str]) -> tuple[dict[str, int], list[dict]]:
     """One batch: breaches into the clocks and case histories, then the alerts (bulk inserts)."""
-    _record_breaches([row for row, kind in pairs if kind == "breached" and not row.breached], now)
-    alerts = [_clock_alert(row, kind, now, supervisors) for row, kind in pairs]
+    today = calendar.business_today()  # for the dates in the messages (format_cn_date's year)
+    _record_breaches([row for row, kind in pairs if kind == "breached" and not row.breached], now, today)
+    alerts = [_clock_alert(row, kind, now, supervisors, today) for row, kind in pairs]
     return _insert_alerts(alerts, now), alerts
 
 
@@ -174,7 +175,7 @@ def _existing_keys(keys: list[str]) -> set[str]:
     return found
 
 
-def _record_breaches(rows: list, now: datetime) -> None:
+def _record_breaches(rows: list, now: datetime, today: date) -> None:
     """Mark clocks breached for good and write each breach to its case history, unless another sweep did first.
 
     One conditional UPDATE ... RETURNING per chunk: only the clocks this sweep flipped get a history event.
@@ -188,15 +189,21 @@ def _record_breaches(rows: list, now: datetime) -> None:
             update(table).where(table.c.id.in_(chunk), table.c.breached.is_(False), table.c.state == "running")
             .values(breached=True, breached_at=table.c.deadline).returning(table.c.id)
         ))
+    # the flipped clocks had no mark before (running: no outcome, no stop, not breached); rollups recount them
+    rollups.touched_clocks(db.session, dict.fromkeys(marked, []))
     rows = [row for row in rows if row.id in marked]
-    cases = {}
-    for chunk in chunks([row.case_id for row in rows]):
-        cases.update((case.id, case) for case in db.session.scalars(select(Case).where(Case.id.in_(chunk))))
-    history.append_many([(cases[row.case_id], dict(
+    live_clocks.touched(db.session, {row.id: ("running", row.due_date, False) for row in rows})
+    history.append_rows([(row.case_id, dict(
         actor=None, kind="clock", action="breached", internal=True, now=now,
-        summary=f"{clock_label(row.kind)}已超期（应于 {calendar.format_cn_date(row.due_date)}前完成）",
+        summary=f"{clock_label(row.kind)}已超期（应于 {_cn_date(row.due_date, today)}前完成）",
         data={"clock_id": row.id, "clock": row.kind, "due_date": row.due_date, "deadline": row.deadline},
     )) for row in rows])
+
+
+def _cn_date(day, today) -> str:
+    """calendar.format_cn_date with today's date looked up once per batch, not once per clock (each look-up
+    converts the time zone: with thousands of alerts a visible share of a sweep)."""
+    return calendar.format_cn_date(day, today=today)
 
 
 def _recipient_id(row) -> int | None:
@@ -204,9 +211,9 @@ def _recipient_id(row) -> int | None:
     return row.user_id if row.user_id is not None and row.active and row.role in STAFF_ROLES else None
 
 
-def _clock_alert(row, kind: str, now: datetime, supervisors: list[str]) -> dict:
+def _clock_alert(row, kind: str, now: datetime, supervisors: list[str], today: date) -> dict:
     """The due-soon or breached alert of one clock, to its coordinator (supervisors when unassigned)."""
-    label, due = clock_label(row.kind), calendar.format_cn_date(row.due_date)
+    label, due = clock_label(row.kind), _cn_date(row.due_date, today)
     if kind == "breached":
         message = f"案件 {row.ref} 的{label}已超期（应于 {due}前完成），请尽快处理。"
     else:
@@ -244,13 +251,15 @@ def _insert_alerts(alerts: list[dict], now: datetime) -> dict[str, int]:
     table, new = Alert.__table__, {}
     for chunk in chunks(alerts, ALERT_ROWS):
         new.update((key, alert_id) for key, alert_id in db.session.execute(
-            dialect_insert(table).values([
+            # executemany (one statement compiled once, sent in batches by the driver layer), not a VALUES list
+            # of hundreds of rows compiled anew each time
+            dialect_insert(table).on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key, table.c.id), [
                 dict(key=a["key"], kind=a["kind"], message=a["message"][:300], case_id=a.get("case_id"),
                      clock_id=a.get("clock_id"), recipient_id=a.get("recipient_id"), created_at=now,
                      emailed_at=None)  # stamped by the outbox once the e-mail really left
                 for a in chunk
-            ]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key, table.c.id)
-        ))
+            ]))
     return new
 
 

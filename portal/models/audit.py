@@ -42,7 +42,9 @@ class AuditAnchor(db.Model):
     """One chain link as checkpoint `checkpoint_id` saw it: case history (case_id, seq) or audit log (case_id
     NULL, seq). Written once per link, by the first checkpoint after it."""
 
-    __table_args__ = (Index("ix_audit_anchor_case_seq", "case_id", "seq"),)
+    __table_args__ = (Index("ix_audit_anchor_case_seq", "case_id", "seq"),
+                      # a checkpoint's own anchors, read when it is issued (issue 20: no scan of every anchor)
+                      Index("ix_audit_anchor_checkpoint", "checkpoint_id", "case_id", "seq"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: no foreign key: the anchors are written just before their checkpoint row, in the same transaction

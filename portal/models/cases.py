@@ -62,7 +62,7 @@ class Case(db.Model):
     #: first day of the policy year the entitlement was taken from
     policy_year_start: Mapped[date | None]
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: optimistic lock: a stale save raises StaleDataError
     version: Mapped[int] = mapped_column(default=1)
@@ -99,7 +99,12 @@ class Case(db.Model):
 class CaseEvent(db.Model):
     """Append-only history; each row carries a hash chained to the previous event of its case."""
 
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        # the weekly report's bounded reads (issue 20): corrections of a week, resumes after a week's end
+        Index("ix_case_event_action_at", "action", "at"),
+        Index("ix_case_event_from_status_at", "from_status", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
@@ -133,6 +138,11 @@ class SlaClock(db.Model):
         UniqueConstraint("case_id", "kind"),
         # (deadline, id) is the queue's order; case_id makes the deadline-tab counts index-only
         Index("ix_sla_clock_state_deadline", "state", "deadline", "id", "case_id"),
+        # the reports' bounded reads (issue 20): stops and breaches of a period (state IN all states), live clocks
+        # breached by then
+        Index("ix_sla_clock_stopped_at", "stopped_at"),
+        Index("ix_sla_clock_state_breached_at", "state", "breached_at"),
+        Index("ix_sla_clock_stopped_deadline", "stopped_at", "deadline", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

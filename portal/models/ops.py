@@ -143,6 +143,30 @@ class QueueCount(db.Model):
     n: Mapped[int] = mapped_column(default=0)
 
 
+class FigureRollup(db.Model):
+    """How many cases / SLA clocks of one line count towards one report figure on one business date (issue 20):
+    the dashboard's and the weekly report's windowed figures are sums over these few rows. Kept by
+    `portal.domain.rollups` inside the writing transaction; `figure` is one of `rollups.FIGURES`."""
+
+    line_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    figure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class LiveClockCount(db.Model):
+    """How many running or paused SLA clocks share one (line, state, due date, breached): the dashboard's
+    overdue and at-risk counts at `now` are sums over these rows (issue 20). Kept by
+    `portal.domain.live_clocks` inside the writing transaction; a clock without a due date is filed under
+    0001-01-01."""
+
+    line_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10), primary_key=True)
+    due_date: Mapped[date] = mapped_column(primary_key=True)
+    breached: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
 class DashboardSnapshot(db.Model):
     """The auditor dashboard's figures as last built by the scheduler (every minute): a request reads this one
     row instead of summing over every case (issue 20). One row, replaced on each build."""

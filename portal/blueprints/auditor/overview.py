@@ -1,8 +1,8 @@
 """The dashboard's figures: this week, this month, the last 8 weeks and the live breach lists.
 
-They are the same for every auditor and cost grouped sums over every case, so the scheduler builds them
-every minute (`jobs.refresh_dashboard`) into one `dashboard_snapshot` row and a request only reads it
-(issue 20); the page says when they were taken."""
+They are the same for every auditor; they come from the figure rollups and a few bounded index reads
+(`reports.period_figures`), and the scheduler still builds them every minute (`jobs.refresh_dashboard`) into
+one `dashboard_snapshot` row that a request only reads (issue 20); the page says when they were taken."""
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -73,7 +73,7 @@ def figures(now: datetime) -> dict:
     trend_periods = [(reports.business_start(m), min(reports.business_start(m + timedelta(days=7)), now))
                      for m in mondays]
     month_start = reports.business_start(today.replace(day=1))
-    week, month = reports.period_figures([trend_periods[-1], (month_start, now)])
+    week, month = reports.period_figures([trend_periods[-1], (month_start, now)], now=now)
     trend = reports.period_figures(trend_periods, only=TREND_FIGURES)
     return {
         "now": now.isoformat(),
@@ -82,8 +82,9 @@ def figures(now: datetime) -> dict:
         "week_label": f"{reports.week_of(monday)}（{calendar.format_cn_date(monday)}起）",
         "month_label": f"{today.year}年{today.month}月",
         "labels": [f"{m.month}/{m.day}" for m in mondays],
-        "overdue": reports.clock_list(reports.overdue_at(now), as_of=today, limit=LIST_LIMIT),
-        "at_risk": reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT),
+        "overdue": reports.clock_list(reports.overdue_at(now), as_of=today, limit=LIST_LIMIT, bounded_at=now),
+        "at_risk": reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT, bounded_at=now,
+                                      not_overdue=True),
         "ratings": ratings.as_json(ratings.figures(trend_periods)),
     }
 
