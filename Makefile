@@ -52,11 +52,11 @@ test-sqlite: install-test
 test-postgres: install-test
 	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-## make test — system packages, Python and npm dependencies, ruff, the suite on SQLite and PostgreSQL.
+## make test — system packages, Python and npm dependencies, ruff, the suite on SQLite and PostgreSQL
+## (the two databases' quick tests side by side, then browser and fault tests alone: scripts/test-suite.sh).
 test: system-deps install-test
 	$(BIN)/ruff check .
-	$(BIN)/pytest $(PYTEST_ARGS)
-	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	scripts/test-suite.sh $(PYTEST_ARGS)
 
 ## make bench — issue 20's figures in one run (mixed load and floors at 100k, floors and aggregates at 1M rows
 ## copied in SQL; ~25 min on a quiet 2-core machine); writes bench/RESULTS.md.
