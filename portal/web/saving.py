@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.errors import DomainError, StaleCaseError
@@ -12,6 +13,10 @@ from ..extensions import db
 
 #: the one wording of a stale save (someone else changed the case since the page was loaded)
 STALE_MESSAGE = StaleCaseError().message
+#: the same refusal of a request the page sent again after the network lost it (static/js/submit-once.js):
+#: the lost first try may itself have moved the case on, so it is not called someone else's change
+RESENT_MESSAGE = ("网络中断后页面自动重发了这次提交，而案件已有更新：您的操作可能已经保存。"
+                  "请刷新案件查看记录，确认未保存再重新操作。")
 
 #: domain field names a form shows under another name (files are uploaded first, then referenced by id)
 FIELD_ALIASES = {"document_id": ("upload",), "files": ("upload", "file", "admission_slip"),
@@ -37,7 +42,7 @@ def save(form, write: Callable[[], Any], *, field: str | None = None) -> Saved:
         return Saved(True, value)
     except (StaleCaseError, StaleDataError):
         db.session.rollback()
-        return refuse(form, STALE_MESSAGE, status=409, field=field)
+        return stale(form, field=field)
     except DomainError as error:
         db.session.rollback()
         return refuse(form, error.message, field=_field_name(form, error.field) or field)
@@ -56,7 +61,8 @@ def refuse(form, message: str, *, status: int = 422, field: str | None = None) -
 
 def stale(form, *, field: str | None = None) -> Saved:
     """The stale-save refusal, for a write that cannot be checked (no version) or is already out of date."""
-    return refuse(form, STALE_MESSAGE, status=409, field=field)
+    resent = has_request_context() and request.headers.get("X-Resubmit")
+    return refuse(form, RESENT_MESSAGE if resent else STALE_MESSAGE, status=409, field=field)
 
 
 def form_status(form) -> int:

@@ -95,7 +95,7 @@ def test_after_the_last_retry_the_user_is_told_and_may_send_again(case, phone_pa
     page.route(f"**/me/cases/{case.id}/documents",
                lambda route: offline(route) if route.request.method == "POST" else route.continue_())
     button.tap()
-    expect(page.locator("[data-network-error]")).to_have_text("网络连接中断，未能提交。请检查网络后重新提交。",
+    expect(page.locator("[data-network-error]")).to_have_text("网络连接中断，无法确认是否已提交。请刷新页面查看是否已保存，未保存再重新提交。",
                                                               timeout=20_000)
     assert len(posts) == 3 and _documents(case) == 0  # the first try and two retries, then it stops
     expect(button).to_be_enabled()
@@ -103,3 +103,34 @@ def test_after_the_last_retry_the_user_is_told_and_may_send_again(case, phone_pa
     expect(page.get_by_role("status")).to_contain_text("已上传 1 个文件")
     assert _documents(case) == 1
     expect(page.locator("[data-network-error]")).to_have_count(0)
+
+
+def test_an_action_whose_answer_was_lost_is_not_reported_as_a_colleagues_change(case, desk_page, browser_login,
+                                                                                shot):
+    """The note lands, its answer is lost on the way back; the page sends it again (X-Resubmit), the case has
+    moved on: the coordinator reads that the action may well be saved, not "该案件已被他人更新", and the
+    timeline has the note once."""
+    page = desk_page
+    browser_login(page, "coord1")
+    page.goto(f"/staff/cases/{case.id}")
+    posts = []
+
+    def lose_the_first_answer(route):
+        posts.append(route.request.headers.get("x-resubmit"))
+        if len(posts) > 1:
+            route.continue_()
+            return
+        route.fetch()  # it reaches the server and is written
+        route.abort("connectionreset")
+
+    page.route(f"**/staff/cases/{case.id}/actions/note",
+               lambda route: lose_the_first_answer(route) if route.request.method == "POST" else route.continue_())
+    form = page.locator("#action-note")
+    form.get_by_label("内部备注", exact=True).fill("客户下午方便接电话")
+    form.get_by_role("button", name="添加内部备注").click()
+    expect(page.get_by_role("alert").first).to_contain_text("您的操作可能已经保存", timeout=15_000)
+    expect(page.get_by_role("alert").first).not_to_contain_text("该案件已被他人更新")
+    shot(page, "01-resent-action")
+    assert posts == [None, "1"]
+    page.get_by_role("link", name="刷新案件").click()
+    expect(page.locator(f"#timeline-{case.id}").get_by_text("客户下午方便接电话")).to_have_count(1)

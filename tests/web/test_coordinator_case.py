@@ -165,6 +165,25 @@ def test_a_coordinator_who_lost_the_race_for_a_case_is_told_a_colleague_took_it(
     assert db.session.get(Case, case.id).assignee_id == colleague.id and _events(case) == 2
 
 
+def test_a_form_the_page_sent_again_after_a_lost_answer_is_not_called_someone_elses_change(world, login_as):
+    """Issue 18 item 9: the page resends a form whose answer the network lost (X-Resubmit, submit-once.js).
+    If the first try landed, the resend finds the case moved on: the user is told the action may well be
+    saved (look before redoing it), not that a colleague changed the case — and nothing is written twice."""
+    _, coord, case = world
+    client = login_as(coord)
+    sent = action_data(case, "note", text="客户希望上午联系")
+    headers = {"HX-Request": "true"}
+    assert client.post(f"/staff/cases/{case.id}/actions/note", data=sent, headers=headers).status_code == 200
+    events = _events(case)
+    resent = client.post(f"/staff/cases/{case.id}/actions/note", data=sent,
+                         headers={**headers, "X-Resubmit": "1"})
+    body = resent.get_data(as_text=True)
+    assert resent.status_code == 409 and "您的操作可能已经保存" in body and STALE not in body
+    assert "刷新案件" in body and _events(case) == events
+    stale = client.post(f"/staff/cases/{case.id}/actions/note", data=sent, headers=headers)
+    assert stale.status_code == 409 and STALE in stale.get_data(as_text=True)  # a user's own second send
+
+
 def test_internal_note_is_in_the_timeline_marked_internal(world, login_as):
     _, coord, case = world
     client = login_as(coord)

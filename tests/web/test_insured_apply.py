@@ -223,7 +223,35 @@ def test_the_insured_enters_the_admission_slip_later_on_the_phone_and_the_clock_
     again = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
                         data={"version": str(case.version), "admission_slip_date": today.isoformat(),
                               "admission_slip": upload(PDF, "住院条.pdf")})
-    assert again.status_code == 422
+    assert again.status_code == 422  # the form is gone, so the refusal is said at the top of the page
+    assert "住院条开具日期已登记" in again.get_data(as_text=True)
+
+
+def test_a_slip_entered_weeks_after_the_request_starts_the_clock_the_day_it_is_entered(insured, client_of, hospitals,
+                                                                                     today):
+    """The seed counts from 客户申请且住院条开具之日: a slip dated days ago but entered today starts a clock
+    due in the future — never one already overdue, nor a promise to the insured of a date that has passed."""
+    from sqlalchemy import update
+
+    from portal.models import Notification
+
+    client = client_of(insured)
+    client.post("/me/apply/green_inpatient", data=answers(today, hospitals["复旦大学附属中山医院"]),
+                content_type="multipart/form-data")
+    case = db.session.scalar(select(Case))
+    db.session.execute(update(Case).values(submitted_at=case.submitted_at - timedelta(days=40)))
+    db.session.commit()
+    db.session.refresh(case)
+    slip = today - timedelta(days=20)
+    done = client.post(f"/me/cases/{case.id}/admission-slip", content_type="multipart/form-data",
+                       data={"version": str(case.version), "admission_slip_date": slip.isoformat(),
+                             "admission_slip": upload(PDF, "住院条.pdf")})
+    assert done.status_code == 303
+    db.session.expire_all()
+    clock = db.session.get(Case, case.id).clocks[0]
+    assert clock.state == "running" and clock.start_date == today and clock.due_date > today
+    body = db.session.scalar(select(Notification.body).order_by(Notification.id.desc()))
+    assert f"{clock.due_date.month}月{clock.due_date.day}日" in body
 
 
 def test_inpatient_request_with_a_disguised_slip_writes_nothing(insured, client_of, hospitals, today):

@@ -25,7 +25,7 @@ from ...models import (
     VisaApplication,
 )
 from ...web import action_ui
-from ...web.saving import STALE_MESSAGE
+from ...web.saving import RESENT_MESSAGE, STALE_MESSAGE
 from .action_forms import ActionForm, action_form
 from .choices import Choices, escort_window
 from .forms import ReviewForm, StaffUploadForm
@@ -95,7 +95,8 @@ def workspace(case, *, bound=None, message: str | None = None) -> dict:
     line = case.policy.product.line(case.line_code)
     return {
         "case": case, "line": line, "today": today, "message": message, "bound": bound,
-        "forms": forms, "panels": panels, "stale": STALE_MESSAGE in getattr(bound, "form_errors", ()),
+        "forms": forms, "panels": panels,
+        "stale": bool({STALE_MESSAGE, RESENT_MESSAGE} & set(getattr(bound, "form_errors", ()))),
         "next_spec": next((s for s in specs if not action_ui.is_side(s.code)), None),
         "milestones": lines.MILESTONES[case.line_code],
         "milestone_codes": lines.milestone_codes(case.line_code),

@@ -88,6 +88,8 @@ def case_admission_slip(case_id):
     result = save(form, lambda: _enter_slip(case, form), field="admission_slip_date") \
         if form.validate_on_submit() else None
     if result is None or not result.ok:
+        if result is not None and not slip_open(case):
+            flash(result.message, "error")  # entered meanwhile or no longer allowed: no form to put it on
         return render("insured/case_detail.html", status=result.status if result else 422,
                       **panel(case, slip_form=form))
     flash("已收到您的住院条，住院安排时限已开始计算。", "success")
@@ -123,6 +125,11 @@ def _can_cancel(case) -> bool:
     return any(spec.code == "cancel" for spec in lifecycle.available_actions(case, current_user))
 
 
+def slip_open(case) -> bool:
+    """Applied before the 住院条 existed, and it may still be entered here (until 英仕 confirms the hospital)."""
+    return case.admission_slip_date is None and lifecycle.refusal(case, "enter_admission_slip", current_user) is None
+
+
 def panel(case, *, rating_form=None, slip_form=None) -> dict:
     """Everything the case panel shows, gathered once for the page and the polled fragment."""
     visible = documents.active_documents(case)
@@ -146,9 +153,7 @@ def panel(case, *, rating_form=None, slip_form=None) -> dict:
         "rating_form": (rating_form or RatingForm(formdata=None)) if can_rate else None,
         "rating_labels": ratings.SCORES,
         # applied before the 住院条 existed: the insured enters it here (outside the polled panel)
-        "slip_form": (slip_form or AdmissionSlipForm(formdata=None, version=case.version))
-        if case.admission_slip_date is None and lifecycle.refusal(case, "enter_admission_slip", current_user) is None
-        else None,
+        "slip_form": (slip_form or AdmissionSlipForm(formdata=None, version=case.version)) if slip_open(case) else None,
         "today_iso": calendar.business_today().isoformat(),
         "upload_rule": upload_rule(),
         "milestones": lines.MILESTONES.get(case.line_code, []),

@@ -71,8 +71,9 @@ def confirm_hospital(step: Step) -> None:
 
 @handles("enter_admission_slip")
 def enter_admission_slip(step: Step) -> None:
-    """The insured, who applied before the 住院条 existed, enters its date: the 10-working-day clock starts,
-    counted from the later of the request and the slip (seed: 客户申请且住院条开具之日起)."""
+    """The insured, who applied before the 住院条 existed, enters its date: the 10-working-day clock starts
+    today. The seed counts from 客户申请且住院条开具之日 — the application is complete only now that 英仕 has the
+    slip, so a slip dated before today (or before the request) never starts a clock that is already overdue."""
     case = step.case
     if case.admission_slip_date is not None:
         raise DomainError(f"住院条开具日期已登记（{calendar.format_cn_date(case.admission_slip_date)}），"
@@ -83,8 +84,7 @@ def enter_admission_slip(step: Step) -> None:
     if slip < case.policy.start_date:
         raise DomainError("住院条开具日期不能早于保单生效日", field="admission_slip_date")
     case.admission_slip_date = slip
-    start_on = max(slip, calendar.to_business_date(case.submitted_at))
-    started = sla.start(case, "admission_slip", on_date=start_on, now=step.now)
+    started = sla.start(case, "admission_slip", on_date=step.today, now=step.now)
     if case.status == "awaiting_documents":
         sla.pause(case, now=step.now)  # still waiting on the insured: the new clock waits too
     step.summary = f"客户提交住院条开具日期：{calendar.format_cn_date(slip)}"

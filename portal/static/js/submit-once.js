@@ -36,11 +36,16 @@ window.addEventListener("pageshow", function (e) {
 // An htmx form whose request got no answer — the connection failed or was reset, as when gunicorn stops
 // (issue 18), or the proxy answered 502–504 — is sent again, at most twice (after 1 s, then 3 s), with the
 // very form data of the first try: the same idempotency key or version, so a request that did land is not
-// done twice. Its buttons stay disabled meanwhile; after the last try the user is told and may send again.
+// done twice. A resend says so (X-Resubmit), so that a version already moved on by the lost first try is not
+// reported as someone else's change. Only what the user sent (a submit or a click) is resent: a check run on
+// `change` runs again on the next change, and a newer request from the same element cancels a pending resend.
+// Its buttons stay disabled meanwhile; after the last try the user is told the outcome is unknown.
 (function () {
   var DELAYS = [1000, 3000];
   var PROXY_STATUS = [502, 503, 504];
+  var SENT_BY_USER = ["submit", "click"];
   var tries = new WeakMap();
+  var timers = new WeakMap();
   var again = new WeakSet(); // elements whose next request is a retry: no second hx-confirm
 
   function buttons(elt) {
@@ -72,21 +77,37 @@ window.addEventListener("pageshow", function (e) {
       return; // a GET refreshes itself the next time; a removed element has nothing left to send
     }
     var n = tries.get(elt) || 0;
+    var trigger = config.triggeringEvent;
+    if (n === 0 && !(trigger && SENT_BY_USER.indexOf(trigger.type) >= 0)) {
+      return; // not sent by the user (a check on change, a poll): the next one runs by itself
+    }
     if (n >= DELAYS.length) {
       tries.delete(elt);
       busy(elt, false);
-      tell(elt, d.xhr && d.xhr.status ? "系统暂时无法访问，未能提交，请稍后再试；紧急情况请致电 400-606-5033。"
-                                      : "网络连接中断，未能提交。请检查网络后重新提交。");
+      tell(elt, d.xhr && d.xhr.status
+        ? "系统暂时无法访问，无法确认是否已提交。请稍后刷新页面查看是否已保存；紧急情况请致电 400-606-5033。"
+        : "网络连接中断，无法确认是否已提交。请刷新页面查看是否已保存，未保存再重新提交。");
       return;
     }
     tries.set(elt, n + 1);
     busy(elt, true);
-    window.setTimeout(function () {
+    timers.set(elt, window.setTimeout(function () {
+      timers.delete(elt);
       busy(elt, false); // hx-disabled-elt disables them again for the request itself
       again.add(elt);
-      htmx.ajax(config.verb, config.path, {source: elt, target: d.target, values: config.formData});
-    }, DELAYS[n]);
+      htmx.ajax(config.verb, config.path, {source: elt, target: d.target, values: config.formData,
+                                           headers: {"X-Resubmit": String(n + 1)}})
+        .catch(function () {}); // a failed resend is handled by the events above, not as an uncaught error
+    }, DELAYS[n]));
   }
+  document.addEventListener("htmx:beforeRequest", function (e) { // the user sent something newer
+    var pending = timers.get(e.detail.elt);
+    if (pending && !again.has(e.detail.elt)) {
+      window.clearTimeout(pending);
+      timers.delete(e.detail.elt);
+      tries.delete(e.detail.elt);
+    }
+  });
   document.addEventListener("htmx:sendError", retry); // after htmx re-enabled the buttons
   document.addEventListener("htmx:confirm", function (e) {
     if (again.delete(e.detail.elt)) { // the user confirmed the first try already
