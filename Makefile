@@ -59,7 +59,8 @@ test: system-deps install-test
 	scripts/test-suite.sh $(PYTEST_ARGS)
 
 ## make bench — issue 20's figures in one run (mixed load and floors at 100k, floors and aggregates at 1M rows
-## copied in SQL; ~25 min on a quiet 2-core machine); writes bench/RESULTS.md.
+## copied in SQL); writes bench/RESULTS.md. ~7 min on the shared 2-core machine with the data sets cached
+## (bench/datasets.py, /work/benchdata); generating them first takes ~20 min more (`python -m bench.run --prepare`).
 bench: install-test bench-deps
 	$(BIN)/python -m bench.run
 
@@ -73,8 +74,8 @@ apt_install = { [ "$$(id -u)" = 0 ] || { echo "missing $(1): apt-get install $(1
 bench-deps:
 	@command -v wrk >/dev/null || $(call apt_install,wrk)
 
-## make bench-postgres — the same, with the large data set in a private PostgreSQL server (~4 min);
-## writes bench/RESULTS-postgresql.md.
+## make bench-postgres — the same, with the data sets in a private PostgreSQL server (~11 min with them cached,
+## restored with pg_restore; ~15 min more to generate them); writes bench/RESULTS-postgresql.md.
 bench-postgres: install-test bench-deps
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(call apt_install,postgresql)
 	scripts/with-postgres.sh sh -c 'BENCH_DATABASE_URL=$$DATABASE_URL $(BIN)/python -m bench.run'
