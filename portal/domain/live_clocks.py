@@ -15,13 +15,13 @@ from collections import Counter
 from datetime import date, datetime
 
 from sqlalchemy import delete, event, func, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
 from .. import calendar
 from ..models import Case, LiveClockCount, SlaClock
 from .batching import chunks
+from .counter_rows import add_deltas, persisted
 
 LIVE = ("running", "paused")
 _TOUCHED = "live_clocks.touched"
@@ -65,12 +65,7 @@ def _before_commit(session) -> None:
     found = session.info.pop(_TOUCHED, {})
     if not found:
         return
-    before = {}
-    for k, (obj, values) in found.items():
-        if obj is None:
-            before.setdefault(k, values)
-        elif inspect(obj).persistent:
-            before.setdefault(obj.id, values)
+    before = persisted(found)
     deltas: Counter = Counter()
     for chunk in chunks(sorted(before)):
         for row in session.execute(select(SlaClock.id, Case.line_code, *(getattr(SlaClock, n) for n in _COLUMNS))
@@ -80,15 +75,7 @@ def _before_commit(session) -> None:
                 deltas[k] -= 1
             if (k := key(row.line_code, *row[2:])) is not None:
                 deltas[k] += 1
-    table = LiveClockCount.__table__
-    dialect = session.get_bind().dialect.name
-    for k in sorted(k for k, n in deltas.items() if n):
-        line_code, state, due_date, breached = k
-        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
-            line_code=line_code, state=state, due_date=due_date, breached=breached, n=deltas[k])
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["line_code", "state", "due_date", "breached"],
-            set_={"n": table.c.n + statement.excluded.n}))
+    add_deltas(session, LiveClockCount.__table__, ("line_code", "state", "due_date", "breached"), deltas)
 
 
 def _forget(session, *_args) -> None:

@@ -25,13 +25,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import delete, event, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
 from .. import calendar
 from ..models import OPEN_STATUSES, Case, FigureRollup, SlaClock
 from .batching import chunks
+from .counter_rows import add_deltas, persisted
 
 CLOSED = ("completed", "terminated", "cancelled")
 FIGURES = ("opened", "left", *CLOSED, "met", "breached")
@@ -104,24 +104,13 @@ def touched_clocks(session, before: dict[int, list]) -> None:
         clocks.setdefault(clock_id, (None, marks))
 
 
-def _ids(touched: dict) -> dict[int, list]:
-    """{row id: marks before} of the touched rows that exist now (a new row of a rolled-back savepoint not)."""
-    found = {}
-    for key, (obj, marks) in touched.items():
-        if obj is None:
-            found.setdefault(key, marks)
-        elif inspect(obj).persistent:
-            found.setdefault(obj.id, marks)
-    return found
-
-
 def _before_commit(session) -> None:
     if session.in_nested_transaction():
         return
     session.flush()  # pending changes first: their values are what is committed
     if not session.info.get(_CASES) and not session.info.get(_CLOCKS):
         return
-    cases, clocks = _ids(session.info.pop(_CASES, {})), _ids(session.info.pop(_CLOCKS, {}))
+    cases, clocks = persisted(session.info.pop(_CASES, {})), persisted(session.info.pop(_CLOCKS, {}))
     deltas: Counter = Counter()
     for chunk in chunks(sorted(cases)):
         for row in session.execute(select(Case.id, Case.line_code, *(getattr(Case, n) for n in _CASE_COLUMNS))
@@ -134,18 +123,7 @@ def _before_commit(session) -> None:
                 .join(Case, Case.id == SlaClock.case_id).where(SlaClock.id.in_(chunk))):
             deltas.subtract(_keys(row.line_code, clocks[row.id]))
             deltas.update(_keys(row.line_code, clock_marks(*row[2:])))
-    _apply(session, deltas)
-
-
-def _apply(session, deltas: Counter) -> None:
-    table = FigureRollup.__table__
-    dialect = session.get_bind().dialect.name
-    for key in sorted(k for k, n in deltas.items() if n):
-        line_code, day, figure = key
-        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
-            line_code=line_code, day=day, figure=figure, n=deltas[key])
-        session.execute(statement.on_conflict_do_update(index_elements=["line_code", "day", "figure"],
-                                                        set_={"n": table.c.n + statement.excluded.n}))
+    add_deltas(session, FigureRollup.__table__, ("line_code", "day", "figure"), deltas)
 
 
 def _forget(session, *_args) -> None:
