@@ -27,15 +27,16 @@ below give the same figures for end = now (the dashboard's live figures), where 
 import functools
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, union
+from sqlalchemy import and_, case, func, insert, literal, select, union
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import calendar
 from ..extensions import db
 from ..models import (
-    OPEN_STATUSES,
     STATUSES,
     Case,
     CaseEvent,
@@ -47,6 +48,7 @@ from ..models import (
 )
 from . import as_of as week_end
 from . import checkpoints, insurer, live_clocks, ratings, rollups
+from .as_of import at_risk_at, breach_time, breached, business_end, open_at, overdue_at
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -104,9 +106,7 @@ def previous_week(now: datetime | None = None) -> str:
     return week_of(calendar.business_today(now) - timedelta(days=7))
 
 
-def business_start(day: date) -> datetime:
-    """00:00 Asia/Shanghai on `day`, as aware UTC."""
-    return datetime.combine(day, time(0), tzinfo=calendar.BUSINESS_TZ).astimezone(UTC)
+business_start = calendar.start_of_business_day
 
 
 def week_period(week: str) -> tuple[datetime, datetime]:
@@ -117,50 +117,6 @@ def week_period(week: str) -> tuple[datetime, datetime]:
 
 # ---- the SQL conditions, one definition each -------------------------------------------------
 
-def _as_of(end: datetime) -> date:
-    """The business date a period's end belongs to (a week ending Monday 00:00 → its Sunday)."""
-    return calendar.to_business_date(end - timedelta(microseconds=1))
-
-
-def _open_at(end):
-    return and_(Case.submitted_at < end,
-                or_(Case.closed_at >= end, and_(Case.closed_at.is_(None), Case.status.in_(OPEN_STATUSES))))
-
-
-def _live_at(end):
-    """Clock started and not stopped before `end`, of a case open then."""
-    return and_(SlaClock.started_at < end, or_(SlaClock.stopped_at.is_(None), SlaClock.stopped_at >= end),
-                _open_at(end))
-
-
-def _paused_at(end):
-    return and_(SlaClock.state == "paused", SlaClock.paused_on <= _as_of(end))
-
-
-def _breach_time():
-    return func.coalesce(SlaClock.breached_at, SlaClock.stopped_at)
-
-
-def _breached():
-    # coalesce: a running clock has no outcome, and NOT (NULL) would drop it from "not breached"
-    return or_(SlaClock.breached.is_(True), func.coalesce(SlaClock.outcome, "") == "breached")
-
-
-def overdue_at(end):
-    """Clocks overdue at `end` (see the module docstring)."""
-    return and_(_live_at(end), or_(and_(_breached(), _breach_time() < end),
-                                   and_(SlaClock.deadline < end, ~_paused_at(end))))
-
-
-def at_risk_at(end):
-    """Clocks with ≤ 1 working day left at `end`, not yet overdue."""
-    cutoff = calendar.add_working_days(_as_of(end), 1)
-    # a breach after `end` does not take the clock out of "at risk at `end`" (issue 17 item 7)
-    breached_before = and_(_breached(), _breach_time() < end)
-    return and_(_live_at(end), ~_paused_at(end), ~breached_before, SlaClock.deadline >= end,
-                SlaClock.due_date <= cutoff)
-
-
 def _within(column, start, end):
     return and_(column >= start, column < end)
 
@@ -169,7 +125,7 @@ def _case_conditions(start, end) -> dict:
     closed = _within(Case.closed_at, start, end)
     return {
         "opened": _within(Case.submitted_at, start, end),
-        "in_progress": _open_at(end),
+        "in_progress": open_at(end),
         "completed": and_(closed, Case.status == "completed"),
         "terminated": and_(closed, Case.status == "terminated"),
         "cancelled": and_(closed, Case.status == "cancelled"),
@@ -179,7 +135,7 @@ def _case_conditions(start, end) -> dict:
 def _clock_conditions(start, end) -> dict:
     return {
         "met": and_(SlaClock.outcome == "met", _within(SlaClock.stopped_at, start, end)),
-        "breached": and_(_breached(), _within(_breach_time(), start, end)),
+        "breached": and_(breached(), _within(breach_time(), start, end)),
         "overdue": overdue_at(end),
         "at_risk": at_risk_at(end),
     }
@@ -240,7 +196,7 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
                     add(index, line_code, figure, n)
             for since, until in partials:
                 if (since, until) not in marks:
-                    marks[since, until] = rollups.today_marks(since, until)
+                    marks[since, until] = rollups.partial_day(since, until)
                 for (line_code, figure), n in marks[since, until].items():
                     if figure in wanted:
                         add(index, line_code, figure, n)
@@ -283,7 +239,7 @@ def _in_progress(end: datetime) -> dict:
                               .group_by(FigureRollup.line_code, FigureRollup.figure)).all()
     marks = [((line, figure), int(n)) for line, figure, n in rows]
     if business_start(last) != end:
-        marks += list(rollups.today_marks(business_start(last), end).items())
+        marks += list(rollups.partial_day(business_start(last), end).items())
     for (line_code, figure), n in marks:
         if figure in ("opened", "left"):
             key = (line_code, "in_progress")
@@ -407,13 +363,13 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
     start, end = week_period(week)
     if start > now:
         raise DomainError(f"{week} 尚未开始，无法生成周报。", "week")
-    as_of = _as_of(end)
+    as_of = business_end(end)
     figures = period_figures([(start, end)], only=tuple(f for f in COUNTS + SLA if f not in ("overdue", "at_risk")))[0]
-    breaches = clock_list(and_(_breached(), _within(_breach_time(), start, end), SlaClock.id.in_(union(
+    breaches = clock_list(and_(breached(), _within(breach_time(), start, end), SlaClock.id.in_(union(
         # every state named, so the (state, breached_at) index serves the range
         select(SlaClock.id).where(SlaClock.state.in_(CLOCK_STATES), _within(SlaClock.breached_at, start, end)),
         select(SlaClock.id).where(_within(SlaClock.stopped_at, start, end))))), as_of=as_of)
-    at_end, statuses = week_end.clocks_at(end, _live_at, also={c["case_id"]: c["status_code"] for c in breaches})
+    at_end, statuses = week_end.clocks_at(end, also={c["case_id"]: c["status_code"] for c in breaches})
     by_line = {f.code: f for f in figures}
     for clock in at_end:
         line = by_line.get(clock.line_code)
@@ -474,11 +430,16 @@ def _add_version(week: str, **fields) -> WeeklyReport:
     for attempt in range(VERSION_ATTEMPTS):
         try:
             with db.session.begin_nested():
-                return db.session.scalar(insert(WeeklyReport).from_select(["week", "version", *values],
-                                                                          next_version).returning(WeeklyReport))
+                report = db.session.scalar(insert(WeeklyReport).from_select(["week", "version", *values],
+                                                                            next_version)
+                                           .returning(WeeklyReport).options(defer(WeeklyReport.data)))
         except IntegrityError:
             if attempt == VERSION_ATTEMPTS - 1:
                 raise
+            continue
+        # the data is what we hold: not read back (at 1M cases, tens of thousands of listed clocks; issue 20)
+        set_committed_value(report, "data", fields["data"])
+        return report
     raise AssertionError("unreachable")
 
 

@@ -83,7 +83,8 @@ def _periods() -> list[tuple[datetime, datetime]]:
             (reports.business_start(date(2026, 12, 1)), NOW),   # the month so far
             (reports.business_start(date(2026, 12, 7)), NOW),   # the week so far
             (FIRST + timedelta(hours=30, minutes=7), FIRST + timedelta(days=9, hours=3)),  # mid-day to mid-day
-            (NOW - timedelta(hours=3), NOW)]                      # within one day
+            (NOW - timedelta(hours=3), NOW),                      # within one day
+            (reports.business_start(NOW.date()), NOW - timedelta(hours=2))]  # today's start to before now
 
 
 def _assert_consistent() -> None:
