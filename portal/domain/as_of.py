@@ -98,14 +98,13 @@ LIVE_STATES = ("running", "paused")
 
 def live_candidates(end: datetime, *, due_by: date | None = None,
                     running_from: datetime | None = None):
-    """A SELECT of clock ids, a superset of the clocks live at `end` that were overdue or at risk then, among
-    those whose case's status has not changed since `end` (`clocks_at` reads the others itself) — from index
-    range reads whose size follows the clocks due around `end` and what happened since, not all clocks
-    (issue 20):
-    - running now with a deadline by the at-risk cutoff's end (deadline is always the end of the due date's
-      business day) — a clock paused now, of a case unchanged since `end`, was paused then (a pause is a
-      status change), so neither overdue by its deadline nor at risk;
-    - running or paused now and breached before `end` (a pause after a breach can move the deadline later);
+    """A SELECT of clock ids, a superset of the clocks live at `end` that were overdue or at risk then by
+    their rows as they are now (the SQL conditions above; `clocks_at` reads the clocks of the cases changed
+    since `end` itself) — from index range reads whose size follows the clocks due around `end` and what
+    happened since, not all clocks (issue 20):
+    - not stopped now (running or paused) with a deadline by the at-risk cutoff's end (deadline is always the
+      end of the due date's business day), or breached before `end` (a pause after a breach can move the
+      deadline later);
     - stopped at or after `end` (live then, whatever they are now).
     With `due_by` (`end` being now), only those due by that date or without a due date (a short list sorted by
     due date), and of the paused ones only the breached: a paused clock is neither overdue by its deadline nor
@@ -129,7 +128,7 @@ def live_candidates(end: datetime, *, due_by: date | None = None,
             parts.append(select(SlaClock.id).where(SlaClock.state == "running", SlaClock.deadline > cutoff,
                                                    SlaClock.deadline <= due_by, SlaClock.breached_at < end))
         return union(*parts)
-    parts = [select(SlaClock.id).where(SlaClock.state == "running", SlaClock.deadline <= cutoff),
+    parts = [select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
              select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
              select(SlaClock.id).where(SlaClock.stopped_at >= end)]
     return union(*parts)
