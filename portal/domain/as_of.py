@@ -96,8 +96,7 @@ def at_risk_at(end):
 LIVE_STATES = ("running", "paused")
 
 
-def live_candidates(end: datetime, *, due_by: date | None = None,
-                    running_from: datetime | None = None):
+def live_candidates(end: datetime):
     """A SELECT of clock ids, a superset of the clocks live at `end` that were overdue or at risk then by
     their rows as they are now (the SQL conditions above; `clocks_at` reads the clocks of the cases changed
     since `end` itself) — from index range reads whose size follows the clocks due around `end` and what
@@ -105,33 +104,11 @@ def live_candidates(end: datetime, *, due_by: date | None = None,
     - not stopped now (running or paused) with a deadline by the at-risk cutoff's end (deadline is always the
       end of the due date's business day), or breached before `end` (a pause after a breach can move the
       deadline later);
-    - stopped at or after `end` (live then, whatever they are now).
-    With `due_by` (`end` being now), only those due by that date or without a due date (a short list sorted by
-    due date), and of the paused ones only the breached: a paused clock is neither overdue by its deadline nor
-    at risk now (it paused on or before today); with `running_from`, only running clocks due from then on
-    (the at-risk list: none is overdue)."""
+    - stopped at or after `end` (live then, whatever they are now)."""
     cutoff = calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
-    if due_by is not None:  # only the clocks due by then (or without a due date) are wanted: a short list
-        due_by = calendar.end_of_business_day(due_by)
-        running = and_(SlaClock.state == "running", SlaClock.deadline <= min(cutoff, due_by))
-        parts = [select(SlaClock.id).where(running, SlaClock.deadline >= running_from) if running_from is not None
-                 else select(SlaClock.id).where(running),
-                 select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline.is_(None)),
-                 # breached before `end`: the paused ones along (state, breached_at) — few; a running one is
-                 # in the first part unless a pause after its breach moved its deadline past the cutoff, so
-                 # (state, deadline) is read past the cutoff only — not every breached clock (issue 20)
-                 select(SlaClock.id).where(SlaClock.state == "paused", SlaClock.breached_at < end,
-                                           or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None))),
-                 select(SlaClock.id).where(SlaClock.stopped_at >= end,
-                                           or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None)))]
-        if due_by > cutoff:
-            parts.append(select(SlaClock.id).where(SlaClock.state == "running", SlaClock.deadline > cutoff,
-                                                   SlaClock.deadline <= due_by, SlaClock.breached_at < end))
-        return union(*parts)
-    parts = [select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
-             select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
-             select(SlaClock.id).where(SlaClock.stopped_at >= end)]
-    return union(*parts)
+    return union(select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
+                 select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
+                 select(SlaClock.id).where(SlaClock.stopped_at >= end))
 
 
 def clocks_at(end: datetime, also: dict[int, str]) -> tuple[list[ClockAtEnd], dict[int, str]]:

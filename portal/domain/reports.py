@@ -297,49 +297,51 @@ def total(figures: list[LineFigures]) -> LineFigures:
     return row
 
 
-def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: datetime | None = None,
-               not_overdue: bool = False) -> list[dict]:
-    """Clocks matching `condition` with their case, oldest deadline first, as plain dicts. With `bounded_at`
-    (now, and a condition of clocks overdue — or, `not_overdue`, at risk — then), only the bounded candidates
-    are read and sorted."""
+CLOCK_COLUMNS = (SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
+                 SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
+
+
+def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: datetime | None = None) -> list[dict]:
+    """Clocks matching `condition` with their case, as plain dicts: oldest due date first, then by case
+    number. With `bounded_at` (now, and a condition of clocks live then: the dashboard's overdue and at-risk
+    lists) and a `limit`, the first `limit` by due date and then by clock (the one waiting longest), read
+    along the indexes (`_first_live`)."""
     names = dict(service_lines())
-    if bounded_at is not None:
-        last_due = _last_due_date(condition, limit, bounded_at) if limit else None
-        condition = and_(SlaClock.id.in_(week_end.live_candidates(
-            bounded_at, due_by=last_due, running_from=bounded_at if not_overdue else None)), condition)
-    query = (select(SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
-                    SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
-             .join(Case, SlaClock.case_id == Case.id).where(condition)
-             .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
     late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
+    if bounded_at is not None and limit:
+        return [_clock_dict(row, names, as_of, late) for row in _first_live(condition, limit, bounded_at)]
+    query = (select(*CLOCK_COLUMNS).join(Case, SlaClock.case_id == Case.id).where(condition)
+             .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
     return [_clock_dict(row, names, as_of, late) for row in db.session.execute(query)]
 
 
-def _last_due_date(condition, limit: int, now: datetime) -> date | None:
-    """The latest due date among the first `limit` clocks (by due date) matching `condition`, a condition of
-    clocks live now: read along ix_sla_clock_state_deadline (running clocks, deadline order: a deadline is the
-    end of its due date) and ix_sla_clock_state_breached_at (breached paused ones), each stopping after
-    `limit` matches, so a short list costs a short read even when thousands of clocks are overdue, and the
-    clocks stopped after `now` (the other live ones; ix_sla_clock_stopped_deadline). None when fewer than
-    `limit` match (no bound)."""
-    base = select(SlaClock.due_date).join(Case, SlaClock.case_id == Case.id).where(condition)
-    dues = [*db.session.scalars(base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
-                                .order_by(SlaClock.deadline).limit(limit)),
-            # ids first, from the index alone: folded into the condition, SQLite's planner may pick another
-            # index and read every case (16 s at 1M)
-            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
-                SlaClock.state == "paused", SlaClock.breached_at.is_not(None))))),
-            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
-                SlaClock.stopped_at >= now, SlaClock.deadline.is_not(None)))).order_by(SlaClock.deadline).limit(limit))]
-    dues = sorted(d for d in dues if d is not None)
-    return dues[limit - 1] if len(dues) >= limit else None
+def _first_live(condition, limit: int, now: datetime) -> list:
+    """The first `limit` clocks matching `condition`, a condition of clocks live at `now`, by (due date, clock
+    id). Each kind of live clock is read along its own index in that order and the read stops after `limit`
+    matches, so a short list costs a short read even when thousands of clocks are overdue, or due the same day
+    (issue 20): running clocks along ix_sla_clock_state_deadline (state, deadline, id — a deadline is the end of
+    its due date), those without a deadline, the breached paused ones (a paused clock is only ever overdue by
+    its breach) and the clocks that stop after `now`."""
+    base = select(*CLOCK_COLUMNS).join(Case, SlaClock.case_id == Case.id).where(condition)
+    # the last two: ids first, from the index alone — folded into the condition, SQLite's planner may pick
+    # another index and read every case (16 s at 1M)
+    parts = [base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
+             .order_by(SlaClock.deadline, SlaClock.id),
+             base.where(SlaClock.state.in_(week_end.LIVE_STATES), SlaClock.deadline.is_(None)).order_by(SlaClock.id),
+             base.where(SlaClock.id.in_(select(SlaClock.id).where(SlaClock.state == "paused",
+                                                                  SlaClock.breached_at.is_not(None))))
+             .order_by(SlaClock.due_date, SlaClock.id),
+             base.where(SlaClock.id.in_(select(SlaClock.id).where(SlaClock.stopped_at >= now))).order_by(
+                 SlaClock.due_date, SlaClock.id)]
+    found = {row.id: row for part in parts for row in db.session.execute(part.limit(limit))}
+    return sorted(found.values(), key=lambda row: (row.due_date or date.max, row.id))[:limit]
 
 
 def _clock_dict(row, names: dict, as_of: date, late=calendar.working_days_between) -> dict:
     # working days late: until the clock stopped, or until `as_of` while it still runs
     until = min(calendar.to_business_date(row.stopped_at), as_of) if row.stopped_at else as_of
     return {
-        "case_id": row.case_id, "ref": row.ref, "line_code": row.line_code,
+        "clock_id": row.id, "case_id": row.case_id, "ref": row.ref, "line_code": row.line_code,
         "line": names.get(row.line_code, row.line_code), "clock": CLOCK_LABELS.get(row.kind, row.kind),
         "due_date": row.due_date.isoformat() if row.due_date else None,
         "breached_at": _iso(row.breached_at or (row.stopped_at if row.outcome == "breached" else None)),
