@@ -25,6 +25,10 @@ def upgrade():
         op.execute("ALTER TABLE case_event ALTER COLUMN xid SET DEFAULT pg_current_xact_id()::text::bigint")
     op.create_index("ix_case_event_xid", "case_event", ["xid"], sqlite_where=sa.text("xid IS NOT NULL"),
                     postgresql_where=sa.text("xid IS NOT NULL"))
+    if op.get_bind().dialect.name == "postgresql":
+        # statistics for the new column now (all NULL), not after autovacuum's next analyze: without them the
+        # planner guesses a third of the table for "xid >= n" and JIT-compiles a 2 ms query for 300 ms
+        op.execute("ANALYZE case_event (xid)")
     op.add_column("audit_checkpoint", sa.Column("event_xid_from", sa.BigInteger(), nullable=True))
     op.add_column("audit_checkpoint", sa.Column("pg_cluster", sa.BigInteger(), nullable=True))
 
