@@ -10,11 +10,13 @@ checkpoint stores the xmin of a snapshot taken in its own transaction just befor
 finished at that snapshot has an xid ≥ its xmin (a running one by definition of xmin, a later one because xids
 only grow), so an event with xid < xmin_N had committed before checkpoint N's anchoring statement looked and
 was anchored by N or earlier; checkpoint N+1 therefore reads only events with xid ≥ xmin_N, and of those the
-ones without an anchor. Its read stops below the same snapshot's xmax (or past its own xid): every event it can
-see is below that, and a row above it can only come from another cluster's count (below); what the bound
-skips has xid ≥ xmin_N+1 and is read by the checkpoint after. The audit-log chain needs none of this: its
-appends hold an advisory lock until they commit (portal.domain.auditlog), so rows commit in seq order and any
-snapshot sees a prefix of it.
+ones without an anchor. Its read also stops below the xmax of its own snapshot (or past its own xid, for
+what it wrote itself): a row above that committed after the snapshot — its xid is ≥ the xmin N+1 stores, so
+N+2 reads it — or carries another cluster's count (below), which would otherwise be read again every time.
+
+The audit-log chain needs none of this: its appends hold an advisory lock from reading the tail until they
+commit (portal.domain.auditlog), so its rows commit in seq order, any snapshot sees a prefix of it, and
+`seq > audit_length` of the previous checkpoint is exact on PostgreSQL too.
 
 The xid count belongs to one cluster: a dump restored elsewhere counts from the new cluster's position while
 the restored rows keep theirs. So each checkpoint also records the cluster's system identifier, and the
