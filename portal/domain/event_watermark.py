@@ -33,7 +33,8 @@ from ..extensions import db
 from ..models import AuditAnchor, AuditCheckpoint, CaseEvent
 
 _SNAPSHOT = text("SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, "
-                 "pg_current_xact_id_if_assigned()::text::bigint FROM pg_current_snapshot() AS s")
+                 "pg_current_xact_id_if_assigned()::text::bigint, "
+                 "has_function_privilege('pg_control_system()', 'EXECUTE') FROM pg_current_snapshot() AS s")
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,12 @@ def take() -> Watermark | None:
     SQLite, where ids are in commit order."""
     if db.session.get_bind().dialect.name != "postgresql":
         return None
-    xmin, xmax, own = db.session.execute(_SNAPSHOT).one()
-    return Watermark(xmin, max(xmax, (own or 0) + 1), _cluster())
+    xmin, xmax, own, may_read_cluster = db.session.execute(_SNAPSHOT).one()
+    return Watermark(xmin, max(xmax, (own or 0) + 1), _cluster() if may_read_cluster else None)
 
 
-def _cluster() -> int | None:
-    if not db.session.scalar(text("SELECT has_function_privilege('pg_control_system()', 'EXECUTE')")):
-        return None
+def _cluster() -> int:
+    # its own statement: calling pg_control_system() without the privilege fails the whole statement
     return db.session.scalar(text("SELECT system_identifier FROM pg_control_system()"))
 
 

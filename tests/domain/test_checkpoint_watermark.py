@@ -166,3 +166,15 @@ def test_without_a_watermark_of_this_cluster_the_next_checkpoint_checks_every_ev
     third = _receipt()  # back on the watermark
     assert third["anchors"]["count"] == 1 and _anchored_by(cases[1].id, later.seq) == third["checkpoint"]
     assert checkpoints.verify_receipts([second, third]).ok
+
+
+def test_a_role_that_may_not_read_the_cluster_identity_takes_no_watermark(postgres, cases):
+    """Revoked from PUBLIC, pg_control_system() would fail the checkpoint; instead it records no cluster, and the
+    next checkpoint checks every event (all undone by the rollback: roles and grants are transactional)."""
+    db.session.execute(text("CREATE ROLE j21c_no_control NOLOGIN"))
+    db.session.execute(text("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC"))
+    db.session.execute(text("SET LOCAL ROLE j21c_no_control"))
+    watermark = event_watermark.take()
+    db.session.rollback()
+    assert watermark.cluster is None and watermark.xmin > 0
+    assert event_watermark.take().cluster is not None
