@@ -151,14 +151,17 @@ def test_a_checkpoint_reads_only_from_its_predecessors_watermark(postgres, cases
     assert _anchored_by(cases[0].id, seq) is None
 
 
-@pytest.mark.parametrize("cluster", [None, 42], ids=["no-watermark", "another-cluster"])
+@pytest.mark.parametrize(("patched", "value"), [("take", None), ("_cluster", None), ("_cluster", 42)],
+                         ids=["before-the-migration", "cluster-unreadable", "another-cluster"])
 def test_without_a_watermark_of_this_cluster_the_next_checkpoint_checks_every_event(postgres, cases, monkeypatch,
-                                                                                    cluster):
-    """A checkpoint issued before migration j21c_event_xid, by a role that may not read pg_control_system(),
-    or on the cluster a dump came from: the one after it anchors every unanchored event, once."""
-    monkeypatch.setattr(event_watermark, "_cluster", lambda: cluster)
-    _receipt()
+                                                                                    patched, value):
+    """A checkpoint issued before migration j21c_event_xid (no watermark stored), by a role that may not read
+    pg_control_system(), or on the cluster a dump came from: the one after it anchors every unanchored event."""
+    monkeypatch.setattr(event_watermark, patched, lambda: value)
+    first = _receipt()
     monkeypatch.undo()
+    stored = db.session.get(AuditCheckpoint, first["checkpoint"])
+    assert stored.pg_cluster == value and (stored.event_xid_from is None) == (patched == "take")
     seq = _event_below_the_watermark(cases[0])
     second = _receipt()
     assert _anchored_by(cases[0].id, seq) == second["checkpoint"]
