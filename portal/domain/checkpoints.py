@@ -376,7 +376,8 @@ def _worded(found: dict[int, chain_scan.Problem]) -> dict[int, Finding]:
 
 def verify_since_latest() -> Verification:
     """What was written since the newest checkpoint: its signature and link, and every newer event and audit
-    row chained onto the anchored tails (O(new rows); the full pass is `verify_stored`)."""
+    row chained onto the anchored tails (O(new rows) — on PostgreSQL after a checkpoint without a watermark of
+    this cluster, every event against the anchors; the full pass is `verify_stored`)."""
     last = latest()
     if last is None:
         return verify_stored()
