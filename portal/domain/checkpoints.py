@@ -20,7 +20,7 @@ from sqlalchemy import Integer, and_, cast, func, insert, literal, null, select,
 from .. import audit_keys
 from ..extensions import db
 from ..models import AuditAnchor, AuditCheckpoint, AuditLog, Case, CaseEvent, utcnow
-from . import auditlog, chain_scan
+from . import auditlog, chain_scan, event_watermark
 from .history import ZERO_HASH, _problem, _timestamp
 
 RECEIPT_TYPE = "zjjyb-audit-checkpoint"
@@ -50,7 +50,8 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
     db.session.flush()
     previous = latest()
     number = (previous.id if previous else 0) + 1
-    _anchor_new_events(number, (previous.event_id_upto or 0) if previous else 0)
+    watermark = event_watermark.take()  # before the anchoring statement: see portal.domain.event_watermark
+    _anchor_new_events(number, event_watermark.to_anchor(previous, watermark))
     audit_from = previous.audit_length if previous else 0
     db.session.execute(insert(AuditAnchor).from_select(
         ["checkpoint_id", "case_id", "seq", "hash"],
@@ -78,26 +79,21 @@ def issue(*, reason: str, now: datetime | None = None) -> AuditCheckpoint:
         case_count=fields["case_history"]["cases"], event_count=fields["case_history"]["events"],
         audit_length=fields["audit_log"]["length"], audit_tail=fields["audit_log"]["tail_hash"],
         anchored_count=count, anchors_digest=digest, event_id_upto=fields["event_id_upto"], head=head,
+        event_xid_from=watermark.xmin if watermark else None, pg_cluster=watermark.cluster if watermark else None,
         key_id=key_id, signature=audit_keys.sign(_signed_bytes({**fields, "head": head, "key_id": key_id})))
     db.session.add(checkpoint)
     db.session.flush()
     return checkpoint
 
 
-def _anchor_new_events(number: int, upto: int) -> None:
-    """INSERT … SELECT every case event without an anchor yet (one statement: one consistent snapshot).
+def _anchor_new_events(number: int, where) -> None:
+    """INSERT … SELECT the case events matching `where` (None: all) that have no anchor yet, in one statement.
 
-    On SQLite only the events after `upto` (the last event id the previous checkpoints anchored) are looked
-    at, so a checkpoint costs what is new (issue 20): writers are serialised and the issuer holds the write
-    lock, so every event up to `upto` had committed before that checkpoint and was anchored, and a new row
-    always takes a higher id. On PostgreSQL a transaction can commit a lower id after a checkpoint, so every
-    event is checked against the anchors."""
-    anchored = AuditAnchor.__table__.alias("anchored")
-    fresh = (select(literal(number), CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
-             .outerjoin(anchored, and_(anchored.c.case_id == CaseEvent.case_id, anchored.c.seq == CaseEvent.seq))
-             .where(anchored.c.id.is_(None)))
-    if db.session.get_bind().dialect.name != "postgresql":
-        fresh = fresh.where(CaseEvent.id > upto)
+    `where` bounds the read to what the previous checkpoint cannot have seen (portal.domain.event_watermark:
+    ids after its last on SQLite, transactions its snapshot did not see on PostgreSQL), so a checkpoint costs
+    what is new (issue 20)."""
+    fresh = event_watermark.without_anchor(
+        select(literal(number), CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash), where)
     db.session.execute(insert(AuditAnchor).from_select(["checkpoint_id", "case_id", "seq", "hash"], fresh))
 
 
@@ -380,7 +376,8 @@ def _worded(found: dict[int, chain_scan.Problem]) -> dict[int, Finding]:
 
 def verify_since_latest() -> Verification:
     """What was written since the newest checkpoint: its signature and link, and every newer event and audit
-    row chained onto the anchored tails (O(new rows); the full pass is `verify_stored`)."""
+    row chained onto the anchored tails (O(new rows) — on PostgreSQL after a checkpoint without a watermark of
+    this cluster, every event against the anchors; the full pass is `verify_stored`)."""
     last = latest()
     if last is None:
         return verify_stored()
@@ -392,9 +389,7 @@ def verify_since_latest() -> Verification:
                                        checkpoint=last.id))
         return result
     found: dict[int, chain_scan.Problem] = {}
-    table = CaseEvent.__table__
-    new = db.session.execute(select(*table.c).where(table.c.id > last.event_id_upto)
-                             .order_by(table.c.case_id, table.c.seq)).mappings().all()
+    new = db.session.execute(_written_since(last)).mappings().all()
     before = _predecessors({(row["case_id"], row["seq"] - 1) for row in new if row["seq"] > 1})
     current, prev_hash, expected = None, ZERO_HASH, 1
     for row in new:
@@ -423,6 +418,17 @@ def verify_since_latest() -> Verification:
         result.findings.append(Finding("audit_log", f"审计日志第 {log.broken[0].seq} 条：{log.broken[0].problem}。",
                                        seq=log.broken[0].seq))
     return result
+
+
+def _written_since(last: AuditCheckpoint):
+    """The case events written since checkpoint `last`, in chain order (portal.domain.event_watermark)."""
+    table = CaseEvent.__table__
+    watermark = event_watermark.take()
+    query = select(*table.c).order_by(table.c.case_id, table.c.seq)
+    where = event_watermark.written_since(last, watermark)
+    if watermark is None:  # SQLite: every event after the last anchored one is new
+        return query.where(where)
+    return event_watermark.without_anchor(query, where)  # PostgreSQL: some that `where` admits are anchored
 
 
 def _predecessors(keys: set[tuple[int, int]]) -> dict[tuple[int, int], str]:

@@ -17,7 +17,8 @@ from .errors import StaleCaseError
 ZERO_HASH = "0" * 64
 SYSTEM_ROLE, SYSTEM_NAME = "system", "系统"
 
-#: every stored column except id and hash goes into the hash, in this (sorted) JSON
+#: every stored column except id, hash and xid (the inserting transaction, PostgreSQL) goes into the hash,
+#: in this (sorted) JSON
 HASHED_FIELDS = ("case_id", "seq", "at", "actor_id", "actor_role", "actor_name", "kind", "action",
                  "from_status", "to_status", "summary", "data", "internal", "prev_hash")
 

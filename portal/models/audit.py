@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, event
+from sqlalchemy import BigInteger, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -32,6 +32,11 @@ class AuditCheckpoint(db.Model):
     anchors_digest: Mapped[str] = mapped_column(String(64))
     #: highest case_event.id anchored so far (where the incremental check starts)
     event_id_upto: Mapped[int]
+    #: PostgreSQL: xmin of a snapshot taken before this checkpoint anchored — every case event it did not see
+    #: has xid ≥ this — and the cluster's system identifier the xid count belongs to (portal.domain.
+    #: event_watermark); not in the receipt. NULL on SQLite and before migration j21c_event_xid
+    event_xid_from: Mapped[int | None] = mapped_column(BigInteger)
+    pg_cluster: Mapped[int | None] = mapped_column(BigInteger)
     head: Mapped[str] = mapped_column(String(64), unique=True)
     #: sha256 of the raw public key (hex, first 16) and the Ed25519 signature (hex) over the receipt body
     key_id: Mapped[str] = mapped_column(String(16))

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, BigInteger, FetchedValue, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -104,6 +104,9 @@ class CaseEvent(db.Model):
         # the weekly report's bounded reads (issue 20): corrections of a week, resumes after a week's end
         Index("ix_case_event_action_at", "action", "at"),
         Index("ix_case_event_from_status_at", "from_status", "at"),
+        # the audit checkpoint's read of what its predecessor did not see (portal.domain.event_watermark)
+        Index("ix_case_event_xid", "xid", sqlite_where=text("xid IS NOT NULL"),
+              postgresql_where=text("xid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,9 +129,18 @@ class CaseEvent(db.Model):
     internal: Mapped[bool] = mapped_column(default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: PostgreSQL: the inserting transaction's id (pg_current_xact_id(), set by the database; not hashed);
+    #: NULL on SQLite and for events written before migration j21c_event_xid
+    xid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor = relationship("User")
+
+
+# PostgreSQL fills case_event.xid (migration j21c_event_xid); the same when a schema comes from create_all
+event.listen(CaseEvent.__table__, "after_create", DDL(
+    "ALTER TABLE case_event ALTER COLUMN xid SET DEFAULT pg_current_xact_id()::text::bigint").execute_if(
+    dialect="postgresql"))
 
 
 class SlaClock(db.Model):
