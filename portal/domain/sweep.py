@@ -89,6 +89,7 @@ def sweep(now: datetime | None = None, *, commit: Callable[[], None] | None = No
 
 
 def _sweep(now: datetime, commit: Callable[[], None] | None, batch_size: int) -> SweepResult:
+    """`sweep` itself: the due clocks, the alerts they still lack, then batch after batch."""
     # One range query on ix_sla_clock_state_deadline: its cost follows the due clocks, not all clocks.
     # Plain rows, not entities: a repeated sweep reads hundreds of clocks it then leaves alone.
     due = db.session.execute(
@@ -134,11 +135,11 @@ def _heap_frozen():
         gc.unfreeze()
 
 
-def _by_case(pairs: list) -> list[list]:
+def _by_case(triples: list) -> list[list]:
     """The (row, kind, key) triples grouped per case: a race undoes whole cases, never half of one."""
     groups: dict[int, list] = {}
-    for pair in pairs:
-        groups.setdefault(pair[0].case_id, []).append(pair)
+    for triple in triples:
+        groups.setdefault(triple[0].case_id, []).append(triple)
     return list(groups.values())
 
 
