@@ -186,6 +186,29 @@ def test_a_repeat_sweep_costs_two_queries_whatever_the_number_of_due_clocks(runn
     assert statements[0].count("sla_clock.deadline <=") == 1  # the one range query
 
 
+def test_the_breach_update_finds_its_clocks_by_primary_key_not_through_every_running_clock(running_clock):
+    """SQLite's planner answered `state = 'running'` from ix_sla_clock_state_breached_at once the id list had five
+    ids or more: each chunk read the index entry of every running clock, so a sweep cost O(running), not O(due)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    for day in (16, 17, 18, 19, 20, 23):
+        running_clock(date(2026, 11, day))
+    updates = []
+
+    def listener(conn, cursor, statement, parameters, *args):
+        if statement.startswith("UPDATE sla_clock"):
+            updates.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert sweep(at(2026, 11, 26, 10)) == SweepResult(due_soon=0, breached=6)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    [(statement, parameters)] = updates
+    plan = [row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert plan == ["SEARCH sla_clock USING INTEGER PRIMARY KEY (rowid=?)"]
+
+
 def test_a_history_append_racing_the_sweep_costs_only_a_retry_and_every_alert_lands_once(running_clock,
                                                                                          monkeypatch):
     clocks = [running_clock(date(2026, 11, day)) for day in (16, 17, 18, 19, 20)]
