@@ -363,13 +363,17 @@ def _aggregate_section(m: dict, args) -> list[str]:
     first = (" At this size the data set had no checkpoint yet, so the daily checkpoint job was run once first, "
              f"anchoring the whole history: {', '.join(firsts)} (section 5 has the same for the {_n(args.cases)} set).")
     out += ["", "The figures are sums over `figure_rollup` (per line × business date × figure, kept by the writing "
-                "transaction) plus bounded index reads for the partial day and the live lists "
-                "(`portal/domain/rollups.py`, `reports.period_figures`). Each weekly report carries an audit "
-                "checkpoint (SPEC §6); measured here after the daily checkpoint, so it anchors only what is new "
-                "(on SQLite it reads the events after the previous checkpoint's last one; on PostgreSQL it still "
-                "checks every event against the anchors: a lower id can commit later there). A report built when "
-                "no checkpoint exists yet pays for anchoring the whole history once: see 'issuing a checkpoint — "
-                "the first' below." + (first if firsts else ""),
+                "transaction; today so far is its row for today less the marks after now, normally none) plus "
+                "bounded index reads for the live lists (`portal/domain/rollups.py`, `reports.period_figures`). "
+                "The report's lists of clocks as they stood at the week's end: the clocks of cases unchanged since "
+                "then are decided in SQL over a bounded candidate read, the others from their status history "
+                "(`portal/domain/as_of.py`); the dashboard's two short lists walk each live clock's index in due "
+                "order and stop after ten. Each weekly report carries an audit checkpoint (SPEC §6); measured here "
+                "after the daily checkpoint, so it anchors only what is new (on SQLite the events after the previous "
+                "checkpoint's last one; on PostgreSQL the events of transactions the previous checkpoint's snapshot "
+                "had not seen, `portal/domain/event_watermark.py`). A report built when no checkpoint exists yet "
+                "pays for anchoring the whole history once: see 'issuing a checkpoint — the first' below."
+                + (first if firsts else ""),
             "No user request builds either: the weekly report is built by the scheduler (Mondays 09:00) or "
             "`flask report weekly`; the dashboard's figures by the scheduler every minute into one row that "
             "the page reads.", ""]

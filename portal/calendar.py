@@ -192,6 +192,11 @@ def business_today(now: datetime | None = None) -> date:
     return to_business_date(now if now is not None else datetime.now(UTC))
 
 
+def start_of_business_day(d: date) -> datetime:
+    """00:00 Asia/Shanghai on d, as a UTC-aware datetime (where a business date's figures begin)."""
+    return datetime.combine(d, time(0), tzinfo=BUSINESS_TZ).astimezone(UTC)
+
+
 def end_of_business_day(d: date) -> datetime:
     """23:59:59 Asia/Shanghai on d, as a UTC-aware datetime (a deadline's cut-off)."""
     _check_date(d)

@@ -12,19 +12,20 @@ Only a change of the past itself (an imported holiday notice recomputing due dat
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, union
+from sqlalchemy import and_, case, func, or_, select, union
 
 from .. import calendar
 from ..extensions import db
-from ..models import STATUSES, Case, CaseEvent, SlaClock
+from ..models import OPEN_STATUSES, STATUSES, Case, CaseEvent, SlaClock
 from .batching import chunks
 
 WAITING = "awaiting_documents"
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)  # the pause of a paused row without a pause date
 
 
-@dataclass
+@dataclass(slots=True)
 class ClockAtEnd:
     """One live clock's values at `end`."""
 
@@ -35,10 +36,7 @@ class ClockAtEnd:
     kind: str
     status: str
     due_date: date | None
-    deadline: datetime | None
-    paused: bool
     breached_at: datetime | None  # only a breach before `end`
-    stopped_at: datetime | None
     overdue: bool
     at_risk: bool
 
@@ -48,81 +46,109 @@ def business_end(end: datetime) -> date:
     return calendar.to_business_date(end - timedelta(microseconds=1))
 
 
+# ---- the clocks at an instant, by their rows as they are now -------------------------------------
+# The definitions of `reports.py`'s module docstring as SQL. Exact for an instant whose case has had no
+# status change since (a pause, a resume or a transition would have changed the row): for `end` = now, and,
+# in the weekly report, for every clock of a case unchanged since the week's end (`clocks_at`).
+
+def open_at(end):
+    return and_(Case.submitted_at < end,
+                or_(Case.closed_at >= end, and_(Case.closed_at.is_(None), Case.status.in_(OPEN_STATUSES))))
+
+
+def live_at(end):
+    """Clock started and not stopped before `end`, of a case open then."""
+    return and_(SlaClock.started_at < end, or_(SlaClock.stopped_at.is_(None), SlaClock.stopped_at >= end),
+                open_at(end))
+
+
+def paused_at(end):
+    # a paused row without its pause date (rows written directly) is paused all the same, as `live_clocks`
+    # counts it; NULL would otherwise make "not paused" unknown and drop the clock from both lists
+    return and_(SlaClock.state == "paused",
+                or_(SlaClock.paused_on.is_(None), SlaClock.paused_on <= business_end(end)))
+
+
+def breach_time():
+    return func.coalesce(SlaClock.breached_at, SlaClock.stopped_at)
+
+
+def breached():
+    # coalesce: a running clock has no outcome, and NOT (NULL) would drop it from "not breached"
+    return or_(SlaClock.breached.is_(True), func.coalesce(SlaClock.outcome, "") == "breached")
+
+
+def overdue_at(end):
+    """Clocks overdue at `end`."""
+    return and_(live_at(end), or_(and_(breached(), breach_time() < end),
+                                  and_(SlaClock.deadline < end, ~paused_at(end))))
+
+
+def at_risk_at(end):
+    """Clocks with ≤ 1 working day left at `end`, not yet overdue."""
+    cutoff = calendar.add_working_days(business_end(end), 1)
+    # a breach after `end` does not take the clock out of "at risk at `end`" (issue 17 item 7)
+    breached_before = and_(breached(), breach_time() < end)
+    return and_(live_at(end), ~paused_at(end), ~breached_before, SlaClock.deadline >= end,
+                SlaClock.due_date <= cutoff)
+
+
 LIVE_STATES = ("running", "paused")
 
 
-def live_candidates(end: datetime, *, resumed_since: bool = False, due_by: date | None = None,
-                    running_from: datetime | None = None):
-    """A SELECT of clock ids, a superset of the clocks live at `end` that were (or, for a past `end`, may have
-    been) overdue or at risk then — from index range reads whose size follows the clocks due around `end`
-    and what happened since, not all clocks (issue 20):
+def live_candidates(end: datetime):
+    """A SELECT of clock ids, a superset of the clocks live at `end` that were overdue or at risk then by
+    their rows as they are now (the SQL conditions above; `clocks_at` reads the clocks of the cases changed
+    since `end` itself) — from index range reads whose size follows the clocks due around `end` and what
+    happened since, not all clocks (issue 20):
     - not stopped now (running or paused) with a deadline by the at-risk cutoff's end (deadline is always the
       end of the due date's business day), or breached before `end` (a pause after a breach can move the
       deadline later);
-    - stopped at or after `end` (live then, whatever they are now);
-    - with `resumed_since`: the clocks of cases that left awaiting_documents at or after `end` (a pause
-      folded into the due date after `end` moved it later than it stood then).
-    With `due_by` (`end` being now), only those due by that date or without a due date (a short list sorted by
-    due date), and of the paused ones only the breached: a paused clock is neither overdue by its deadline nor
-    at risk now (it paused on or before today); with `running_from`, only running clocks due from then on
-    (the at-risk list: none is overdue)."""
+    - stopped at or after `end` (live then, whatever they are now)."""
     cutoff = calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
-    if due_by is not None:  # only the clocks due by then (or without a due date) are wanted: a short list
-        due_by = calendar.end_of_business_day(due_by)
-        running = and_(SlaClock.state == "running", SlaClock.deadline <= min(cutoff, due_by))
-        return union(
-            select(SlaClock.id).where(running, SlaClock.deadline >= running_from) if running_from is not None
-            else select(SlaClock.id).where(running),
-            select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline.is_(None)),
-            select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end,
-                                      or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None))),
-            select(SlaClock.id).where(SlaClock.stopped_at >= end,
-                                      or_(SlaClock.deadline <= due_by, SlaClock.deadline.is_(None))))
-    parts = [select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
-             select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
-             select(SlaClock.id).where(SlaClock.stopped_at >= end)]
-    if resumed_since:
-        parts.append(select(SlaClock.id).where(SlaClock.case_id.in_(
-            select(CaseEvent.case_id).where(CaseEvent.from_status == WAITING, CaseEvent.at >= end))))
-    return union(*parts)
+    return union(select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
+                 select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
+                 select(SlaClock.id).where(SlaClock.stopped_at >= end))
 
 
-def clocks_at(end: datetime, live_at, also: dict[int, str]) -> tuple[list[ClockAtEnd], dict[int, str]]:
-    """The clocks live at `end` (the `live_at(end)` SQL condition) that were overdue or at risk then, and the
-    status at `end` of the cases in `also` (case id → status now). Two statements for up to 500 cases.
+def clocks_at(end: datetime, also: dict[int, str]) -> tuple[list[ClockAtEnd], dict[int, str]]:
+    """The clocks live at `end` that were overdue or at risk then, and the status at `end` of the cases in
+    `also` (case id → status now).
 
-    Candidates are narrowed in SQL — pauses only ever move a due date later, so a clock whose due date
-    today is past the at-risk cutoff, that never breached before `end` and had no pause folded after it,
-    was neither — and each candidate is then decided in Python from its case's status history (from its row
-    as it is when the case's status has not changed since `end`)."""
+    A case whose status has not changed since `end` had no pause, resume or transition since, so its clocks'
+    rows hold what they held then, up to a breach or stop timestamped later: for those, the SQL conditions
+    above decide, over the bounded candidates (`live_candidates`) and returning only the few columns a report
+    row shows — one statement, however many clocks are listed (issue 20). The clocks of the cases that did
+    change since `end` (an indexed read of what happened since) are read in full and decided in Python from
+    their status history (`_decide`)."""
     as_of = business_end(end)
     cutoff = calendar.add_working_days(as_of, 1)
-    resumed_later = exists().where(CaseEvent.case_id == SlaClock.case_id, CaseEvent.from_status == WAITING,
-                                   CaseEvent.at >= end)
-    candidates = db.session.execute(
-        select(SlaClock.id, SlaClock.case_id, SlaClock.kind, SlaClock.days, SlaClock.state, SlaClock.start_date,
-               SlaClock.started_at, SlaClock.paused_on, SlaClock.paused_days, SlaClock.due_date, SlaClock.deadline,
-               SlaClock.breached, SlaClock.breached_at, SlaClock.stopped_at, SlaClock.outcome,
-               Case.ref, Case.line_code, Case.status)
-        .join(Case, SlaClock.case_id == Case.id)
-        .where(SlaClock.id.in_(live_candidates(end, resumed_since=True)), live_at(end),
-               or_(SlaClock.due_date <= cutoff, SlaClock.deadline < end,
-                                 func.coalesce(SlaClock.breached_at, SlaClock.stopped_at) < end,
-                                 and_(SlaClock.paused_days > 0, resumed_later)))
-    ).all()
-    # only the cases whose status changed at or after `end` need their history: for the others what the row
-    # holds now is what it held then (no pause, resume or transition since) — an indexed read of what
-    # happened since `end`, not of every candidate's whole history (issue 20)
     changed = set(db.session.scalars(
         select(CaseEvent.case_id).where(CaseEvent.from_status.in_(list(STATUSES)), CaseEvent.at >= end,
                                         CaseEvent.to_status.is_not(None),
                                         CaseEvent.from_status != CaseEvent.to_status).distinct()))
-    history = _status_changes(sorted(({row.case_id for row in candidates} | set(also)) & changed))
-    result = []
-    for row in candidates:
-        clock = _decide(row, history.get(row.case_id, []), end, as_of, cutoff)
-        if clock.overdue or clock.at_risk:
-            result.append(clock)
+    breached_before = and_(breached(), breach_time() < end)
+    unchanged = db.session.execute(
+        select(SlaClock.id, SlaClock.case_id, SlaClock.kind, SlaClock.due_date,
+               case((breached_before, breach_time())), Case.ref, Case.line_code, Case.status,
+               case((overdue_at(end), True), else_=False))
+        .join(Case, SlaClock.case_id == Case.id)
+        .where(SlaClock.id.in_(live_candidates(end)), or_(overdue_at(end), at_risk_at(end)))).all()
+    result = [ClockAtEnd(id=id_, case_id=case_id, ref=ref, line_code=line, kind=kind, status=status,
+                         due_date=due, breached_at=breach, overdue=overdue, at_risk=not overdue)
+              for id_, case_id, kind, due, breach, ref, line, status, overdue in unchanged
+              if case_id not in changed]
+    history = _status_changes(sorted(changed))
+    for chunk in list(chunks(sorted(changed))) or [[]]:  # one statement even for none: the same count every week
+        for row in db.session.execute(
+                select(SlaClock.id, SlaClock.case_id, SlaClock.kind, SlaClock.days, SlaClock.state,
+                       SlaClock.start_date, SlaClock.started_at, SlaClock.paused_on, SlaClock.paused_days,
+                       SlaClock.due_date, SlaClock.deadline, SlaClock.breached, SlaClock.breached_at,
+                       SlaClock.stopped_at, SlaClock.outcome, Case.ref, Case.line_code, Case.status)
+                .join(Case, SlaClock.case_id == Case.id).where(SlaClock.case_id.in_(chunk), live_at(end))):
+            clock = _decide(row, history.get(row.case_id, []), end, as_of, cutoff)
+            if clock.overdue or clock.at_risk:
+                result.append(clock)
     return result, {case_id: _status_at(history.get(case_id, []), end, now) for case_id, now in also.items()}
 
 
@@ -160,15 +186,9 @@ def _pauses(row, changes: list) -> list[tuple[datetime, datetime | None]]:
             entered = None
     if entered is not None:
         pauses.append((entered, None))
-    elif row.state == "paused" and row.paused_on is not None and not any(left is None for _, left in pauses):
-        pauses.append((_start_of(row.paused_on), None))
+    elif row.state == "paused" and not any(left is None for _, left in pauses):
+        pauses.append((calendar.start_of_business_day(row.paused_on) if row.paused_on else _LONG_AGO, None))
     return pauses
-
-
-def _start_of(day: date) -> datetime:
-    from .reports import business_start
-
-    return business_start(day)
 
 
 def _decide(row, changes: list, end: datetime, as_of: date, cutoff: date) -> ClockAtEnd:
@@ -182,14 +202,12 @@ def _decide(row, changes: list, end: datetime, as_of: date, cutoff: date) -> Clo
     if later and row.start_date is not None:
         due = calendar.add_working_days(row.start_date, row.days + (row.paused_days or 0) - later)
         deadline = calendar.end_of_business_day(due)
-    breach_time = row.breached_at or (row.stopped_at if row.breached or row.outcome == "breached" else None)
-    breached_before = breach_time is not None and breach_time < end
+    breach = row.breached_at or (row.stopped_at if row.breached or row.outcome == "breached" else None)
+    breached_before = breach is not None and breach < end
     overdue = breached_before or (deadline is not None and deadline < end and not paused)
     at_risk = (not overdue and not paused and deadline is not None and deadline >= end
                and due is not None and due <= cutoff)
     status = _status_at(changes, end, row.status)
     return ClockAtEnd(id=row.id, case_id=row.case_id, ref=row.ref, line_code=row.line_code, kind=row.kind,
-                      status=status, due_date=due, deadline=deadline, paused=paused,
-                      breached_at=breach_time if breached_before else None,
-                      stopped_at=None,  # live at `end`: any stop came later
+                      status=status, due_date=due, breached_at=breach if breached_before else None,
                       overdue=overdue, at_risk=at_risk)

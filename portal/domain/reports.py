@@ -27,15 +27,16 @@ below give the same figures for end = now (the dashboard's live figures), where 
 import functools
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, union
+from sqlalchemy import and_, case, func, insert, literal, select, union
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import calendar
 from ..extensions import db
 from ..models import (
-    OPEN_STATUSES,
     STATUSES,
     Case,
     CaseEvent,
@@ -46,7 +47,8 @@ from ..models import (
     utcnow,
 )
 from . import as_of as week_end
-from . import checkpoints, insurer, live_clocks, ratings, rollups
+from . import checkpoints, heap, insurer, live_clocks, ratings, rollups
+from .as_of import at_risk_at, breach_time, breached, business_end, open_at, overdue_at
 from .errors import DomainError
 from .product_data import CLOCK_LABELS, LINES
 
@@ -104,9 +106,7 @@ def previous_week(now: datetime | None = None) -> str:
     return week_of(calendar.business_today(now) - timedelta(days=7))
 
 
-def business_start(day: date) -> datetime:
-    """00:00 Asia/Shanghai on `day`, as aware UTC."""
-    return datetime.combine(day, time(0), tzinfo=calendar.BUSINESS_TZ).astimezone(UTC)
+business_start = calendar.start_of_business_day
 
 
 def week_period(week: str) -> tuple[datetime, datetime]:
@@ -117,50 +117,6 @@ def week_period(week: str) -> tuple[datetime, datetime]:
 
 # ---- the SQL conditions, one definition each -------------------------------------------------
 
-def _as_of(end: datetime) -> date:
-    """The business date a period's end belongs to (a week ending Monday 00:00 → its Sunday)."""
-    return calendar.to_business_date(end - timedelta(microseconds=1))
-
-
-def _open_at(end):
-    return and_(Case.submitted_at < end,
-                or_(Case.closed_at >= end, and_(Case.closed_at.is_(None), Case.status.in_(OPEN_STATUSES))))
-
-
-def _live_at(end):
-    """Clock started and not stopped before `end`, of a case open then."""
-    return and_(SlaClock.started_at < end, or_(SlaClock.stopped_at.is_(None), SlaClock.stopped_at >= end),
-                _open_at(end))
-
-
-def _paused_at(end):
-    return and_(SlaClock.state == "paused", SlaClock.paused_on <= _as_of(end))
-
-
-def _breach_time():
-    return func.coalesce(SlaClock.breached_at, SlaClock.stopped_at)
-
-
-def _breached():
-    # coalesce: a running clock has no outcome, and NOT (NULL) would drop it from "not breached"
-    return or_(SlaClock.breached.is_(True), func.coalesce(SlaClock.outcome, "") == "breached")
-
-
-def overdue_at(end):
-    """Clocks overdue at `end` (see the module docstring)."""
-    return and_(_live_at(end), or_(and_(_breached(), _breach_time() < end),
-                                   and_(SlaClock.deadline < end, ~_paused_at(end))))
-
-
-def at_risk_at(end):
-    """Clocks with ≤ 1 working day left at `end`, not yet overdue."""
-    cutoff = calendar.add_working_days(_as_of(end), 1)
-    # a breach after `end` does not take the clock out of "at risk at `end`" (issue 17 item 7)
-    breached_before = and_(_breached(), _breach_time() < end)
-    return and_(_live_at(end), ~_paused_at(end), ~breached_before, SlaClock.deadline >= end,
-                SlaClock.due_date <= cutoff)
-
-
 def _within(column, start, end):
     return and_(column >= start, column < end)
 
@@ -169,7 +125,7 @@ def _case_conditions(start, end) -> dict:
     closed = _within(Case.closed_at, start, end)
     return {
         "opened": _within(Case.submitted_at, start, end),
-        "in_progress": _open_at(end),
+        "in_progress": open_at(end),
         "completed": and_(closed, Case.status == "completed"),
         "terminated": and_(closed, Case.status == "terminated"),
         "cancelled": and_(closed, Case.status == "cancelled"),
@@ -179,7 +135,7 @@ def _case_conditions(start, end) -> dict:
 def _clock_conditions(start, end) -> dict:
     return {
         "met": and_(SlaClock.outcome == "met", _within(SlaClock.stopped_at, start, end)),
-        "breached": and_(_breached(), _within(_breach_time(), start, end)),
+        "breached": and_(breached(), _within(breach_time(), start, end)),
         "overdue": overdue_at(end),
         "at_risk": at_risk_at(end),
     }
@@ -240,7 +196,7 @@ def period_figures(periods: list[tuple[datetime, datetime]], only: tuple[str, ..
                     add(index, line_code, figure, n)
             for since, until in partials:
                 if (since, until) not in marks:
-                    marks[since, until] = rollups.today_marks(since, until)
+                    marks[since, until] = rollups.partial_day(since, until)
                 for (line_code, figure), n in marks[since, until].items():
                     if figure in wanted:
                         add(index, line_code, figure, n)
@@ -283,7 +239,7 @@ def _in_progress(end: datetime) -> dict:
                               .group_by(FigureRollup.line_code, FigureRollup.figure)).all()
     marks = [((line, figure), int(n)) for line, figure, n in rows]
     if business_start(last) != end:
-        marks += list(rollups.today_marks(business_start(last), end).items())
+        marks += list(rollups.partial_day(business_start(last), end).items())
     for (line_code, figure), n in marks:
         if figure in ("opened", "left"):
             key = (line_code, "in_progress")
@@ -341,49 +297,51 @@ def total(figures: list[LineFigures]) -> LineFigures:
     return row
 
 
-def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: datetime | None = None,
-               not_overdue: bool = False) -> list[dict]:
-    """Clocks matching `condition` with their case, oldest deadline first, as plain dicts. With `bounded_at`
-    (now, and a condition of clocks overdue — or, `not_overdue`, at risk — then), only the bounded candidates
-    are read and sorted."""
+CLOCK_COLUMNS = (SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
+                 SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
+
+
+def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: datetime | None = None) -> list[dict]:
+    """Clocks matching `condition` with their case, as plain dicts: oldest due date first, then by case
+    number. With `bounded_at` (now, and a condition of clocks live then: the dashboard's overdue and at-risk
+    lists) and a `limit`, the first `limit` by due date and then by clock (the one waiting longest), read
+    along the indexes (`_first_live`)."""
     names = dict(service_lines())
-    if bounded_at is not None:
-        last_due = _last_due_date(condition, limit, bounded_at) if limit else None
-        condition = and_(SlaClock.id.in_(week_end.live_candidates(
-            bounded_at, due_by=last_due, running_from=bounded_at if not_overdue else None)), condition)
-    query = (select(SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breached_at, SlaClock.stopped_at,
-                    SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
-             .join(Case, SlaClock.case_id == Case.id).where(condition)
-             .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
     late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
+    if bounded_at is not None and limit:
+        return [_clock_dict(row, names, as_of, late) for row in _first_live(condition, limit, bounded_at)]
+    query = (select(*CLOCK_COLUMNS).join(Case, SlaClock.case_id == Case.id).where(condition)
+             .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
     return [_clock_dict(row, names, as_of, late) for row in db.session.execute(query)]
 
 
-def _last_due_date(condition, limit: int, now: datetime) -> date | None:
-    """The latest due date among the first `limit` clocks (by due date) matching `condition`, a condition of
-    clocks live now: read along ix_sla_clock_state_deadline (running clocks, deadline order: a deadline is the
-    end of its due date) and ix_sla_clock_state_breached_at (breached paused ones), each stopping after
-    `limit` matches, so a short list costs a short read even when thousands of clocks are overdue, and the
-    clocks stopped after `now` (the other live ones; ix_sla_clock_stopped_deadline). None when fewer than
-    `limit` match (no bound)."""
-    base = select(SlaClock.due_date).join(Case, SlaClock.case_id == Case.id).where(condition)
-    dues = [*db.session.scalars(base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
-                                .order_by(SlaClock.deadline).limit(limit)),
-            # ids first, from the index alone: folded into the condition, SQLite's planner may pick another
-            # index and read every case (16 s at 1M)
-            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
-                SlaClock.state == "paused", SlaClock.breached_at.is_not(None))))),
-            *db.session.scalars(base.where(SlaClock.id.in_(select(SlaClock.id).where(
-                SlaClock.stopped_at >= now, SlaClock.deadline.is_not(None)))).order_by(SlaClock.deadline).limit(limit))]
-    dues = sorted(d for d in dues if d is not None)
-    return dues[limit - 1] if len(dues) >= limit else None
+def _first_live(condition, limit: int, now: datetime) -> list:
+    """The first `limit` clocks matching `condition`, a condition of clocks live at `now`, by (due date, clock
+    id). Each kind of live clock is read along its own index in that order and the read stops after `limit`
+    matches, so a short list costs a short read even when thousands of clocks are overdue, or due the same day
+    (issue 20): running clocks along ix_sla_clock_state_deadline (state, deadline, id — a deadline is the end of
+    its due date), those without a deadline, the breached paused ones (a paused clock is only ever overdue by
+    its breach) and the clocks that stop after `now`."""
+    base = select(*CLOCK_COLUMNS).join(Case, SlaClock.case_id == Case.id).where(condition)
+    # the last two: ids first, from the index alone — folded into the condition, SQLite's planner may pick
+    # another index and read every case (16 s at 1M)
+    parts = [base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
+             .order_by(SlaClock.deadline, SlaClock.id),
+             base.where(SlaClock.state.in_(week_end.LIVE_STATES), SlaClock.deadline.is_(None)).order_by(SlaClock.id),
+             base.where(SlaClock.id.in_(select(SlaClock.id).where(SlaClock.state == "paused",
+                                                                  SlaClock.breached_at.is_not(None))))
+             .order_by(SlaClock.due_date, SlaClock.id),
+             base.where(SlaClock.id.in_(select(SlaClock.id).where(SlaClock.stopped_at >= now))).order_by(
+                 SlaClock.due_date, SlaClock.id)]
+    found = {row.id: row for part in parts for row in db.session.execute(part.limit(limit))}
+    return sorted(found.values(), key=lambda row: (row.due_date or date.max, row.id))[:limit]
 
 
 def _clock_dict(row, names: dict, as_of: date, late=calendar.working_days_between) -> dict:
     # working days late: until the clock stopped, or until `as_of` while it still runs
     until = min(calendar.to_business_date(row.stopped_at), as_of) if row.stopped_at else as_of
     return {
-        "case_id": row.case_id, "ref": row.ref, "line_code": row.line_code,
+        "clock_id": row.id, "case_id": row.case_id, "ref": row.ref, "line_code": row.line_code,
         "line": names.get(row.line_code, row.line_code), "clock": CLOCK_LABELS.get(row.kind, row.kind),
         "due_date": row.due_date.isoformat() if row.due_date else None,
         "breached_at": _iso(row.breached_at or (row.stopped_at if row.outcome == "breached" else None)),
@@ -407,13 +365,18 @@ def build_weekly(week: str | None = None, *, built_by: str, now: datetime | None
     start, end = week_period(week)
     if start > now:
         raise DomainError(f"{week} 尚未开始，无法生成周报。", "week")
-    as_of = _as_of(end)
+    with heap.frozen():  # tens of thousands of listed clocks at 1M cases
+        return _build_weekly(week, start, end, built_by=built_by, now=now)
+
+
+def _build_weekly(week: str, start: datetime, end: datetime, *, built_by: str, now: datetime) -> WeeklyReport:
+    as_of = business_end(end)
     figures = period_figures([(start, end)], only=tuple(f for f in COUNTS + SLA if f not in ("overdue", "at_risk")))[0]
-    breaches = clock_list(and_(_breached(), _within(_breach_time(), start, end), SlaClock.id.in_(union(
+    breaches = clock_list(and_(breached(), _within(breach_time(), start, end), SlaClock.id.in_(union(
         # every state named, so the (state, breached_at) index serves the range
         select(SlaClock.id).where(SlaClock.state.in_(CLOCK_STATES), _within(SlaClock.breached_at, start, end)),
         select(SlaClock.id).where(_within(SlaClock.stopped_at, start, end))))), as_of=as_of)
-    at_end, statuses = week_end.clocks_at(end, _live_at, also={c["case_id"]: c["status_code"] for c in breaches})
+    at_end, statuses = week_end.clocks_at(end, also={c["case_id"]: c["status_code"] for c in breaches})
     by_line = {f.code: f for f in figures}
     for clock in at_end:
         line = by_line.get(clock.line_code)
@@ -474,11 +437,16 @@ def _add_version(week: str, **fields) -> WeeklyReport:
     for attempt in range(VERSION_ATTEMPTS):
         try:
             with db.session.begin_nested():
-                return db.session.scalar(insert(WeeklyReport).from_select(["week", "version", *values],
-                                                                          next_version).returning(WeeklyReport))
+                report = db.session.scalar(insert(WeeklyReport).from_select(["week", "version", *values],
+                                                                            next_version)
+                                           .returning(WeeklyReport).options(defer(WeeklyReport.data)))
         except IntegrityError:
             if attempt == VERSION_ATTEMPTS - 1:
                 raise
+            continue
+        # the data is what we hold: not read back (at 1M cases, tens of thousands of listed clocks; issue 20)
+        set_committed_value(report, "data", fields["data"])
+        return report
     raise AssertionError("unreachable")
 
 

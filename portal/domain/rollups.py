@@ -22,7 +22,7 @@ Rows written without the ORM (bulk loads, the benchmark generator) are counted b
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.orm import Session
@@ -150,6 +150,22 @@ def sums(first: date, last: date | None) -> dict[tuple[str, str], int]:
     if last is not None:
         query = query.where(FigureRollup.day < last)
     return {(line, figure): int(n) for line, figure, n in db.session.execute(query)}
+
+
+def partial_day(since: datetime, until: datetime) -> Counter:
+    """{(line, figure): n} of the marks in [since, until), a piece of one business date. A piece from the
+    date's start (a period ending at `now`: the dashboard's "today so far") is that date's rollup rows less
+    the marks after `until` — normally none, so the cost does not follow how busy today is (issue 20); any
+    other piece is read from its rows (`today_marks`)."""
+    from ..extensions import db
+
+    day = calendar.to_business_date(since)
+    if since != calendar.start_of_business_day(day):
+        return today_marks(since, until)
+    found = Counter({(line, figure): int(n) for line, figure, n in db.session.execute(
+        select(FigureRollup.line_code, FigureRollup.figure, FigureRollup.n).where(FigureRollup.day == day))})
+    found.subtract(today_marks(until, calendar.start_of_business_day(day + timedelta(days=1))))
+    return +found
 
 
 def today_marks(since: datetime, until: datetime) -> Counter:

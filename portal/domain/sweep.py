@@ -18,11 +18,9 @@ chain tails, and a single case that still races is revisited after the rest; wha
 next sweep — the alerts of every other case land regardless.
 """
 
-import gc
 import logging
 from collections import deque
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from .. import calendar, outbox
 from ..extensions import db
 from ..models import STAFF_ROLES, Alert, Case, SlaClock, User, utcnow
-from . import history, live_clocks, rollups
+from . import heap, history, live_clocks, rollups
 from .batching import chunks
 from .errors import StaleCaseError
 from .leases import dialect_insert
@@ -84,7 +82,7 @@ def sweep(now: datetime | None = None, *, commit: Callable[[], None] | None = No
     With `commit` (the job's), each batch is committed as soon as it is done; without it everything stays in
     the caller's transaction, which the caller commits."""
     now = now or utcnow()
-    with _heap_frozen():
+    with heap.frozen():
         return _sweep(now, commit, batch_size)
 
 
@@ -118,21 +116,6 @@ def _sweep(now: datetime, commit: Callable[[], None] | None, batch_size: int) ->
     if pending:
         log.warning("deadline sweep: %d clock(s) kept racing staff edits; the next sweep revisits them", len(pending))
     return SweepResult(**counts)
-
-
-@contextmanager
-def _heap_frozen():
-    """Keep the cyclic garbage collector off the objects that existed before the sweep while it runs.
-
-    A sweep of thousands of clocks keeps enough objects alive to set off full collections, and each one walked
-    the whole application heap (~150,000 objects: 40-140 ms apiece, two per 10,000 alerts — a fifth of the
-    sweep). Frozen, those objects are skipped until the sweep ends; everything the sweep allocates is collected
-    as usual. Process-wide and harmless to other threads: it only postpones looking at the old objects."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _by_case(triples: list) -> list[list]:

@@ -83,8 +83,7 @@ def figures(now: datetime) -> dict:
         "month_label": f"{today.year}年{today.month}月",
         "labels": [f"{m.month}/{m.day}" for m in mondays],
         "overdue": reports.clock_list(reports.overdue_at(now), as_of=today, limit=LIST_LIMIT, bounded_at=now),
-        "at_risk": reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT, bounded_at=now,
-                                      not_overdue=True),
+        "at_risk": reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT, bounded_at=now),
         "ratings": ratings.as_json(ratings.figures(trend_periods)),
     }
 
