@@ -1,6 +1,7 @@
 """Plain helpers for tests (importable as `helpers`: tests/ is on sys.path via its conftest)."""
 
 import functools
+import itertools
 from contextlib import contextmanager
 
 
@@ -88,3 +89,33 @@ def notice_2027(*extra: dict, without: tuple[str, ...] = ()) -> dict:
     if "春节" not in without:
         days.append({"name": "春节", "date": "2027-02-14", "isOffDay": False})
     return {"year": 2027, "days": [*days, *extra]}
+
+
+_case_refs = itertools.count(1)
+
+
+def case_with_notes(insured, *, actor, notes: int, now):
+    """A 门诊绿通 case of `insured` with `notes` note events in its history chain; flushed, not committed."""
+    from portal.domain import history
+    from portal.extensions import db
+    from portal.models import Case
+
+    case = Case(ref=f"ZJ20260615-{next(_case_refs):04d}", policy_id=insured.policy_id, insured_id=insured.id,
+                line_code="green_outpatient")
+    db.session.add(case)
+    db.session.flush()
+    for n in range(notes):
+        history.append(case, actor=actor, kind="note", action="note", summary=f"第{n + 1}条", now=now)
+    return case
+
+
+def issued_receipt(now) -> dict:
+    """Issue and commit an audit checkpoint; its receipt as 史带 keeps it (parsed JSON)."""
+    import json
+
+    from portal.domain import checkpoints
+    from portal.extensions import db
+
+    checkpoint = checkpoints.issue(reason="test", now=now)
+    db.session.commit()
+    return json.loads(checkpoints.receipt_json(checkpoint))

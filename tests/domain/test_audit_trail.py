@@ -5,13 +5,12 @@ whose receipts, kept by 史带, catch every deletion, truncation, rewrite and re
 naming the first case (or audit-log row) and sequence number affected. Tampering is done as the database
 owner would: triggers dropped (helpers.as_database_owner), raw SQL, hashes recomputed where that helps."""
 
-import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from helpers import as_database_owner
+from helpers import as_database_owner, case_with_notes, issued_receipt
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -22,7 +21,6 @@ from portal.models import (
     AuditAnchor,
     AuditCheckpoint,
     AuditLog,
-    Case,
     CaseEvent,
     ConsentRecord,
     Document,
@@ -38,7 +36,6 @@ from portal.models import (
 )
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
-_refs = itertools.count(1)
 
 
 @pytest.fixture
@@ -46,26 +43,12 @@ def world(make_policy, make_user):
     """Two cases with three events each, an auditor's document views and refused writes in the audit log."""
     insured = make_policy()
     coord, auditor = make_user("coordinator"), make_user("auditor")
-    cases = []
-    for _ in range(2):
-        case = Case(ref=f"ZJ20260615-{next(_refs):04d}", policy_id=insured.policy_id, insured_id=insured.id,
-                    line_code="green_outpatient")
-        db.session.add(case)
-        db.session.flush()
-        for n in range(3):
-            history.append(case, actor=coord, kind="note", action="note", summary=f"第{n + 1}条", now=NOW)
-        cases.append(case)
+    cases = [case_with_notes(insured, actor=coord, notes=3, now=NOW) for _ in range(2)]
     for n in range(3):
         auditlog.record("document.view", actor=auditor, case_id=cases[0].id, detail={"n": n})
         auditlog.record("auditor.write_refused", actor=auditor, detail={"method": "POST", "path": f"/x/{n}"})
     db.session.commit()
     return cases
-
-
-def _receipt() -> dict:
-    checkpoint = checkpoints.issue(reason="test", now=NOW)
-    db.session.commit()
-    return json.loads(checkpoints.receipt_json(checkpoint))
 
 
 def _first(result):
@@ -192,7 +175,7 @@ def test_an_edited_audit_row_is_named_by_the_chain_alone(world):
 # ---- receipts ------------------------------------------------------------------------------------
 
 def test_an_untouched_database_verifies_clean_against_its_receipt(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     assert (receipt["checkpoint"], receipt["case_history"], receipt["audit_log"]["length"]) == (
         1, {"cases": 2, "events": 6}, 6)
     assert receipt["public_key"] == audit_keys.public_hex()
@@ -205,17 +188,17 @@ def test_an_untouched_database_verifies_clean_against_its_receipt(world):
 
 
 def test_each_checkpoint_covers_the_previous_one_and_anchors_only_what_is_new(world):
-    first = _receipt()
+    first = issued_receipt(NOW)
     history.append(world[0], actor=None, kind="note", action="note", summary="新的", now=NOW)
     db.session.commit()
-    second = _receipt()
+    second = issued_receipt(NOW)
     assert second["previous_head"] == first["head"]
     assert (second["anchors"]["count"], second["case_history"]["events"]) == (1, 7)
     assert checkpoints.verify_receipts([first, second]).ok
 
 
 def test_scenario_1_deleting_the_last_event_of_a_case_is_named(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     with as_database_owner():
         db.session.execute(text("DELETE FROM case_event WHERE case_id = :c AND seq = 3"), {"c": world[1].id})
     first = _first(checkpoints.verify_receipts([receipt]))
@@ -224,7 +207,7 @@ def test_scenario_1_deleting_the_last_event_of_a_case_is_named(world):
 
 
 def test_scenario_2_deleting_a_whole_case_history_is_named(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     with as_database_owner():
         db.session.execute(text("DELETE FROM case_event WHERE case_id = :c"), {"c": world[0].id})
     first = _first(checkpoints.verify_receipts([receipt]))
@@ -252,7 +235,7 @@ def _rewrite_case_event_and_recompute(case_id: int, seq: int, summary: str) -> N
 
 
 def test_scenario_3_an_edited_event_with_a_recomputed_chain_is_named(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     _rewrite_case_event_and_recompute(world[1].id, 2, "从未发生过")
     assert history.verify().ok  # the unkeyed chain alone no longer sees it
     first = _first(checkpoints.verify_receipts([receipt]))
@@ -261,7 +244,7 @@ def test_scenario_3_an_edited_event_with_a_recomputed_chain_is_named(world):
 
 
 def test_scenario_4a_deleted_document_views_in_the_audit_log_are_named(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     views = db.session.scalars(select(AuditLog.seq).where(AuditLog.action == "document.view")).all()
     with as_database_owner():
         db.session.execute(text("DELETE FROM audit_log WHERE action = 'document.view'"))
@@ -271,7 +254,7 @@ def test_scenario_4a_deleted_document_views_in_the_audit_log_are_named(world):
 
 
 def test_scenario_4b_rewritten_refusals_with_a_recomputed_chain_are_named(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     rows = db.session.execute(select(*AuditLog.__table__.c).order_by(AuditLog.seq)).mappings().all()
     refused = [r["seq"] for r in rows if r["action"] == "auditor.write_refused"]
     prev = None
@@ -293,18 +276,18 @@ def test_scenario_4b_rewritten_refusals_with_a_recomputed_chain_are_named(world)
 
 
 def test_rewriting_the_anchors_and_checkpoints_too_is_caught_by_the_receipt(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     _rewrite_case_event_and_recompute(world[0].id, 1, "改写")
     with as_database_owner():  # the owner also throws away the checkpoint and issues a fresh one
         db.session.execute(text("DELETE FROM audit_anchor"))
         db.session.execute(text("DELETE FROM audit_checkpoint"))
-    _receipt()
+    issued_receipt(NOW)
     first = _first(checkpoints.verify_receipts([receipt]))
     assert first.where == "checkpoint" and "与史带保存的回执不符" in first.message
 
 
 def test_deleting_anchors_with_the_events_names_the_checkpoint(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     with as_database_owner():
         db.session.execute(text("DELETE FROM case_event WHERE case_id = :c"), {"c": world[0].id})
         db.session.execute(text("DELETE FROM audit_anchor WHERE case_id = :c"), {"c": world[0].id})
@@ -313,7 +296,7 @@ def test_deleting_anchors_with_the_events_names_the_checkpoint(world):
 
 
 def test_a_receipt_with_a_forged_signature_or_content_is_rejected(world):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     forged = {**receipt, "case_history": {"cases": 2, "events": 5}}
     assert "签名无效" in _first(checkpoints.verify_receipts([forged])).message
     other = Ed25519PrivateKey.generate()
@@ -333,7 +316,7 @@ def test_a_file_that_is_not_a_receipt_is_refused_in_chinese():
 def test_nightly_check_uses_the_stored_checkpoints(app, world):
     from portal import jobs
 
-    _receipt()
+    issued_receipt(NOW)
     assert jobs.audit_verify(app, now=NOW + timedelta(days=1)).ok
     with as_database_owner():
         db.session.execute(text("DELETE FROM case_event WHERE case_id = :c AND seq = 3"), {"c": world[0].id})
@@ -342,7 +325,7 @@ def test_nightly_check_uses_the_stored_checkpoints(app, world):
 
 
 def test_incremental_check_covers_what_was_written_since_the_last_checkpoint(world):
-    _receipt()
+    issued_receipt(NOW)
     event = history.append(world[0], actor=None, kind="note", action="note", summary="新的", now=NOW)
     auditlog.record("case.view", case_id=world[0].id)
     db.session.commit()
@@ -363,7 +346,7 @@ def test_the_weekly_report_carries_its_checkpoint(world):
 
 def test_a_case_shows_which_checkpoint_anchors_its_history(world):
     assert checkpoints.anchoring(world[0].id) is None
-    _receipt()
+    issued_receipt(NOW)
     history.append(world[0], actor=None, kind="note", action="note", summary="新的", now=NOW)
     db.session.commit()
     assert checkpoints.anchoring(world[0].id) == (1, 3)

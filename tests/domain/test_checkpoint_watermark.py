@@ -1,11 +1,10 @@
 """What an audit checkpoint reads (issue 20; portal.domain.event_watermark): only what its predecessor cannot
 have seen, and still every event — also one that commits a lower id after a checkpoint (PostgreSQL)."""
 
-import itertools
-import json
 from datetime import UTC, datetime
 
 import pytest
+from helpers import case_with_notes, issued_receipt
 from sqlalchemy import insert, select, text
 
 from portal.domain import auditlog, checkpoints, event_watermark, history
@@ -13,7 +12,6 @@ from portal.extensions import db
 from portal.models import AuditAnchor, AuditCheckpoint, AuditLog, Case, CaseEvent
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
-_refs = itertools.count(1)
 
 
 @pytest.fixture
@@ -26,23 +24,9 @@ def postgres(app):
 def cases(make_policy, make_user):
     """Three cases with two events each, committed."""
     insured, coord = make_policy(), make_user("coordinator")
-    made = []
-    for _ in range(3):
-        case = Case(ref=f"ZJ20260615-9{next(_refs):03d}", policy_id=insured.policy_id, insured_id=insured.id,
-                    line_code="green_outpatient")
-        db.session.add(case)
-        db.session.flush()
-        for n in range(2):
-            history.append(case, actor=coord, kind="note", action="note", summary=f"第{n + 1}条", now=NOW)
-        made.append(case)
+    made = [case_with_notes(insured, actor=coord, notes=2, now=NOW) for _ in range(3)]
     db.session.commit()
     return made
-
-
-def _receipt() -> dict:
-    checkpoint = checkpoints.issue(reason="test", now=NOW)
-    db.session.commit()
-    return json.loads(checkpoints.receipt_json(checkpoint))
 
 
 def _note(case: Case, summary: str) -> CaseEvent:
@@ -69,18 +53,18 @@ def _append_on(connection, case_id: int, summary: str, **columns) -> tuple[int, 
 def test_an_event_that_commits_a_lower_id_after_a_checkpoint_is_anchored_by_the_next(postgres, cases):
     """Transaction A takes an event id and stays open; B takes a higher one and commits; checkpoint N sees B
     only. When A commits, checkpoint N+1 must anchor A's event although its id is below everything N saw."""
-    _receipt()  # the daily checkpoint: N-1, so that N and N+1 read from a watermark
+    issued_receipt(NOW)  # the daily checkpoint: N-1, so that N and N+1 read from a watermark
     with db.engine.connect() as other:
         late_id, late_seq = _append_on(other, cases[0].id, "先取号、后提交的记录")
         early = _note(cases[1], "后取号、先提交的记录")
         assert early.id > late_id
-        first = _receipt()
+        first = issued_receipt(NOW)
         assert _anchored_by(cases[1].id, early.seq) == first["checkpoint"]
         assert _anchored_by(cases[0].id, late_seq) is None  # not visible to checkpoint N
         other.commit()
     since = checkpoints.verify_since_latest()
     assert since.ok and since.events_checked == 1  # the late event is "written since" checkpoint N
-    second = _receipt()
+    second = issued_receipt(NOW)
     assert _anchored_by(cases[0].id, late_seq) == second["checkpoint"]
     assert second["case_history"]["events"] == 8 and second["anchors"]["count"] == 1
     result = checkpoints.verify_receipts([first, second])
@@ -99,10 +83,10 @@ def test_an_audit_row_committed_after_a_checkpoint_is_anchored_by_the_next(postg
                   "object_type": None, "object_id": None, "case_id": cases[1].id, "detail": {}, "ip": None,
                   "prev_hash": tail.hash}
         other.execute(insert(AuditLog).values(**fields, hash=auditlog.compute_hash(fields)))
-        first = _receipt()
+        first = issued_receipt(NOW)
         assert first["audit_log"]["length"] == tail.seq
         other.commit()
-    second = _receipt()
+    second = issued_receipt(NOW)
     assert second["audit_log"]["length"] == tail.seq + 1
     assert checkpoints.verify_receipts([first, second]).ok
 
@@ -117,7 +101,7 @@ def test_a_new_event_records_its_transaction(postgres, cases):
 
 
 def test_a_checkpoint_stores_its_watermark_outside_the_receipt(cases):
-    receipt = _receipt()
+    receipt = issued_receipt(NOW)
     stored = db.session.get(AuditCheckpoint, receipt["checkpoint"])
     if db.engine.dialect.name == "postgresql":
         assert stored.event_xid_from > 0 and stored.pg_cluster is not None
@@ -128,7 +112,7 @@ def test_a_checkpoint_stores_its_watermark_outside_the_receipt(cases):
 
 
 def test_the_issuers_own_new_events_are_anchored_by_its_checkpoint(cases):
-    _receipt()
+    issued_receipt(NOW)
     event = history.append(cases[2], actor=None, kind="note", action="note", summary="同一事务", now=NOW)
     checkpoint = checkpoints.issue(reason="test", now=NOW)
     db.session.commit()
@@ -145,9 +129,9 @@ def _event_below_the_watermark(case: Case) -> int:
 
 
 def test_a_checkpoint_reads_only_from_its_predecessors_watermark(postgres, cases):
-    _receipt()
+    issued_receipt(NOW)
     seq = _event_below_the_watermark(cases[0])
-    _receipt()
+    issued_receipt(NOW)
     assert _anchored_by(cases[0].id, seq) is None
 
 
@@ -158,15 +142,15 @@ def test_without_a_watermark_of_this_cluster_the_next_checkpoint_checks_every_ev
     """A checkpoint issued before migration j21c_event_xid (no watermark stored), by a role that may not read
     pg_control_system(), or on the cluster a dump came from: the one after it anchors every unanchored event."""
     monkeypatch.setattr(event_watermark, patched, lambda: value)
-    first = _receipt()
+    first = issued_receipt(NOW)
     monkeypatch.undo()
     stored = db.session.get(AuditCheckpoint, first["checkpoint"])
     assert stored.pg_cluster == value and (stored.event_xid_from is None) == (patched == "take")
     seq = _event_below_the_watermark(cases[0])
-    second = _receipt()
+    second = issued_receipt(NOW)
     assert _anchored_by(cases[0].id, seq) == second["checkpoint"]
     later = _note(cases[1], "之后")
-    third = _receipt()  # back on the watermark
+    third = issued_receipt(NOW)  # back on the watermark
     assert third["anchors"]["count"] == 1 and _anchored_by(cases[1].id, later.seq) == third["checkpoint"]
     assert checkpoints.verify_receipts([second, third]).ok
 

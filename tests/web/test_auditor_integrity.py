@@ -3,32 +3,25 @@ the check of receipts 史带 kept (result in plain Chinese, nothing stored but a
 anchoring on its page."""
 
 import io
-import itertools
 import json
 from datetime import UTC, datetime
 
 import pytest
-from helpers import as_database_owner
+from helpers import as_database_owner, case_with_notes
 from sqlalchemy import func, select, text
 
 from portal import audit_keys
 from portal.domain import checkpoints, history
 from portal.extensions import db
-from portal.models import AuditAnchor, AuditCheckpoint, AuditLog, Case
+from portal.models import AuditAnchor, AuditCheckpoint, AuditLog
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
-_refs = itertools.count(1)
 
 
 @pytest.fixture
 def case(make_policy, make_user):
     insured = make_policy()
-    case = Case(ref=f"ZJ20260615-{next(_refs):04d}", policy_id=insured.policy_id, insured_id=insured.id,
-                line_code="green_outpatient")
-    db.session.add(case)
-    db.session.flush()
-    for n in range(3):
-        history.append(case, actor=None, kind="note", action="note", summary=f"第{n + 1}条", now=NOW)
+    case = case_with_notes(insured, actor=None, notes=3, now=NOW)
     db.session.commit()
     return case
 
