@@ -194,6 +194,7 @@ def business_today(now: datetime | None = None) -> date:
 
 def start_of_business_day(d: date) -> datetime:
     """00:00 Asia/Shanghai on d, as a UTC-aware datetime (where a business date's figures begin)."""
+    _check_date(d)
     return datetime.combine(d, time(0), tzinfo=BUSINESS_TZ).astimezone(UTC)
 
 

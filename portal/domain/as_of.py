@@ -8,7 +8,8 @@ A clock row holds its state now. What can change after an instant `end` is recor
   the working days folded into the due date before `end` are recomputed from it;
 - a stop or a close after `end`: `stopped_at` / `closed_at` (already timestamped in the SQL conditions);
 - the case's status at `end`: its last status change before `end`.
-Only a change of the past itself (an imported holiday notice recomputing due dates) moves a rebuilt figure.
+Only a change of the past itself moves a rebuilt figure: an imported holiday notice recomputing due dates, or
+a corrected 住院条 date moving a live clock's start (`sla.move_start`).
 """
 
 from dataclasses import dataclass
@@ -78,22 +79,31 @@ def breached():
     return or_(SlaClock.breached.is_(True), func.coalesce(SlaClock.outcome, "") == "breached")
 
 
+def breached_before(end):
+    # a breach flag without a time (rows written directly) is no breach before `end`, as in `_decide`: without
+    # the IS NOT NULL the term is NULL, and "not breached before" drops the clock from the at-risk list
+    return and_(breached(), breach_time().is_not(None), breach_time() < end)
+
+
 def overdue_at(end):
     """Clocks overdue at `end`."""
-    return and_(live_at(end), or_(and_(breached(), breach_time() < end),
-                                  and_(SlaClock.deadline < end, ~paused_at(end))))
+    return and_(live_at(end), or_(breached_before(end), and_(SlaClock.deadline < end, ~paused_at(end))))
 
 
 def at_risk_at(end):
     """Clocks with ≤ 1 working day left at `end`, not yet overdue."""
     cutoff = calendar.add_working_days(business_end(end), 1)
     # a breach after `end` does not take the clock out of "at risk at `end`" (issue 17 item 7)
-    breached_before = and_(breached(), breach_time() < end)
-    return and_(live_at(end), ~paused_at(end), ~breached_before, SlaClock.deadline >= end,
+    return and_(live_at(end), ~paused_at(end), ~breached_before(end), SlaClock.deadline >= end,
                 SlaClock.due_date <= cutoff)
 
 
 LIVE_STATES = ("running", "paused")
+
+
+def at_risk_cutoff(end: datetime) -> datetime:
+    """The latest deadline of a clock at risk at `end`: the end of the first working day after `end`'s date."""
+    return calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
 
 
 def live_candidates(end: datetime):
@@ -105,7 +115,7 @@ def live_candidates(end: datetime):
       end of the due date's business day), or breached before `end` (a pause after a breach can move the
       deadline later);
     - stopped at or after `end` (live then, whatever they are now)."""
-    cutoff = calendar.end_of_business_day(calendar.add_working_days(business_end(end), 1))
+    cutoff = at_risk_cutoff(end)
     return union(select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.deadline <= cutoff),
                  select(SlaClock.id).where(SlaClock.state.in_(LIVE_STATES), SlaClock.breached_at < end),
                  select(SlaClock.id).where(SlaClock.stopped_at >= end))
@@ -127,10 +137,9 @@ def clocks_at(end: datetime, also: dict[int, str]) -> tuple[list[ClockAtEnd], di
         select(CaseEvent.case_id).where(CaseEvent.from_status.in_(list(STATUSES)), CaseEvent.at >= end,
                                         CaseEvent.to_status.is_not(None),
                                         CaseEvent.from_status != CaseEvent.to_status).distinct()))
-    breached_before = and_(breached(), breach_time() < end)
     unchanged = db.session.execute(
         select(SlaClock.id, SlaClock.case_id, SlaClock.kind, SlaClock.due_date,
-               case((breached_before, breach_time())), Case.ref, Case.line_code, Case.status,
+               case((breached_before(end), breach_time())), Case.ref, Case.line_code, Case.status,
                case((overdue_at(end), True), else_=False))
         .join(Case, SlaClock.case_id == Case.id)
         .where(SlaClock.id.in_(live_candidates(end)), or_(overdue_at(end), at_risk_at(end)))).all()

@@ -29,7 +29,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, literal, select, union
+from sqlalchemy import and_, case, func, insert, literal, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -301,38 +301,52 @@ CLOCK_COLUMNS = (SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breache
                  SlaClock.outcome, Case.id.label("case_id"), Case.ref, Case.line_code, Case.status)
 
 
-def clock_list(condition, *, as_of: date, limit: int | None = None, bounded_at: datetime | None = None) -> list[dict]:
+def clock_list(condition, *, as_of: date, limit: int | None = None) -> list[dict]:
     """Clocks matching `condition` with their case, as plain dicts: oldest due date first, then by case
-    number. With `bounded_at` (now, and a condition of clocks live then: the dashboard's overdue and at-risk
-    lists) and a `limit`, the first `limit` by due date and then by clock (the one waiting longest), read
-    along the indexes (`_first_live`)."""
+    number."""
     names = dict(service_lines())
     late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
-    if bounded_at is not None and limit:
-        return [_clock_dict(row, names, as_of, late) for row in _first_live(condition, limit, bounded_at)]
     query = (select(*CLOCK_COLUMNS).join(Case, SlaClock.case_id == Case.id).where(condition)
              .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
     return [_clock_dict(row, names, as_of, late) for row in db.session.execute(query)]
 
 
-def _first_live(condition, limit: int, now: datetime) -> list:
-    """The first `limit` clocks matching `condition`, a condition of clocks live at `now`, by (due date, clock
-    id). Each kind of live clock is read along its own index in that order and the read stops after `limit`
-    matches, so a short list costs a short read even when thousands of clocks are overdue, or due the same day
-    (issue 20): running clocks along ix_sla_clock_state_deadline (state, deadline, id — a deadline is the end of
-    its due date), those without a deadline, the breached paused ones (a paused clock is only ever overdue by
-    its breach) and the clocks that stop after `now`."""
+def live_list(kind: str, now: datetime, *, limit: int) -> list[dict]:
+    """The dashboard's short lists: the first `limit` clocks overdue (`kind` "overdue") or at risk ("at_risk")
+    at `now`, by due date and then by clock (the one waiting longest), as `clock_list` rows."""
+    names = dict(service_lines())
+    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)
+    today = calendar.business_today(now)
+    return [_clock_dict(row, names, today, late) for row in _first_live(kind, limit, now)]
+
+
+def _first_live(kind: str, limit: int, now: datetime) -> list:
+    """The rows of `live_list`. Each kind of clock that can be on the list is read along its own index in
+    (due date, clock) order, and each read stops after `limit` matches or at the end of a bounded range, so a
+    short list costs a short read even when thousands of clocks are overdue, due the same day, or none is
+    (issue 20):
+    - overdue: running clocks past their deadline, along ix_sla_clock_state_deadline (state, deadline, id — a
+      deadline is the end of its due date), and the breached ones that are paused or not yet past it (a pause
+      folded after the breach moved the deadline);
+    - at risk: running clocks due from `now` to the at-risk cutoff, along the same index;
+    - both: those without a deadline and those that stop after `now`.
+    All but the deadline ranges by their ids first, from the indexes alone: folded into the condition, SQLite's
+    planner (with statistics) reads every case submitted before `now` (ix_case_submitted_at; 16 s at 1M)."""
+    condition = overdue_at(now) if kind == "overdue" else at_risk_at(now)
     base = select(*CLOCK_COLUMNS).join(Case, SlaClock.case_id == Case.id).where(condition)
-    # the last two: ids first, from the index alone — folded into the condition, SQLite's planner may pick
-    # another index and read every case (16 s at 1M)
-    parts = [base.where(SlaClock.state == "running", SlaClock.deadline.is_not(None))
-             .order_by(SlaClock.deadline, SlaClock.id),
-             base.where(SlaClock.state.in_(week_end.LIVE_STATES), SlaClock.deadline.is_(None)).order_by(SlaClock.id),
-             base.where(SlaClock.id.in_(select(SlaClock.id).where(SlaClock.state == "paused",
-                                                                  SlaClock.breached_at.is_not(None))))
-             .order_by(SlaClock.due_date, SlaClock.id),
-             base.where(SlaClock.id.in_(select(SlaClock.id).where(SlaClock.stopped_at >= now))).order_by(
-                 SlaClock.due_date, SlaClock.id)]
+    running = base.where(SlaClock.state == "running")
+    live = SlaClock.state.in_(week_end.LIVE_STATES)
+    if kind == "overdue":
+        walks = [running.where(SlaClock.deadline < now)]
+        others = [select(SlaClock.id).where(live, SlaClock.breached_at < now,
+                                            or_(SlaClock.state == "paused", SlaClock.deadline >= now))]
+    else:
+        walks = [running.where(SlaClock.deadline >= now, SlaClock.deadline <= week_end.at_risk_cutoff(now))]
+        others = []
+    others += [select(SlaClock.id).where(live, SlaClock.deadline.is_(None)),
+               select(SlaClock.id).where(SlaClock.stopped_at >= now)]
+    parts = [*(walk.order_by(SlaClock.deadline, SlaClock.id) for walk in walks),
+             *(base.where(SlaClock.id.in_(ids)).order_by(SlaClock.due_date, SlaClock.id) for ids in others)]
     found = {row.id: row for part in parts for row in db.session.execute(part.limit(limit))}
     return sorted(found.values(), key=lambda row: (row.due_date or date.max, row.id))[:limit]
 

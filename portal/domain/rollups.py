@@ -162,9 +162,13 @@ def partial_day(since: datetime, until: datetime) -> Counter:
     day = calendar.to_business_date(since)
     if since != calendar.start_of_business_day(day):
         return today_marks(since, until)
+    # the marks after `until` first: each statement reads its own snapshot (READ COMMITTED; SQLite's reads
+    # outside a write), so a mark committed between the two reads is then counted by the row (a few ms of
+    # tomorrow's news at most) instead of taken off a row read before it committed (a figure below any state)
+    later = today_marks(until, calendar.start_of_business_day(day + timedelta(days=1)))
     found = Counter({(line, figure): int(n) for line, figure, n in db.session.execute(
         select(FigureRollup.line_code, FigureRollup.figure, FigureRollup.n).where(FigureRollup.day == day))})
-    found.subtract(today_marks(until, calendar.start_of_business_day(day + timedelta(days=1))))
+    found.subtract(later)
     return +found
 
 

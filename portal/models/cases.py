@@ -141,6 +141,12 @@ class CaseEvent(db.Model):
 event.listen(CaseEvent.__table__, "after_create", DDL(
     "ALTER TABLE case_event ALTER COLUMN xid SET DEFAULT pg_current_xact_id()::text::bigint").execute_if(
     dialect="postgresql"))
+# ... and overrides whatever an INSERT names (migration j21d_event_xid_trigger)
+for _ddl in ("CREATE OR REPLACE FUNCTION portal_case_event_xid() RETURNS trigger LANGUAGE plpgsql AS $$ "
+             "BEGIN NEW.xid := pg_current_xact_id()::text::bigint; RETURN NEW; END; $$",
+             "CREATE TRIGGER case_event_xid BEFORE INSERT ON case_event FOR EACH ROW "
+             "EXECUTE FUNCTION portal_case_event_xid()"):
+    event.listen(CaseEvent.__table__, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
 
 
 class SlaClock(db.Model):

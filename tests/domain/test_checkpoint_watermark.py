@@ -123,9 +123,26 @@ def _event_below_the_watermark(case: Case) -> int:
     """An unanchored event whose xid claims a transaction finished long ago — what the watermark proves
     cannot exist — so a test can see which checkpoints read below it."""
     with db.engine.connect() as other:
+        other.execute(text("ALTER TABLE case_event DISABLE TRIGGER case_event_xid"))  # as only the owner can
         _, seq = _append_on(other, case.id, "xid 很小的记录", xid=3)
+        other.execute(text("ALTER TABLE case_event ENABLE TRIGGER case_event_xid"))
         other.commit()
     return seq
+
+
+@pytest.mark.parametrize("named", [3, None])
+def test_an_insert_cannot_choose_the_transaction_its_event_records(postgres, cases, named):
+    """The app role may INSERT: an event naming a finished transaction (or none) would sit below every later
+    watermark, never anchored and never checked by verify_since_latest."""
+    issued_receipt(NOW)
+    with db.engine.connect() as other:
+        _, seq = _append_on(other, cases[0].id, "自报 xid 的记录", xid=named)
+        other.commit()
+    stored = db.session.scalar(select(CaseEvent.xid).where(CaseEvent.case_id == cases[0].id, CaseEvent.seq == seq))
+    assert stored is not None and stored != named
+    assert checkpoints.verify_since_latest().events_checked == 1
+    second = issued_receipt(NOW)
+    assert _anchored_by(cases[0].id, seq) == second["checkpoint"]
 
 
 def test_a_checkpoint_reads_only_from_its_predecessors_watermark(postgres, cases):

@@ -220,6 +220,41 @@ def test_a_paused_row_without_its_pause_date_is_paused_in_the_report_the_dashboa
     assert (live.overdue, live.at_risk) == (scanned.overdue, scanned.at_risk) == (1, 0)
 
 
+def test_a_breach_flag_without_its_time_is_decided_alike_whether_or_not_the_case_changed_since(add_case):
+    # the report decides a case unchanged since the week's end in SQL and a changed one in Python (`as_of`):
+    # a row flagged breached without breached_at (written directly) must fall the same way in both
+    from sqlalchemy import update
+
+    from portal.domain import history
+
+    started = shanghai(2026, 11, 16, 10)
+    same, moved = (add_case("green_outpatient", started, "in_service",
+                            clocks=[ClockSpec(due=date(2026, 11, 23), started=started)]) for _ in range(2))
+    db.session.execute(update(SlaClock).where(SlaClock.case_id.in_([same.id, moved.id])).values(breached=True))
+    history.append(moved, actor=None, kind="transition", action="request_documents", summary="要求补充资料",
+                   from_status="in_service", to_status="awaiting_documents", now=shanghai(2026, 11, 23, 8))
+    db.session.commit()
+
+    report = reports.build_weekly(WEEK, built_by="test", now=REPORT_TIME)
+
+    assert sorted(row["ref"] for row in report.data["at_risk"]) == sorted([same.ref, moved.ref])
+
+
+def test_the_dashboard_lists_a_breached_clock_whose_deadline_a_later_pause_moved_past_the_cutoff(add_case):
+    # breached by the sweep, then paused and resumed: the pause folded into its due date moved the deadline
+    # weeks ahead, and it is still overdue by its breach — the short list must find it off the deadline range
+    now = shanghai(2026, 11, 25, 10)
+    started = shanghai(2026, 11, 9, 10)
+    moved = add_case("green_outpatient", started, "in_service", clocks=[ClockSpec(
+        due=date(2026, 12, 18), started=started, breached_at=shanghai(2026, 11, 13, 23, 59))])
+    on_time = add_case("green_outpatient", started, "in_service",
+                       clocks=[ClockSpec(due=date(2026, 12, 18), started=started)])
+
+    listed = reports.live_list("overdue", now, limit=10)
+
+    assert [row["ref"] for row in listed] == [moved.ref] and on_time.ref not in {r["ref"] for r in listed}
+
+
 # ---- versions, weeks, immutability -----------------------------------------------------------
 
 def test_rebuilding_adds_a_version_and_keeps_the_earlier_one(add_case):

@@ -101,10 +101,10 @@ def _assert_consistent() -> None:
     # the dashboard's short lists read along the indexes equal the same lists over every clock, ordered by due
     # date and then by clock
     today = calendar.business_today(NOW)
-    for condition in (reports.overdue_at(NOW), reports.at_risk_at(NOW)):
+    for kind, condition in (("overdue", reports.overdue_at(NOW)), ("at_risk", reports.at_risk_at(NOW))):
         every = sorted(reports.clock_list(condition, as_of=today), key=lambda c: (c["due_date"], c["clock_id"]))
         for limit in (1, 3, 10):
-            assert reports.clock_list(condition, as_of=today, limit=limit, bounded_at=NOW) == every[:limit]
+            assert reports.live_list(kind, NOW, limit=limit) == every[:limit]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -162,3 +162,39 @@ def test_the_app_s_own_writes_keep_them(open_, staff, directory):
     db.session.commit()
     assert late.clocks and any(c.breached for c in late.clocks)
     _assert_consistent()
+
+
+def test_today_so_far_never_subtracts_a_mark_it_did_not_count(app, product, make_policy):
+    """Another transaction commits a case submitted after `until` between partial_day's two reads (READ COMMITTED,
+    and SQLite's autocommit reads: each statement its own snapshot): it must not be taken off a rollup row read
+    before it committed."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    person = make_policy()
+    db.session.commit()
+    day = calendar.to_business_date(NOW)
+    start = calendar.start_of_business_day(day)
+
+    def new_case(ref, at):
+        return Case(ref=ref, policy_id=person.policy_id, insured_id=person.id, line_code="green_outpatient",
+                    status="submitted", submitted_at=at)
+
+    db.session.add(new_case("ZJRACE-1", start + timedelta(hours=1)))
+    db.session.commit()
+    fired = []
+
+    def other_commits(conn, cursor, statement, *_args):
+        if not fired and "submitted_at >=" in statement and "figure_rollup" not in statement:
+            fired.append(statement)
+            with Session(db.engine) as other:
+                other.add(new_case("ZJRACE-2", NOW + timedelta(minutes=1)))
+                other.commit()
+
+    event.listen(db.engine, "before_cursor_execute", other_commits)
+    try:
+        got = rollups.partial_day(start, NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", other_commits)
+    assert fired
+    assert got[("green_outpatient", "opened")] == 1

@@ -82,8 +82,8 @@ def figures(now: datetime) -> dict:
         "week_label": f"{reports.week_of(monday)}（{calendar.format_cn_date(monday)}起）",
         "month_label": f"{today.year}年{today.month}月",
         "labels": [f"{m.month}/{m.day}" for m in mondays],
-        "overdue": reports.clock_list(reports.overdue_at(now), as_of=today, limit=LIST_LIMIT, bounded_at=now),
-        "at_risk": reports.clock_list(reports.at_risk_at(now), as_of=today, limit=LIST_LIMIT, bounded_at=now),
+        "overdue": reports.live_list("overdue", now, limit=LIST_LIMIT),
+        "at_risk": reports.live_list("at_risk", now, limit=LIST_LIMIT),
         "ratings": ratings.as_json(ratings.figures(trend_periods)),
     }
 
