@@ -1,10 +1,27 @@
-"""What the counter tables kept by the writing transaction share (`rollups`, `live_clocks`): which touched rows
-still exist at COMMIT, and adding the deltas to their counter rows."""
+"""What the counter tables kept by the writing transaction share (`rollups`, `live_clocks`, `queue_counts`): the
+session hooks, which touched rows still exist at COMMIT, and adding the deltas to their counter rows."""
 
 from collections import Counter
+from collections.abc import Callable
 
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def keep(info_keys: tuple[str, ...], before_flush: Callable, before_commit: Callable) -> None:
+    """Hook a counter into every session: `before_flush` remembers what each flush touches (under `info_keys`
+    in `session.info`), `before_commit` settles it at the outermost COMMIT, and a rollback of the outer
+    transaction forgets it (a savepoint's does not: the rows that still exist are read at COMMIT)."""
+
+    def forget(session, *_args) -> None:
+        if not session.in_nested_transaction():
+            for key in info_keys:
+                session.info.pop(key, None)
+
+    event.listen(Session, "before_flush", before_flush)
+    event.listen(Session, "before_commit", before_commit)
+    event.listen(Session, "after_rollback", forget)
 
 
 def persisted(touched: dict) -> dict:

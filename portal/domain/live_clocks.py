@@ -14,14 +14,13 @@ These are `reports.overdue_at(now)` / `at_risk_at(now)`; the tests compare them 
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import delete, event, func, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm.base import NO_VALUE
 
 from .. import calendar
 from ..models import Case, LiveClockCount, SlaClock
 from .batching import chunks
-from .counter_rows import add_deltas, persisted
+from .counter_rows import add_deltas, keep, persisted
 
 LIVE = ("running", "paused")
 _TOUCHED = "live_clocks.touched"
@@ -78,14 +77,7 @@ def _before_commit(session) -> None:
     add_deltas(session, LiveClockCount.__table__, ("line_code", "state", "due_date", "breached"), deltas)
 
 
-def _forget(session, *_args) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_TOUCHED, None)
-
-
-event.listen(Session, "before_flush", _before_flush)
-event.listen(Session, "before_commit", _before_commit)
-event.listen(Session, "after_rollback", _forget)
+keep((_TOUCHED,), _before_flush, _before_commit)
 
 
 def counts(now: datetime) -> dict[str, dict[str, int]]:

@@ -14,11 +14,11 @@ Rows written without the ORM (bulk loads, the benchmark generator) are counted b
 
 from collections import Counter
 
-from sqlalchemy import delete, event, func, inspect, literal_column, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, inspect, literal_column, select, text
 from sqlalchemy.orm.base import NO_VALUE
 
 from ..models import Case, QueueCount
+from .counter_rows import keep
 
 _TOUCHED = "queue_counts.touched"
 KEY = ("assignee_id", "status", "line_code", "city")
@@ -70,14 +70,7 @@ def _before_commit(session) -> None:
         session.execute(_UPSERT, dict(zip(KEY, key, strict=True), n=deltas[key]))
 
 
-def _forget(session, *_args) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_TOUCHED, None)
-
-
-event.listen(Session, "before_flush", _before_flush)
-event.listen(Session, "before_commit", _before_commit)
-event.listen(Session, "after_rollback", _forget)
+keep((_TOUCHED,), _before_flush, _before_commit)
 
 
 def rebuild(session) -> int:

@@ -24,14 +24,13 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm.base import NO_VALUE
 
 from .. import calendar
 from ..models import OPEN_STATUSES, Case, FigureRollup, SlaClock
 from .batching import chunks
-from .counter_rows import add_deltas, persisted
+from .counter_rows import add_deltas, keep, persisted
 
 CLOSED = ("completed", "terminated", "cancelled")
 FIGURES = ("opened", "left", *CLOSED, "met", "breached")
@@ -126,15 +125,7 @@ def _before_commit(session) -> None:
     add_deltas(session, FigureRollup.__table__, ("line_code", "day", "figure"), deltas)
 
 
-def _forget(session, *_args) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_CASES, None)
-        session.info.pop(_CLOCKS, None)
-
-
-event.listen(Session, "before_flush", _before_flush)
-event.listen(Session, "before_commit", _before_commit)
-event.listen(Session, "after_rollback", _forget)
+keep((_CASES, _CLOCKS), _before_flush, _before_commit)
 
 
 # ---- reading -----------------------------------------------------------------------------------
