@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
+from jinja2 import FileSystemLoader
 from markupsafe import Markup
 
 from portal import calendar
@@ -115,18 +116,16 @@ ALERT_KINDS = {"due_soon": "即将到期", "breached": "已超时", "documents_u
 
 #: per process, as the portal keeps them: compiled templates, fingerprinted asset URLs, the product's line names,
 #: next steps per (role, line, status, milestone, whose case)
-_compiled: dict = {}
+_environment: list = []  # one Jinja environment: it compiles each template once
 _static: dict = {}
 _line_names: list = []
 _steps: dict = {}
 
 
 def _render(name: str, **context) -> str:
-    template = _compiled.get(name)
-    if template is None:
-        source = (TEMPLATES / name).read_text(encoding="utf-8")
-        template = _compiled[name] = current_app.jinja_env.from_string(source)
-    return template.render(**context)
+    if not _environment:  # the app's settings (autoescape, filters), the floors' own folder
+        _environment.append(current_app.jinja_env.overlay(loader=FileSystemLoader(TEMPLATES)))
+    return _environment[0].get_template(name).render(**context)
 
 
 def _rows(sql: str, **params) -> list:
