@@ -304,20 +304,21 @@ CLOCK_COLUMNS = (SlaClock.id, SlaClock.kind, SlaClock.due_date, SlaClock.breache
 def clock_list(condition, *, as_of: date, limit: int | None = None) -> list[dict]:
     """Clocks matching `condition` with their case, as plain dicts: oldest due date first, then by case
     number."""
-    names = dict(service_lines())
-    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
     query = (select(*CLOCK_COLUMNS).join(Case, SlaClock.case_id == Case.id).where(condition)
              .order_by(SlaClock.due_date, Case.ref, SlaClock.id).limit(limit))
-    return [_clock_dict(row, names, as_of, late) for row in db.session.execute(query)]
+    return _clock_dicts(db.session.execute(query), as_of)
 
 
 def live_list(kind: str, now: datetime, *, limit: int) -> list[dict]:
     """The dashboard's short lists: the first `limit` clocks overdue (`kind` "overdue") or at risk ("at_risk")
     at `now`, by due date and then by clock (the one waiting longest), as `clock_list` rows."""
+    return _clock_dicts(_first_live(kind, limit, now), calendar.business_today(now))
+
+
+def _clock_dicts(rows, as_of: date) -> list[dict]:
     names = dict(service_lines())
-    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)
-    today = calendar.business_today(now)
-    return [_clock_dict(row, names, today, late) for row in _first_live(kind, limit, now)]
+    late = functools.lru_cache(maxsize=None)(calendar.working_days_between)  # few distinct dates, many rows
+    return [_clock_dict(row, names, as_of, late) for row in rows]
 
 
 def _first_live(kind: str, limit: int, now: datetime) -> list:
